@@ -1,0 +1,95 @@
+namespace Leasehold.Runtime.Scheduling;
+
+/// <summary>
+/// The deterministic mode: one thread, virtual time, and every choice drawn from one seed. Each step
+/// runs one item of a mailbox chosen at random among those with work; when none has work, virtual time
+/// jumps to the next timer. The same seed replays the same interleaving exactly.
+/// </summary>
+public sealed class DeterministicScheduler : IScheduler
+{
+    private readonly VirtualTimeProvider _time = new();
+    private readonly Random _random;
+    private readonly List<Mailbox> _runnable = [];
+    private readonly PriorityQueue<Action, (long Deadline, long Seq)> _timers = new();
+    private long _seq;
+    private int _nextMailboxId;
+    private Exception? _fault;
+
+    public DeterministicScheduler(int seed)
+    {
+        Seed = seed;
+        _random = new Random(seed);
+    }
+
+    public int Seed { get; }
+    public TimeProvider Time => _time;
+    public VirtualTimeProvider VirtualTime => _time;
+    public Exception? Fault => _fault;
+    public long Steps { get; private set; }
+
+    public Mailbox CreateMailbox(string name) => new(this, name, _nextMailboxId++);
+
+    public void Post(Mailbox mailbox, Action work)
+    {
+        mailbox.Queue.Enqueue(work);
+        if (mailbox.Scheduled == 0)
+        {
+            mailbox.Scheduled = 1;
+            _runnable.Add(mailbox);
+        }
+    }
+
+    public void After(TimeSpan delay, Action action)
+    {
+        long deadline = _time.Nanoseconds + Math.Max(0, (long)(delay.TotalSeconds * 1e9));
+        _timers.Enqueue(action, (deadline, _seq++));
+    }
+
+    /// <summary>Runs one step; false when nothing is left to do at all.</summary>
+    public bool Step()
+    {
+        if (_fault is not null) return false;
+        if (_runnable.Count == 0)
+        {
+            if (!_timers.TryPeek(out _, out var key)) return false;
+            _time.AdvanceTo(key.Deadline);
+            while (_timers.TryPeek(out var action, out var k) && k.Deadline == key.Deadline)
+            {
+                _timers.Dequeue();
+                Run(action);
+            }
+            return true;
+        }
+        int pick = _random.Next(_runnable.Count);
+        var mailbox = _runnable[pick];
+        mailbox.Queue.TryDequeue(out var work);
+        if (mailbox.Queue.IsEmpty)
+        {
+            mailbox.Scheduled = 0;
+            _runnable[pick] = _runnable[^1];
+            _runnable.RemoveAt(_runnable.Count - 1);
+        }
+        Run(work!);
+        return true;
+    }
+
+    /// <summary>Steps until <paramref name="done"/> holds or nothing is left; throws when a step limit is hit (a livelock).</summary>
+    public void RunUntil(Func<bool> done, long maxSteps = 50_000_000)
+    {
+        while (!done())
+        {
+            if (!Step()) return;
+            if (Steps > maxSteps) throw new TimeoutException($"seed {Seed}: no progress after {maxSteps} steps");
+        }
+    }
+
+    /// <summary>Runs until no work and no timer remains.</summary>
+    public void RunToQuiescence(long maxSteps = 50_000_000) => RunUntil(() => false, maxSteps);
+
+    private void Run(Action action)
+    {
+        Steps++;
+        try { action(); }
+        catch (Exception e) { _fault ??= e; }
+    }
+}

@@ -1,0 +1,25 @@
+namespace Leasehold.Runtime.Scheduling;
+
+/// <summary>
+/// The world the protocol runs in: mailboxes, timers and the clock. Real threads and the deterministic
+/// simulation both implement it; protocol code never knows which one it runs on.
+/// </summary>
+public interface IScheduler
+{
+    /// <summary>All time goes through here: the system clock on real threads, virtual time in simulation.</summary>
+    TimeProvider Time { get; }
+
+    Mailbox CreateMailbox(string name);
+
+    void Post(Mailbox mailbox, Action work);
+
+    /// <summary>
+    /// Runs <paramref name="action"/> once <paramref name="delay"/> has passed, outside every mailbox,
+    /// as a network card would: it must be short, thread-safe, and post anything longer to a mailbox.
+    /// Items with the same deadline run in the order they were scheduled.
+    /// </summary>
+    void After(TimeSpan delay, Action action);
+
+    /// <summary>The first exception thrown by protocol code, if any: an invariant broke and the run is void.</summary>
+    Exception? Fault { get; }
+}

@@ -1,0 +1,56 @@
+namespace Leasehold.Runtime.Scheduling;
+
+/// <summary>
+/// Real threads: each mailbox drains on the .NET thread pool, at most one thread per mailbox at a time;
+/// delayed items go through a <see cref="DeadlineQueue"/> so microsecond waits cost no CPU of the waiter.
+/// </summary>
+public sealed class ThreadPoolScheduler : IScheduler, IDisposable
+{
+    private const int DrainBudget = 64;
+    private readonly DeadlineQueue _deadlines;
+    private int _nextMailboxId;
+    private Exception? _fault;
+
+    public ThreadPoolScheduler(TimeProvider? time = null)
+    {
+        Time = time ?? TimeProvider.System;
+        _deadlines = new DeadlineQueue(Time, OnFault);
+    }
+
+    public TimeProvider Time { get; }
+
+    public Exception? Fault => Volatile.Read(ref _fault);
+
+    public Mailbox CreateMailbox(string name) => new(this, name, Interlocked.Increment(ref _nextMailboxId));
+
+    public void Post(Mailbox mailbox, Action work)
+    {
+        mailbox.Queue.Enqueue(work);
+        if (Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: false);
+    }
+
+    public void After(TimeSpan delay, Action action)
+    {
+        if (delay <= TimeSpan.Zero) action();
+        else _deadlines.Schedule(delay, action);
+    }
+
+    private static void Drain(Mailbox mailbox)
+    {
+        var scheduler = (ThreadPoolScheduler)mailbox.Scheduler;
+        for (int i = 0; i < DrainBudget && mailbox.Queue.TryDequeue(out var work); i++)
+        {
+            try { work(); }
+            catch (Exception e) { scheduler.OnFault(e); }
+        }
+        Volatile.Write(ref mailbox.Scheduled, 0);
+        // Re-arm if something arrived after the last dequeue and before the flag cleared.
+        if (!mailbox.Queue.IsEmpty && Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: true);
+    }
+
+    private void OnFault(Exception e) => Interlocked.CompareExchange(ref _fault, e, null);
+
+    public void Dispose() => _deadlines.Dispose();
+}

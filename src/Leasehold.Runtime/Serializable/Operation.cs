@@ -1,0 +1,66 @@
+namespace Leasehold.Runtime.Serializable;
+
+internal enum OperationState : byte
+{
+    Waiting,
+    Running,
+    Finished,
+    Cancelled,
+}
+
+/// <summary>
+/// A vertex of the task precedence graph: one function of one request, ordered by (ts, position).
+/// It runs when it heads the chain of every key it declares and all its parents have finished.
+/// </summary>
+internal sealed class Operation
+{
+    public Operation(Request request, int position, ResolvedAccess[] accesses, int[] holders)
+    {
+        Request = request;
+        Position = position;
+        Accesses = accesses;
+        Holders = holders;
+        Values = new byte[]?[accesses.Length];
+        KeysToAcquire = accesses.Length;
+        KeysToRelease = accesses.Length;
+        ParentsRemaining = request.Workflow.Functions[position].Parents.Length;
+    }
+
+    public Request Request { get; }
+    public int Position { get; }
+    public long Ts => Request.Ts;
+    public long Batch => Request.Batch;
+    public FunctionDefinition Function => Request.Workflow.Functions[Position];
+    public ResolvedAccess[] Accesses { get; }
+    /// <summary>The leaseholder of each access in this operation's batch.</summary>
+    public int[] Holders { get; }
+    /// <summary>The value of each access once acquired.</summary>
+    public byte[]?[] Values { get; }
+    /// <summary>Written values by access index (set when the body finishes); null entries were not written.</summary>
+    public WriteSet? Writes;
+    public int KeysToAcquire;
+    public int KeysToRelease;
+    public int ParentsRemaining;
+    public OperationState State;
+    /// <summary>NoCC: the operation has started reading its values.</summary>
+    public bool Fetching;
+    /// <summary>Remote accesses whose flag this operation currently holds.</summary>
+    public bool[]? RemoteHeld;
+    /// <summary>Lease: this operation's entries in local chains, by access index.</summary>
+    public Worker.ChainEntry?[]? LocalEntries;
+    /// <summary>Lease: the holders' entries granted to this operation, by access index.</summary>
+    public Worker.ChainEntry?[]? RemoteEntries;
+
+    public bool IsCancelled => State == OperationState.Cancelled;
+
+    public int CompareOrder(long ts, int position) => Ts != ts ? Ts.CompareTo(ts) : Position.CompareTo(position);
+
+    public override string ToString() => $"{Request.Workflow.Name}.{Function.Name}@({Ts},{Position})";
+}
+
+/// <summary>The writes of one operation, by access index.</summary>
+internal sealed class WriteSet(int size)
+{
+    public readonly bool[] Written = new bool[size];
+    public readonly byte[]?[] Values = new byte[]?[size];
+}

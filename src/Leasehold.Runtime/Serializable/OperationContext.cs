@@ -1,0 +1,86 @@
+namespace Leasehold.Runtime.Serializable;
+
+/// <summary>
+/// The <see cref="FunctionContext"/> an executor hands a body: the operation's acquired values, its
+/// parents' outputs and a write buffer. Reads return copies and writes are copied, so a body that keeps
+/// or mutates an array never changes cached state behind the engine's back.
+/// </summary>
+internal sealed class OperationContext : FunctionContext
+{
+    private readonly WorkflowDefinition _workflow;
+    private readonly FunctionDefinition _function;
+    private readonly ResolvedAccess[] _accesses;
+    private readonly byte[]?[] _values;
+    private readonly byte[]?[] _outputs;
+    private readonly DateTimeOffset _batchTime;
+    private Random? _random;
+
+    public OperationContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long ts, DateTimeOffset batchTime,
+        ResolvedAccess[] accesses, byte[]?[] values, byte[]?[] outputs)
+    {
+        _workflow = workflow;
+        _function = function;
+        Args = args;
+        Timestamp = ts;
+        _batchTime = batchTime;
+        _accesses = accesses;
+        _values = values;
+        _outputs = outputs;
+    }
+
+    public WriteSet? Writes { get; private set; }
+
+    public override Args Args { get; }
+    public override long Timestamp { get; }
+    public override DateTimeOffset BatchTime => _batchTime;
+    public override string FunctionName => _function.Name;
+
+    public override Random Random => _random ??= new Random(SeedFor(Timestamp, _function.Index));
+
+    /// <summary>A seed that depends only on the request and the function, so re-execution draws the same numbers.</summary>
+    public static int SeedFor(long ts, int position) => (int)((ulong)(ts * unchecked((long)0x9E3779B97F4A7C15) + position) >> 33);
+
+    public override byte[]? Read(string table, string key)
+    {
+        int i = Find(table, key, forWrite: false);
+        var value = Writes is { } w && w.Written[i] ? w.Values[i] : _values[i];
+        return value is null ? null : (byte[])value.Clone();
+    }
+
+    public override void Write(string table, string key, byte[]? value)
+    {
+        int i = Find(table, key, forWrite: true);
+        Writes ??= new WriteSet(_accesses.Length);
+        Writes.Written[i] = true;
+        Writes.Values[i] = value is null ? null : (byte[])value.Clone();
+    }
+
+    public override byte[]? Parent(string functionName)
+    {
+        foreach (var p in _function.Parents)
+            if (_workflow.Functions[p].Name == functionName) return _outputs[p];
+        throw new DeclarationViolationException($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
+    }
+
+    public override void Abort(string reason)
+    {
+        if (!_function.MayAbort)
+            throw new DeclarationViolationException($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
+        throw new WorkflowAbortedException(reason);
+    }
+
+    private int Find(string table, string key, bool forWrite)
+    {
+        for (int i = 0; i < _accesses.Length; i++)
+        {
+            var k = _accesses[i].Key;
+            if (k.Key == key && k.Table == table)
+            {
+                if (forWrite && _accesses[i].Mode != AccessMode.ReadWrite)
+                    throw new DeclarationViolationException($"function '{_function.Name}' wrote {table}/{key}, which it declared read-only");
+                return i;
+            }
+        }
+        throw new DeclarationViolationException($"function '{_function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
+    }
+}

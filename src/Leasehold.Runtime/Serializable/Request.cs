@@ -1,0 +1,55 @@
+namespace Leasehold.Runtime.Serializable;
+
+/// <summary>One declared access of one function after key resolution: an object id and a mode.</summary>
+internal readonly record struct ResolvedAccess(int KeyId, StateKey Key, AccessMode Mode);
+
+/// <summary>
+/// A workflow invocation as the driver admits it and the routed worker runs it. The driver fills the
+/// first part (timestamp, keys, route); the routed worker owns the execution state.
+/// </summary>
+internal sealed class Request
+{
+    public Request(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, long admittedAt)
+    {
+        Workflow = workflow;
+        Args = args;
+        OnDone = onDone;
+        AdmittedAt = admittedAt;
+    }
+
+    public WorkflowDefinition Workflow { get; }
+    public Args Args { get; }
+    public Action<WorkflowResult> OnDone { get; }
+    public long AdmittedAt { get; }
+
+    // Filled by the driver at admission.
+    public long Ts;
+    public long Batch;
+    public int Worker;
+    /// <summary>Per function (by index): its distinct accesses, keys resolved from the parameters.</summary>
+    public ResolvedAccess[][] Accesses = [];
+
+    // Owned by the routed worker while it runs.
+    public Operation[] Operations = [];
+    public byte[]?[] Outputs = [];
+    public WorkflowStatus? Outcome;
+    public string? Reason;
+    public int OperationsOutstanding;
+    public int FunctionsRemaining;
+    /// <summary>Remote keys this workflow wrote before its outcome was known, released to their holders.</summary>
+    public List<(int Holder, int KeyId)>? RemoteTentative;
+    /// <summary>Remote releases issued but not yet landed; the outcome notice to holders waits for them.</summary>
+    public int ReleasesInFlight;
+    /// <summary>The outcome is known and the holders of <see cref="RemoteTentative"/> keys still need to hear it.</summary>
+    public bool RemoteOutcomeDue;
+    /// <summary>Local keys this workflow wrote before its outcome was known.</summary>
+    public List<int>? LocalTentative;
+    /// <summary>NoCC: values to put back, newest last, if the workflow does not commit.</summary>
+    public List<(int Holder, int KeyId, byte[]? Before)>? Undo;
+
+    public bool OutcomeKnown => Outcome is not null;
+
+    public WorkflowResult ToResult() => new(Outcome ?? WorkflowStatus.Failed, Ts, Reason, Outputs, Workflow);
+
+    public override string ToString() => $"{Workflow.Name}@{Ts}";
+}

@@ -1,0 +1,186 @@
+namespace Leasehold.Runtime.Serializable.Worker;
+
+/// <summary>
+/// Running operations: dispatch to executors once every key is acquired and every parent finished,
+/// apply the outcome, release keys, and decide the workflow — committed when every function finished,
+/// aborted or failed as soon as one did not, in which case nothing of it takes effect.
+/// </summary>
+internal sealed partial class ClusterWorker
+{
+    private void AcquiredKey(Operation op)
+    {
+        op.KeysToAcquire--;
+        TryDispatch(op);
+    }
+
+    private void TryDispatch(Operation op)
+    {
+        if (op.State != OperationState.Waiting || op.ParentsRemaining > 0) return;
+        if (!IsLease && !op.Fetching)
+        {
+            op.Fetching = true;
+            NoCCFetch(op);
+            return;
+        }
+        if (op.KeysToAcquire > 0) return;
+        op.State = OperationState.Running;
+        var executor = _executors[_nextExecutor];
+        _nextExecutor = (_nextExecutor + 1) % _executors.Length;
+        var request = op.Request;
+        var plan = _batches[op.Batch].Plan!;
+        executor.Post(() =>
+        {
+            var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, plan.Time,
+                op.Accesses, op.Values, request.Outputs);
+            var outcome = FunctionRunner.Run(context, op.Function, Scheduler.Time, _options.FunctionTimeLimit);
+            Mailbox.Post(() => OnOperationFinished(op, outcome));
+        });
+    }
+
+    private void OnOperationFinished(Operation op, FunctionOutcome outcome)
+    {
+        var request = op.Request;
+        op.State = OperationState.Finished;
+        bool decidedBefore = request.OutcomeKnown;
+        if (decidedBefore || !outcome.Succeeded)
+        {
+            // The workflow is over: this body's writes are discarded.
+            if (!decidedBefore) Decide(request, outcome.Status, outcome.Reason);
+            ReleaseAll(op, null);
+            return;
+        }
+        request.Outputs[op.Position] = outcome.Output;
+        if (--request.FunctionsRemaining == 0) request.Outcome = WorkflowStatus.Committed;
+        ReleaseAll(op, outcome.Writes);
+        foreach (int child in op.Function.Children)
+        {
+            var c = request.Operations[child];
+            c.ParentsRemaining--;
+            TryDispatch(c);
+        }
+        if (request.Outcome == WorkflowStatus.Committed) ResolveOutcome(request);
+    }
+
+    /// <summary>Applies an operation's writes (none if discarded) and releases every key it holds.</summary>
+    private void ReleaseAll(Operation op, WriteSet? writes)
+    {
+        if (!IsLease)
+        {
+            NoCCRelease(op, writes);
+            return;
+        }
+        var request = op.Request;
+        for (int a = 0; a < op.Accesses.Length; a++)
+        {
+            bool written = writes is not null && writes.Written[a];
+            byte[]? value = written ? writes!.Values[a] : null;
+            if (op.Holders[a] == Id)
+            {
+                var key = KeyOf(op.Accesses[a].KeyId);
+                var entry = op.LocalEntries![a]!;
+                if (written)
+                {
+                    if (request.Outcome is null) SetLocalTentative(key, request, entry.Batch);
+                    MarkDirty(key, entry.Batch);
+                    Region[key.Id].WriteValue(value);
+                }
+                PopAndRetire(key, entry);
+                KeyReleased(op);
+                Pump(key);
+            }
+            else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written, value);
+        }
+    }
+
+    private void SetLocalTentative(KeyState key, Request request, long batch)
+    {
+        if (key.TentativeTs == request.Ts) return;
+        SetTentative(key, request.Ts, batch, Region[key.Id].Read().Value);
+        (request.LocalTentative ??= []).Add(key.Id);
+    }
+
+    private void KeyReleased(Operation op)
+    {
+        if (--op.KeysToRelease == 0) OperationRetired(op);
+    }
+
+    private void OperationRetired(Operation op)
+    {
+        var request = op.Request;
+        if (--request.OperationsOutstanding == 0)
+        {
+            if (!request.OutcomeKnown) throw new InvalidOperationException($"worker {Id}: {request} retired every operation without an outcome");
+            Retire(request.Batch);
+            NoCCRequestDone(request);
+        }
+    }
+
+    /// <summary>Ends a workflow that will not commit: cancel what has not run, give back what is held, undo what is pending.</summary>
+    private void Decide(Request request, WorkflowStatus status, string? reason)
+    {
+        request.Outcome = status;
+        request.Reason = reason;
+        foreach (var op in request.Operations)
+        {
+            if (op.State != OperationState.Waiting) continue;
+            op.State = OperationState.Cancelled;
+            if (op.Accesses.Length == 0)
+            {
+                OperationRetired(op);
+                continue;
+            }
+            if (!IsLease)
+            {
+                NoCCCancel(op);
+                continue;
+            }
+            for (int a = 0; a < op.Accesses.Length; a++)
+            {
+                if (op.Holders[a] == Id)
+                {
+                    var entry = op.LocalEntries![a]!;
+                    var key = KeyOf(entry.KeyId);
+                    if (entry.Active)
+                    {
+                        PopAndRetire(key, entry);
+                        KeyReleased(op);
+                    }
+                    Pump(key); // an inactive entry is dropped when it reaches the head
+                }
+                else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written: false, value: null);
+                // a remote access not yet granted is given back when its grant arrives
+            }
+        }
+        ResolveOutcome(request);
+    }
+
+    private void SendRemoteOutcome(Request request)
+    {
+        request.RemoteOutcomeDue = false;
+        if (request.RemoteTentative is not { } remote) return;
+        request.RemoteTentative = null;
+        bool committed = request.Outcome == WorkflowStatus.Committed;
+        foreach (var group in remote.GroupBy(r => r.Holder))
+        {
+            var holder = _peers[group.Key];
+            var keys = group.Select(r => r.KeyId).Distinct().ToArray();
+            long ts = request.Ts;
+            _network.Send(Mailbox, holder.Mailbox, () => holder.OnOutcome(ts, committed, keys));
+        }
+    }
+
+    /// <summary>The workflow is decided: lift its barriers here and at the holders of keys it wrote remotely.</summary>
+    private void ResolveOutcome(Request request)
+    {
+        bool committed = request.Outcome == WorkflowStatus.Committed;
+        if (request.LocalTentative is { } local)
+        {
+            request.LocalTentative = null;
+            foreach (int id in local) ResolveTentative(KeyOf(id), request.Ts, committed);
+        }
+        // A write still in flight could land after an early notice and undo the restore: the notice waits for it.
+        request.RemoteOutcomeDue = true;
+        if (request.ReleasesInFlight == 0) SendRemoteOutcome(request);
+        NoCCResolve(request, committed);
+    }
+}

@@ -1,0 +1,111 @@
+namespace Leasehold.Runtime.Storage;
+
+/// <summary>
+/// A real in-memory engine (not a mock): versioned values, commit records in order, reads that skip
+/// uncommitted versions. Versions older than the newest committed one are pruned at commit.
+/// </summary>
+public sealed class MemoryStateStore : IStateStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<StateKey, List<(long Batch, byte[]? Value)>> _versions = [];
+    private readonly Dictionary<long, List<StateKey>> _writtenBy = [];
+    private long _lastCommitted;
+    private long _writes;
+
+    public string Name => "memory";
+
+    /// <summary>Number of WriteVersions calls so far (one per worker per batch).</summary>
+    public long WriteCalls => Interlocked.Read(ref _writes);
+
+    /// <summary>Loads initial state as batch 0, committed.</summary>
+    public void Load(IEnumerable<KeyValuePair<StateKey, byte[]>> objects)
+    {
+        lock (_lock)
+            foreach (var (key, value) in objects)
+                _versions[key] = [(0, value)];
+    }
+
+    public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default)
+    {
+        if (batch <= 0) throw new ArgumentOutOfRangeException(nameof(batch), batch, "batches are numbered from 1");
+        Interlocked.Increment(ref _writes);
+        lock (_lock)
+        {
+            if (batch <= _lastCommitted) throw new InvalidOperationException($"batch {batch} is already committed; its versions cannot change");
+            if (!_writtenBy.TryGetValue(batch, out var keys)) _writtenBy[batch] = keys = [];
+            foreach (var (key, value) in writes)
+            {
+                if (!_versions.TryGetValue(key, out var list)) _versions[key] = list = [];
+                int i = list.FindIndex(v => v.Batch == batch);
+                if (i >= 0) list[i] = (batch, value);
+                else
+                {
+                    list.Add((batch, value));
+                    list.Sort(static (a, b) => a.Batch.CompareTo(b.Batch));
+                }
+                keys.Add(key);
+            }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default)
+    {
+        lock (_lock)
+        {
+            if (batch != _lastCommitted + 1) throw new InvalidOperationException($"commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
+            _lastCommitted = batch;
+            if (_writtenBy.Remove(batch, out var keys))
+                foreach (var key in keys)
+                {
+                    var list = _versions[key];
+                    int newestCommitted = list.FindLastIndex(v => v.Batch <= batch);
+                    if (newestCommitted > 0) list.RemoveRange(0, newestCommitted);
+                }
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default)
+    {
+        lock (_lock)
+        {
+            if (_versions.TryGetValue(key, out var list))
+                for (int i = list.Count - 1; i >= 0; i--)
+                    if (list[i].Batch <= _lastCommitted) return ValueTask.FromResult(list[i].Value);
+            return ValueTask.FromResult<byte[]?>(null);
+        }
+    }
+
+    public ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default)
+    {
+        lock (_lock) return ValueTask.FromResult(_lastCommitted);
+    }
+
+    public async IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        List<KeyValuePair<string, byte[]>> rows = [];
+        lock (_lock)
+        {
+            foreach (var (key, list) in _versions)
+            {
+                if (key.Table != table) continue;
+                for (int i = list.Count - 1; i >= 0; i--)
+                    if (list[i].Batch <= _lastCommitted)
+                    {
+                        if (list[i].Value is { } v) rows.Add(new(key.Key, v));
+                        break;
+                    }
+            }
+        }
+        rows.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        foreach (var row in rows)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            yield return row;
+        }
+        await Task.CompletedTask;
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}

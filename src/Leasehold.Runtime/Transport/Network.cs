@@ -1,0 +1,28 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Transport;
+
+/// <summary>
+/// Messages between nodes: ordered per link, each hop costing <see cref="LinkLatency"/> of waiting time.
+/// A constant latency with first-in-first-out deadlines keeps every link in order.
+/// </summary>
+public sealed class Network(IScheduler scheduler, TimeSpan linkLatency)
+{
+    private long _messages;
+
+    public TimeSpan LinkLatency { get; } = linkLatency;
+    public long Messages => Interlocked.Read(ref _messages);
+
+    /// <summary>Delivers <paramref name="handler"/> to <paramref name="to"/>; a send to oneself is local and free.</summary>
+    public void Send(Mailbox from, Mailbox to, Action handler)
+    {
+        if (ReferenceEquals(from, to) || LinkLatency <= TimeSpan.Zero)
+        {
+            if (!ReferenceEquals(from, to)) Interlocked.Increment(ref _messages);
+            scheduler.Post(to, handler);
+            return;
+        }
+        Interlocked.Increment(ref _messages);
+        scheduler.After(LinkLatency, () => scheduler.Post(to, handler));
+    }
+}

@@ -1,0 +1,158 @@
+using System.Text;
+using Leasehold.Runtime.Serializable;
+
+namespace Leasehold.Tests.Support;
+
+/// <summary>Generates random workflows and requests from a seed, runs them simulated, and compares with the serial reference.</summary>
+public static class RandomWorkflowRun
+{
+    private static readonly string[] Tables = ["t1", "t2"];
+
+    public sealed record Outcome(bool MatchesReference, string Mismatch, long Steps, string Trace)
+    {
+        public int Workers { get; init; }
+        public long RemoteOperations { get; init; }
+        public long LeaseTransfers { get; init; }
+        public int Aborted { get; init; }
+        public int Committed { get; init; }
+        public int Requests { get; init; }
+        public string Setup { get; init; } = "";
+    }
+
+    public static void Check(int seed, ProtocolKind protocol)
+    {
+        var outcome = Run(seed, protocol);
+        if (!outcome.MatchesReference)
+            throw new Xunit.Sdk.XunitException($"seed {seed} ({protocol}): {outcome.Mismatch}\nreplay: RandomWorkflowRun.Run({seed}, ProtocolKind.{protocol})");
+    }
+
+    public static Outcome Run(int seed, ProtocolKind protocol)
+    {
+        var random = new Random(seed);
+        int keySpace = random.Next(2, 7);
+        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflow(random, $"wf{i}")).ToArray();
+        var options = new ClusterOptions
+        {
+            Workers = random.Next(1, 9),
+            ExecutorsPerWorker = random.Next(1, 4),
+            Protocol = protocol,
+            MaxBatchSize = random.Next(1, 12),
+            MaxBatchDelay = TimeSpan.FromMicroseconds(random.Next(5, 200)),
+            RemoteOpLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),
+            LinkLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),
+            Decay = random.NextDouble() < 0.5 ? 0.5 : 0.95,
+            LeaseHysteresis = random.NextDouble() < 0.5 ? 0 : 1,
+            Routing = random.NextDouble() < 0.3 ? RoutingPolicy.PerKeyVoting : RoutingPolicy.SummedScore,
+            // Affinity alone piles a tiny hot key space onto one worker; weigh load in so keys are shared and leases move.
+            AffinityWeight = new[] { 0.0, 0.2, 1.0 }[random.Next(3)],
+            LoadWeight = new[] { 1.0, 3.0 }[random.Next(2)],
+        };
+        var initial = Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
+            .Select(k => new KeyValuePair<StateKey, byte[]>(new StateKey(t, $"k{k}"), Value.FromLong(k * 10 + 5)))).ToList();
+        var sim = new SimulatedCluster(seed, options, initial, workflows);
+
+        int requests = random.Next(1, 60);
+        var requestRandom = new Random(seed ^ 0x5eed);
+        // Requests arrive in waves so some batches close by size, some by delay, and pipelines overlap.
+        int submitted = 0;
+        while (submitted < requests)
+        {
+            int wave = requestRandom.Next(1, 10);
+            for (int i = 0; i < wave && submitted < requests; i++, submitted++)
+            {
+                var wf = workflows[requestRandom.Next(workflows.Length)];
+                var args = Args.Create();
+                foreach (var name in ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
+                args.Set("salt", requestRandom.Next(1000));
+                sim.Submit(wf.Name, args.Build());
+            }
+            long until = sim.Scheduler.VirtualTime.Nanoseconds + requestRandom.Next(0, 300_000);
+            sim.Scheduler.RunUntil(() => sim.Scheduler.VirtualTime.Nanoseconds >= until || sim.Scheduler.Fault is not null);
+        }
+        sim.RunToCompletion();
+
+        var reference = new SerialReference(initial);
+        var byTs = sim.Submitted.Select((s, i) => (s, i)).OrderBy(x => x.s.Result!.Timestamp).ToList();
+        var trace = new StringBuilder();
+        Outcome Result(bool ok, string mismatch) => new(ok, mismatch, sim.Scheduler.Steps, trace.ToString())
+        {
+            Workers = options.Workers,
+            RemoteOperations = sim.Cluster.RemoteOperations,
+            LeaseTransfers = sim.Cluster.Counters.LeaseTransfers,
+            Aborted = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Aborted),
+            Committed = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Committed),
+            Requests = sim.Submitted.Count,
+            Setup = options + "\n" + string.Join("\n", workflows.Select(Describe)) + "\n"
+                + string.Join("\n", sim.Submitted.Select(x => x.Workflow + " " + x.Args + " -> " + x.Result)),
+        };
+        foreach (var ((wfName, args, result), index) in byTs)
+        {
+            var expected = reference.Execute(sim.Cluster.Workflow(wfName), args, result!.Timestamp, DateTimeOffset.UnixEpoch);
+            trace.Append(result.Timestamp).Append(':').Append(result.Status).Append(';');
+            if (expected.Status != result.Status)
+                return Result(false, $"request {index} ({wfName} {args}) ts {result.Timestamp}: engine {result.Status} ({result.Reason}), serial {expected.Status} ({expected.Reason})");
+            if (result.Status == WorkflowStatus.Committed)
+                for (int f = 0; f < expected.Outputs.Length; f++)
+                    if (!Value.SameBytes(expected.Outputs[f], result.Outputs[f]))
+                        return Result(false, $"request {index} ({wfName} {args}) ts {result.Timestamp}: output of f{f} differs: engine {Show(result.Outputs[f])}, serial {Show(expected.Outputs[f])}");
+        }
+        foreach (var t in Tables)
+            for (int k = 0; k < keySpace; k++)
+            {
+                var key = new StateKey(t, $"k{k}");
+                var engine = sim.Committed(key);
+                var serial = reference.Get(key);
+                if (!Value.SameBytes(engine, serial))
+                    return Result(false, $"final state of {key}: engine {Show(engine)}, serial {Show(serial)}");
+            }
+        return Result(true, "");
+    }
+
+    private static string Describe(WorkflowDefinition w) => w.Name + ": " + string.Join(" | ", w.Functions.Select(f =>
+        f.Name + "<-[" + string.Join(",", f.Parents.Select(p => w.Functions[p].Name)) + "] "
+        + string.Join(",", f.Accesses.Select(a => a.Table + ":" + a.Mode)) + (f.MayAbort ? " mayAbort" : "") + " gated=" + f.WritesAwaitOutcome));
+
+    private static string Show(byte[]? v) => v is null ? "null" : v.Length == 8 ? Value.ToLong(v).ToString() : Convert.ToHexString(v);
+
+    private static IEnumerable<string> ParamNames(WorkflowDefinition wf) =>
+        wf.Functions.SelectMany(f => Enumerable.Range(0, f.Accesses.Count).Select(a => $"{f.Name}.{a}"));
+
+    /// <summary>A DAG of 1–6 functions; each reads or updates 1–3 keys chosen by parameters, mixes in its parents' outputs, and some may abort.</summary>
+    private static WorkflowDefinition RandomWorkflow(Random random, string name)
+    {
+        var builder = new WorkflowBuilder(name);
+        int n = random.Next(1, 7);
+        for (int i = 0; i < n; i++)
+        {
+            string fname = $"f{i}";
+            var parents = Enumerable.Range(0, i).Where(_ => random.NextDouble() < 0.4).Select(p => $"f{p}").ToArray();
+            int keys = random.Next(1, 4);
+            var accesses = Enumerable.Range(0, keys).Select(a => (Table: Tables[random.Next(Tables.Length)], Param: $"{fname}.{a}",
+                Mode: random.NextDouble() < 0.6 ? AccessMode.ReadWrite : AccessMode.Read)).ToArray();
+            bool mayAbort = random.NextDouble() < 0.3;
+            int abortModulus = random.Next(3, 9);
+            builder.Function(fname, f =>
+            {
+                f.After(parents);
+                foreach (var a in accesses) f.Access(a.Table, args => args.GetString(a.Param), a.Mode);
+                if (mayAbort) f.MayAbort();
+                f.Body(ctx =>
+                {
+                    long acc = ctx.Args.GetLong("salt") * 31 + ctx.Timestamp % 7;
+                    foreach (var p in parents) acc = acc * 17 + Value.ToLong(ctx.Parent(p), -1);
+                    foreach (var a in accesses) acc = acc * 13 + Value.ToLong(ctx.Read(a.Table, ctx.Args.GetString(a.Param)), -3);
+                    if (mayAbort && Math.Abs(acc) % abortModulus == 0) ctx.Abort($"acc {acc}");
+                    foreach (var a in accesses)
+                        if (a.Mode == AccessMode.ReadWrite)
+                        {
+                            string key = ctx.Args.GetString(a.Param);
+                            long v = Value.ToLong(ctx.Read(a.Table, key), 0);
+                            ctx.WriteLong(a.Table, key, v + 1 + Math.Abs(acc % 100));
+                        }
+                    return Value.FromLong(acc % 1_000_003);
+                });
+            });
+        }
+        return builder.Build();
+    }
+}
