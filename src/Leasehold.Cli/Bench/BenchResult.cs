@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Leasehold.Workloads;
+
+namespace Leasehold.Cli.Bench;
+
+/// <summary>What a bench run measured; written as the one JSON object the README and scripts read.</summary>
+internal sealed record BenchResult
+{
+    public required BenchSettings Settings { get; init; }
+    public long Submitted { get; init; }
+    public long Committed { get; init; }
+    public long Aborted { get; init; }
+    public long Failed { get; init; }
+    public long Rejected { get; init; }
+    public double MeasuredSeconds { get; init; }
+    public double ThroughputTps { get; init; }
+    public double P50Ms { get; init; }
+    public double P90Ms { get; init; }
+    public double P99Ms { get; init; }
+    public double MaxMs { get; init; }
+    public long RemoteOps { get; init; }
+    public long LeaseTransfers { get; init; }
+    public double LocalRatio { get; init; }
+    public double PeakWorkingSetMb { get; init; }
+    public double AllocBytesPerTxn { get; init; }
+    public long BatchesCommitted { get; init; }
+    public long Messages { get; init; }
+    public required InvariantResult Invariant { get; init; }
+
+    public void WriteJson(Stream stream)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        var s = Settings;
+        w.WriteStartObject();
+        w.WriteNumber("schema_version", 1);
+        w.WriteString("mode", "serializable");
+        w.WriteString("workload", s.Workload);
+        w.WriteString("protocol", s.Protocol == Runtime.Serializable.ProtocolKind.Lease ? "lease" : "nocc");
+        w.WriteString("store", s.Store);
+        w.WriteNumber("workers", s.Workers);
+        w.WriteNumber("executors", s.Executors);
+        w.WriteNumber("clients", s.Clients);
+        if (s.Rate is { } rate) w.WriteNumber("rate", rate); else w.WriteNull("rate");
+        w.WriteNumber("remote_op_us", s.RemoteOpUs);
+        w.WriteNumber("link_us", s.EffectiveLinkUs);
+        w.WriteNumber("batch_size", s.BatchSize);
+        w.WriteNumber("batch_delay_ms", s.BatchDelayMs);
+        w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
+        w.WriteNumber("seed", s.Seed);
+        w.WriteNumber("theta", s.Theta);
+        w.WriteNumber("submitted", Submitted);
+        w.WriteNumber("committed", Committed);
+        w.WriteNumber("aborted", Aborted);
+        w.WriteNumber("failed", Failed);
+        w.WriteNumber("rejected", Rejected);
+        w.WriteNumber("throughput_tps", Math.Round(ThroughputTps, 1));
+        w.WriteStartObject("latency_ms");
+        w.WriteNumber("p50", Math.Round(P50Ms, 3));
+        w.WriteNumber("p90", Math.Round(P90Ms, 3));
+        w.WriteNumber("p99", Math.Round(P99Ms, 3));
+        w.WriteNumber("max", Math.Round(MaxMs, 3));
+        w.WriteEndObject();
+        w.WriteNumber("remote_ops", RemoteOps);
+        w.WriteNumber("lease_transfers", LeaseTransfers);
+        w.WriteNumber("local_ratio", Math.Round(LocalRatio, 4));
+        w.WriteNumber("peak_working_set_mb", Math.Round(PeakWorkingSetMb, 1));
+        w.WriteNumber("alloc_bytes_per_txn", Math.Round(AllocBytesPerTxn, 0));
+        w.WriteNumber("batches_committed", BatchesCommitted);
+        w.WriteNumber("messages", Messages);
+        w.WriteStartObject("invariant");
+        w.WriteString("name", Invariant.Name);
+        w.WriteBoolean("ok", Invariant.Ok);
+        w.WriteString("detail", Invariant.Detail);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Storage;
+using Leasehold.Workloads;
+
+namespace Leasehold.Cli.Bench;
+
+/// <summary>
+/// Runs one benchmark on real threads: closed loop (each client keeps one request outstanding) or, with
+/// a rate, open loop at fixed arrival times with latency measured from each request's scheduled start,
+/// so a stalled engine cannot hide its queueing (no coordinated omission).
+/// </summary>
+internal sealed class BenchRunner(BenchSettings settings, Action<string> progress)
+{
+    private readonly LatencyRecorder _latency = new();
+    private long _submitted, _committed, _aborted, _failed, _rejected;
+    private volatile bool _measuring;
+    private volatile bool _stopping;
+
+    public async Task<BenchResult> RunAsync(CancellationToken cancellation)
+    {
+        var workload = WorkloadFactory.Create(settings);
+        var store = new MemoryStateStore();
+        store.Load(workload.InitialState());
+        using var scheduler = new ThreadPoolScheduler();
+        var cluster = new SerializableCluster(settings.ToClusterOptions(), scheduler, store);
+        foreach (var w in workload.Workflows) cluster.Register(w);
+
+        var loop = settings.Rate is { } rate
+            ? Task.Run(() => OpenLoop(cluster, workload, rate), cancellation)
+            : Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)));
+
+        var clock = Stopwatch.StartNew();
+        double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds;
+        long allocStart = 0, committedAtStart = 0;
+        double measureStart = 0;
+        while (clock.Elapsed.TotalSeconds < end && !cancellation.IsCancellationRequested)
+        {
+            if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
+            {
+                allocStart = GC.GetTotalAllocatedBytes(precise: false);
+                committedAtStart = Interlocked.Read(ref _committed);
+                measureStart = clock.Elapsed.TotalSeconds;
+                _measuring = true;
+            }
+            if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped: {fault}");
+            if (settings.Rate is null && loop.IsCompleted) await loop; // a client died: surface its exception
+            await Task.Delay(250, CancellationToken.None);
+            progress($"{clock.Elapsed.TotalSeconds,5:F1}s {(_measuring ? "measuring" : "warming up")}  committed {Interlocked.Read(ref _committed):N0}  aborted {Interlocked.Read(ref _aborted):N0}  outstanding {cluster.Outstanding:N0}  batches {cluster.LastCommittedBatch:N0}");
+        }
+        if (!_measuring)
+        {
+            measureStart = clock.Elapsed.TotalSeconds;
+            _measuring = true;
+        }
+        double measured = clock.Elapsed.TotalSeconds - measureStart;
+        long committedInWindow = Interlocked.Read(ref _committed) - committedAtStart;
+        long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocStart;
+        _stopping = true;
+
+        var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
+        if (scheduler.Fault is { } fault2) throw new InvalidOperationException($"the engine stopped: {fault2}");
+        if (drained != loop)
+            throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck");
+        await loop;
+        var deadline = Stopwatch.StartNew();
+        while (cluster.Outstanding > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10, CancellationToken.None);
+        if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck");
+        if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
+
+        var invariant = await workload.CheckAsync(store, CancellationToken.None);
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return new BenchResult
+        {
+            Settings = settings,
+            Submitted = Interlocked.Read(ref _submitted),
+            Committed = Interlocked.Read(ref _committed),
+            Aborted = Interlocked.Read(ref _aborted),
+            Failed = Interlocked.Read(ref _failed),
+            Rejected = Interlocked.Read(ref _rejected),
+            MeasuredSeconds = measured,
+            ThroughputTps = measured > 0 ? committedInWindow / measured : 0,
+            P50Ms = _latency.PercentileMs(50),
+            P90Ms = _latency.PercentileMs(90),
+            P99Ms = _latency.PercentileMs(99),
+            MaxMs = _latency.MaxMs,
+            RemoteOps = cluster.RemoteOperations,
+            LeaseTransfers = cluster.Counters.LeaseTransfers,
+            LocalRatio = cluster.Counters.LocalRatio,
+            PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
+            AllocBytesPerTxn = committedInWindow > 0 ? (double)allocated / committedInWindow : 0,
+            BatchesCommitted = cluster.Counters.BatchesCommitted,
+            Messages = cluster.Messages,
+            Invariant = invariant,
+        };
+    }
+
+    private async Task ClosedLoop(SerializableCluster cluster, IWorkload workload, int client)
+    {
+        await Task.Yield();
+        var random = new Random(HashCode.Combine(settings.Seed, client));
+        while (!_stopping)
+        {
+            var (workflow, args) = workload.Next(random);
+            long start = Stopwatch.GetTimestamp();
+            bool measured = _measuring;
+            Interlocked.Increment(ref _submitted);
+            var result = await cluster.InvokeAsync(workflow, args).ConfigureAwait(false);
+            Complete(workload, workflow, args, result, start, measured && !_stopping);
+        }
+    }
+
+    private void OpenLoop(SerializableCluster cluster, IWorkload workload, double rate)
+    {
+        var random = new Random(settings.Seed);
+        long origin = Stopwatch.GetTimestamp();
+        double ticksPerRequest = Stopwatch.Frequency / rate;
+        for (long i = 0; !_stopping; i++)
+        {
+            long scheduled = origin + (long)(i * ticksPerRequest);
+            while (Stopwatch.GetTimestamp() < scheduled)
+            {
+                if (scheduled - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000) Thread.Sleep(1);
+                else Thread.Yield();
+                if (_stopping) return;
+            }
+            var (workflow, args) = workload.Next(random);
+            bool measured = _measuring;
+            Interlocked.Increment(ref _submitted);
+            cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, scheduled, measured && !_stopping));
+        }
+    }
+
+    private void Complete(IWorkload workload, string workflow, Args args, WorkflowResult result, long start, bool measured)
+    {
+        workload.Observe(workflow, args, result);
+        switch (result.Status)
+        {
+            case WorkflowStatus.Committed: Interlocked.Increment(ref _committed); break;
+            case WorkflowStatus.Aborted: Interlocked.Increment(ref _aborted); break;
+            case WorkflowStatus.Failed: Interlocked.Increment(ref _failed); break;
+            case WorkflowStatus.Rejected: Interlocked.Increment(ref _rejected); return;
+        }
+        if (measured) _latency.Record((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+    }
+}

@@ -1,0 +1,73 @@
+using Leasehold.Runtime.Serializable;
+
+namespace Leasehold.Cli.Bench;
+
+/// <summary>Everything one bench run is configured with, validated before anything starts.</summary>
+internal sealed record BenchSettings
+{
+    public string Workload { get; init; } = "banking";
+    public ProtocolKind Protocol { get; init; } = ProtocolKind.Lease;
+    public string Store { get; init; } = "memory";
+    public int Workers { get; init; } = 4;
+    public int Executors { get; init; } = 2;
+    public int Clients { get; init; } = 64;
+    public double DurationSeconds { get; init; } = 10;
+    public double WarmupSeconds { get; init; } = 1;
+    public double? Rate { get; init; }
+    public double Theta { get; init; } = 0.99;
+    public int BatchSize { get; init; } = 1000;
+    public double BatchDelayMs { get; init; } = 2;
+    public double RemoteOpUs { get; init; }
+    public double? LinkUs { get; init; }
+    public int Seed { get; init; } = 1;
+    public int? Keys { get; init; }
+    public int Length { get; init; } = 2;
+    public double ReadOnlyShare { get; init; }
+    public RoutingPolicy Routing { get; init; } = RoutingPolicy.SummedScore;
+    public double AffinityWeight { get; init; } = 1;
+    public double LoadWeight { get; init; } = 1;
+    public string? JsonPath { get; init; }
+    public bool Quiet { get; init; }
+
+    /// <summary>Message latency between nodes; by default the same as a one-sided operation's.</summary>
+    public double EffectiveLinkUs => LinkUs ?? RemoteOpUs;
+
+    /// <summary>A one-line reason the settings cannot run, or null.</summary>
+    public string? Problem()
+    {
+        if (Workload is not ("banking" or "micro")) return $"--workload must be banking or micro, not '{Workload}'";
+        if (Store != "memory") return $"--store '{Store}' is not available yet: this build has the memory engine only";
+        if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
+        if (Executors is < 1 or > 64) return $"--executors must be in 1..64, not {Executors}";
+        if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
+        if (!(DurationSeconds > 0) || DurationSeconds > 86_400) return $"--duration must be in (0, 86400] seconds, not {DurationSeconds}";
+        if (!(WarmupSeconds >= 0) || WarmupSeconds > 3600) return $"--warmup must be in [0, 3600] seconds, not {WarmupSeconds}";
+        if (Rate is { } r && !(r > 0 && r <= 10_000_000)) return $"--rate must be in (0, 10000000] requests per second, not {r}";
+        if (!(Theta >= 0) || Theta > 10) return $"--theta must be in [0, 10], not {Theta}";
+        if (BatchSize is < 1 or > 1_000_000) return $"--batch-size must be in 1..1000000, not {BatchSize}";
+        if (!(BatchDelayMs > 0) || BatchDelayMs > 60_000) return $"--batch-delay-ms must be in (0, 60000], not {BatchDelayMs}";
+        if (!(RemoteOpUs >= 0) || RemoteOpUs > 1_000_000) return $"--remote-op-us must be in [0, 1000000], not {RemoteOpUs}";
+        if (LinkUs is { } l && !(l >= 0 && l <= 1_000_000)) return $"--link-us must be in [0, 1000000], not {l}";
+        if (Keys is { } k && k is < 2 or > 50_000_000) return $"--keys must be in 2..50000000, not {k}";
+        if (Length is < 1 or > 10) return $"--length must be in 1..10, not {Length}";
+        if (!(ReadOnlyShare >= 0 && ReadOnlyShare <= 1)) return $"--read-only must be in [0, 1], not {ReadOnlyShare}";
+        if (!(AffinityWeight >= 0) || !(LoadWeight >= 0) || AffinityWeight + LoadWeight <= 0) return "--affinity-weight and --load-weight must be non-negative and not both zero";
+        return null;
+    }
+
+    public ClusterOptions ToClusterOptions() => new()
+    {
+        Workers = Workers,
+        ExecutorsPerWorker = Executors,
+        Protocol = Protocol,
+        MaxBatchSize = BatchSize,
+        MaxBatchDelay = TimeSpan.FromMilliseconds(BatchDelayMs),
+        RemoteOpLatency = TimeSpan.FromMicroseconds(RemoteOpUs),
+        LinkLatency = TimeSpan.FromMicroseconds(EffectiveLinkUs),
+        Routing = Routing,
+        AffinityWeight = AffinityWeight,
+        LoadWeight = LoadWeight,
+        // Closed-loop clients never exceed their count; open loop may queue up to a few seconds of arrivals.
+        MaxOutstanding = Rate is { } rate ? (int)Math.Clamp(rate * 5, 1000, 5_000_000) : Math.Max(Clients, 1),
+    };
+}
