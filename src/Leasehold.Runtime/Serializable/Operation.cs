@@ -42,6 +42,11 @@ internal sealed class Operation
     public int KeysToRelease;
     public int ParentsRemaining;
     public OperationState State;
+    /// <summary>When the body started (the time provider's timestamp), written by the executor; 0 until then.</summary>
+    public long StartedAt;
+    /// <summary>The watchdog failed the operation for overrunning its limit; its late return is ignored.</summary>
+    public bool TimedOut;
+    public Worker.Executor? RunningOn;
     /// <summary>NoCC: the operation has started reading its values.</summary>
     public bool Fetching;
     /// <summary>Remote accesses whose flag this operation currently holds.</summary>

@@ -126,7 +126,7 @@ public static class RandomWorkflowRun
         {
             string fname = $"f{i}";
             var parents = Enumerable.Range(0, i).Where(_ => random.NextDouble() < 0.4).Select(p => $"f{p}").ToArray();
-            int keys = random.Next(1, 4);
+            int keys = random.NextDouble() < 0.1 ? 0 : random.Next(1, 4); // a few pure functions too
             var accesses = Enumerable.Range(0, keys).Select(a => (Table: Tables[random.Next(Tables.Length)], Param: $"{fname}.{a}",
                 Mode: random.NextDouble() < 0.6 ? AccessMode.ReadWrite : AccessMode.Read)).ToArray();
             bool mayAbort = random.NextDouble() < 0.3;

@@ -24,17 +24,87 @@ internal sealed partial class ClusterWorker
         }
         if (op.KeysToAcquire > 0) return;
         op.State = OperationState.Running;
-        var executor = _executors[_nextExecutor];
-        _nextExecutor = (_nextExecutor + 1) % _executors.Length;
+        var executor = PickExecutor();
+        executor.Queued++;
+        op.RunningOn = executor;
+        _running.Add(op);
+        ArmWatchdog();
         var request = op.Request;
         var plan = _batches[op.Batch].Plan!;
-        executor.Post(() =>
+        var time = Scheduler.Time;
+        executor.Mailbox.Post(() =>
         {
+            Volatile.Write(ref op.StartedAt, Math.Max(1, time.GetTimestamp()));
             var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, plan.Time,
                 op.Accesses, op.Values, request.Outputs);
-            var outcome = FunctionRunner.Run(context, op.Function, Scheduler.Time, _options.FunctionTimeLimit);
-            Mailbox.Post(() => OnOperationFinished(op, outcome));
+            var outcome = FunctionRunner.Run(context, op.Function, time, _options.FunctionTimeLimit);
+            Mailbox.Post(() => OnBodyReturned(op, outcome));
         });
+    }
+
+    /// <summary>The executor with the least queued work, ties to the lowest index.</summary>
+    private Executor PickExecutor()
+    {
+        var best = _executors[0];
+        for (int i = 1; i < _executors.Length; i++)
+            if (_executors[i].Queued < best.Queued) best = _executors[i];
+        return best;
+    }
+
+    /// <summary>An executor is stuck in a body that overran its limit: work queued behind it moves to a fresh executor.</summary>
+    private void ReplaceExecutor(Executor stuck)
+    {
+        int i = Array.IndexOf(_executors, stuck);
+        if (i < 0) return; // replaced already
+        _executors[i] = new Executor(Scheduler.CreateMailbox($"{stuck.Mailbox.Name}'"));
+        _replacedExecutors++;
+    }
+
+    private void OnBodyReturned(Operation op, FunctionOutcome outcome)
+    {
+        var executor = op.RunningOn!;
+        executor.Queued--;
+        if (op.TimedOut) return; // already failed by the watchdog; the late result changes nothing
+        _running.Remove(op);
+        OnOperationFinished(op, outcome);
+    }
+
+    private void ArmWatchdog()
+    {
+        if (_watchdogArmed) return;
+        _watchdogArmed = true;
+        var interval = TimeSpan.FromTicks(Math.Clamp(_options.FunctionTimeLimit.Ticks / 4, TimeSpan.TicksPerMillisecond, 100 * TimeSpan.TicksPerMillisecond));
+        Mailbox.PostAfter(interval, Sweep);
+    }
+
+    /// <summary>
+    /// Fails operations whose body has run past the limit without returning: the workflow ends with the
+    /// cause named, its keys are released, and the engine does not wait for a body that may never end.
+    /// </summary>
+    private void Sweep()
+    {
+        _watchdogArmed = false;
+        var time = Scheduler.Time;
+        long now = time.GetTimestamp();
+        List<Operation>? overdue = null;
+        foreach (var op in _running)
+        {
+            long started = Volatile.Read(ref op.StartedAt);
+            if (started != 0 && time.GetElapsedTime(started, now) > _options.FunctionTimeLimit) (overdue ??= []).Add(op);
+        }
+        if (overdue is not null)
+        {
+            overdue.Sort(static (a, b) => a.CompareOrder(b.Ts, b.Position));
+            foreach (var op in overdue)
+            {
+                op.TimedOut = true;
+                ReplaceExecutor(op.RunningOn!);
+                _running.Remove(op);
+                OnOperationFinished(op, new FunctionOutcome(WorkflowStatus.Failed, null, null,
+                    $"function '{op.Function.Name}' ran past its time limit of {_options.FunctionTimeLimit.TotalMilliseconds:F0} ms and was abandoned"));
+            }
+        }
+        if (_running.Count > 0) ArmWatchdog();
     }
 
     private void OnOperationFinished(Operation op, FunctionOutcome outcome)
@@ -64,6 +134,11 @@ internal sealed partial class ClusterWorker
     /// <summary>Applies an operation's writes (none if discarded) and releases every key it holds.</summary>
     private void ReleaseAll(Operation op, WriteSet? writes)
     {
+        if (op.Accesses.Length == 0)
+        {
+            OperationRetired(op); // nothing to give back: a function with no declared state
+            return;
+        }
         if (!IsLease)
         {
             NoCCRelease(op, writes);

@@ -19,14 +19,16 @@ internal sealed partial class ClusterWorker
     private readonly RemoteMemory _memory;
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
-    private readonly Mailbox[] _executors;
+    private readonly Executor[] _executors;
+    private readonly HashSet<Operation> _running = [];
+    private bool _watchdogArmed;
+    private int _replacedExecutors;
     private readonly Dictionary<long, BatchState> _batches = [];
     private KeyState?[] _keys = new KeyState?[1024];
     private int[] _holderNow = [];
     private ClusterWorker[] _peers = [];
     private ClusterDriver? _driver;
     private long _nextToReport = 1;
-    private int _nextExecutor;
 
     public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
         IStateStore store, ClusterCounters counters)
@@ -40,8 +42,8 @@ internal sealed partial class ClusterWorker
         _counters = counters;
         Mailbox = scheduler.CreateMailbox($"worker-{id}");
         Region = memory.Region(id);
-        _executors = new Mailbox[options.ExecutorsPerWorker];
-        for (int i = 0; i < _executors.Length; i++) _executors[i] = scheduler.CreateMailbox($"worker-{id}/executor-{i}");
+        _executors = new Executor[options.ExecutorsPerWorker];
+        for (int i = 0; i < _executors.Length; i++) _executors[i] = new Executor(scheduler.CreateMailbox($"worker-{id}/executor-{i}"));
     }
 
     public int Id { get; }
@@ -55,6 +57,9 @@ internal sealed partial class ClusterWorker
         _peers = peers;
         _driver = driver;
     }
+
+    /// <summary>Executors abandoned to bodies that overran their time limit.</summary>
+    public int ReplacedExecutors => _replacedExecutors;
 
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
     public int BatchesInFlight => _batches.Count;
