@@ -23,19 +23,24 @@ internal static class FunctionRunner
         }
         catch (WorkflowAbortedException e)
         {
-            return new(WorkflowStatus.Aborted, null, null, $"{function.Name}: {e.Reason}");
+            return Ended(context) ?? new(WorkflowStatus.Aborted, null, null, $"{function.Name}: {e.Reason}");
         }
         catch (DeclarationViolationException e)
         {
-            return new(WorkflowStatus.Failed, null, null, e.Message);
+            return Ended(context) ?? new(WorkflowStatus.Failed, null, null, e.Message);
         }
         catch (Exception e)
         {
-            return new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
+            return Ended(context) ?? new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
         }
+        // The body returned, but it may have caught the violation or abort it raised: that still ends the workflow.
+        if (Ended(context) is { } ended) return ended;
         var elapsed = time.GetElapsedTime(start);
         if (elapsed > limit)
             return new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' ran {elapsed.TotalMilliseconds:F1} ms, past its time limit of {limit.TotalMilliseconds:F1} ms");
         return new(WorkflowStatus.Committed, output, context.Writes, null);
     }
+
+    private static FunctionOutcome? Ended(OperationContext context) =>
+        context.Ended is { } e ? new FunctionOutcome(e.Status, null, null, e.Reason) : null;
 }

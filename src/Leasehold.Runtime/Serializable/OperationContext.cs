@@ -30,6 +30,18 @@ internal sealed class OperationContext : FunctionContext
 
     public WriteSet? Writes { get; private set; }
 
+    /// <summary>
+    /// The first violation or abort the body raised, kept even if the body catches the exception, so a
+    /// catch-all in user code cannot turn a broken declaration or an abort into a success.
+    /// </summary>
+    public (WorkflowStatus Status, string Reason)? Ended { get; private set; }
+
+    private DeclarationViolationException Violation(string message)
+    {
+        Ended ??= (WorkflowStatus.Failed, message);
+        return new DeclarationViolationException(message);
+    }
+
     public override Args Args { get; }
     public override long Timestamp { get; }
     public override DateTimeOffset BatchTime => _batchTime;
@@ -59,13 +71,14 @@ internal sealed class OperationContext : FunctionContext
     {
         foreach (var p in _function.Parents)
             if (_workflow.Functions[p].Name == functionName) return _outputs[p];
-        throw new DeclarationViolationException($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
+        throw Violation($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
     }
 
     public override void Abort(string reason)
     {
         if (!_function.MayAbort)
-            throw new DeclarationViolationException($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
+            throw Violation($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
+        Ended ??= (WorkflowStatus.Aborted, $"{_function.Name}: {reason}");
         throw new WorkflowAbortedException(reason);
     }
 
@@ -77,10 +90,10 @@ internal sealed class OperationContext : FunctionContext
             if (k.Key == key && k.Table == table)
             {
                 if (forWrite && _accesses[i].Mode != AccessMode.ReadWrite)
-                    throw new DeclarationViolationException($"function '{_function.Name}' wrote {table}/{key}, which it declared read-only");
+                    throw Violation($"function '{_function.Name}' wrote {table}/{key}, which it declared read-only");
                 return i;
             }
         }
-        throw new DeclarationViolationException($"function '{_function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
+        throw Violation($"function '{_function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
     }
 }
