@@ -145,6 +145,9 @@ internal sealed partial class ClusterWorker
             return;
         }
         var request = op.Request;
+        // Both sides of one rule: the registration-time analysis and the run-time outcome must agree on which writes wait.
+        if (writes is not null && request.Outcome is null && !op.Function.WritesAwaitOutcome)
+            throw new InvalidOperationException($"worker {Id}: {op} writes before its workflow is decided, but registration said its writes never wait");
         for (int a = 0; a < op.Accesses.Length; a++)
         {
             bool written = writes is not null && writes.Written[a];
