@@ -29,10 +29,16 @@ public sealed class FunctionDefinition
     public int[] Children { get; internal set; } = [];
 
     /// <summary>
-    /// Whether this function's writes must wait for the workflow's outcome before later workflows may
-    /// see them: true when some function that is not an ancestor could still fail after this one ran.
+    /// Under <see cref="WriteGating.Strict"/>: whether this function's writes wait for the workflow's outcome
+    /// before later workflows may see them — true when some function that is not an ancestor could still
+    /// fail after this one ran.
     /// </summary>
     public bool WritesAwaitOutcome { get; internal set; }
+
+    /// <summary>Under <see cref="WriteGating.DeclaredAborts"/>: true when some non-ancestor is declared MayAbort.</summary>
+    public bool WritesAwaitDeclaredAborts { get; internal set; }
+
+    public bool WritesWait(WriteGating gating) => gating == WriteGating.Strict ? WritesAwaitOutcome : WritesAwaitDeclaredAborts;
 
     public bool Writes => Accesses.Any(a => a.Mode == AccessMode.ReadWrite);
 

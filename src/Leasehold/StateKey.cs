@@ -19,3 +19,20 @@ public enum Consistency : byte
     Serializable = 0,
     Causal = 1,
 }
+
+/// <summary>When a workflow's writes become visible to later workflows on the same keys.</summary>
+public enum WriteGating : byte
+{
+    /// <summary>
+    /// Only once nothing that could still end the workflow remains: every function that is not an ancestor
+    /// of the writer has finished. Any function can fail by error (throw, undeclared key, time limit), so a
+    /// workflow is all-or-nothing even when its code has a bug. The default.
+    /// </summary>
+    Strict = 0,
+    /// <summary>
+    /// §6 of the design as written: once every function declared MayAbort has finished, so a workflow whose
+    /// writers depend on all its aborters never waits. A function that then fails by error leaves the
+    /// writes that were already visible in place, and its result says so.
+    /// </summary>
+    DeclaredAborts = 1,
+}

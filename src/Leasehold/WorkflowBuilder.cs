@@ -106,10 +106,10 @@ public sealed class WorkflowBuilder
     }
 
     /// <summary>
-    /// A function's writes are exposed to later workflows as soon as it finishes only when every other
-    /// function is its ancestor: then nothing that runs after it can fail. Business aborts are declared
-    /// (MayAbort), but any function can fail by error (throw, undeclared key, time limit), and a workflow
-    /// must change nothing when that happens, so every non-ancestor counts.
+    /// Which writes must wait for an outcome, known statically from the DAG: under Strict, a function's
+    /// writes are exposed as soon as it finishes only when every other function is its ancestor (then
+    /// nothing that runs after it can fail, by abort or by error); under DeclaredAborts, when every
+    /// function declared MayAbort is its ancestor.
     /// </summary>
     private static void ComputeOutcomeGating(FunctionDefinition[] defs)
     {
@@ -126,10 +126,15 @@ public sealed class WorkflowBuilder
         }
         for (int i = 0; i < n; i++)
         {
-            bool others = false;
+            bool others = false, aborters = false;
             for (int j = 0; j < n; j++)
-                if (j != i && !ancestors[i][j]) others = true;
+                if (j != i && !ancestors[i][j])
+                {
+                    others = true;
+                    aborters |= defs[j].MayAbort;
+                }
             defs[i].WritesAwaitOutcome = others && defs[i].Writes;
+            defs[i].WritesAwaitDeclaredAborts = aborters && defs[i].Writes;
         }
     }
 }

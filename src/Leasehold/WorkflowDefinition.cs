@@ -9,7 +9,11 @@ public sealed class WorkflowDefinition
         Consistency = consistency;
         Functions = functions;
         AccessCount = functions.Sum(f => f.Accesses.Count);
+        MayAbortCount = functions.Count(f => f.MayAbort);
     }
+
+    /// <summary>Functions declared MayAbort.</summary>
+    public int MayAbortCount { get; }
 
     public string Name { get; }
     public Consistency Consistency { get; }

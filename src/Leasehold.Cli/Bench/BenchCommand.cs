@@ -33,13 +33,15 @@ internal static class BenchCommand
         routing.AcceptOnlyFromAmong("summed", "voting");
         var affinityWeight = new Option<double>("--affinity-weight") { Description = "routing weight of affinity", DefaultValueFactory = _ => 1 };
         var loadWeight = new Option<double>("--load-weight") { Description = "routing weight of load", DefaultValueFactory = _ => 1 };
+        var gating = new Option<string>("--gating") { Description = "strict (writes wait until nothing can fail: atomic under bugs) | declared (wait only for MayAbort functions, §6)", DefaultValueFactory = _ => "strict" };
+        gating.AcceptOnlyFromAmong("strict", "declared");
         var json = new Option<string?>("--json") { Description = "write the result as one JSON object to this file" };
         var quiet = new Option<bool>("--quiet") { Description = "no live progress line" };
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
             workload, protocol, store, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
-            remoteOp, link, seed, keys, length, readOnly, routing, affinityWeight, loadWeight, json, quiet,
+            remoteOp, link, seed, keys, length, readOnly, routing, gating, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -64,6 +66,7 @@ internal static class BenchCommand
                 Length = parse.GetValue(length),
                 ReadOnlyShare = parse.GetValue(readOnly),
                 Routing = parse.GetValue(routing) == "voting" ? RoutingPolicy.PerKeyVoting : RoutingPolicy.SummedScore,
+                Gating = parse.GetValue(gating) == "declared" ? WriteGating.DeclaredAborts : WriteGating.Strict,
                 AffinityWeight = parse.GetValue(affinityWeight),
                 LoadWeight = parse.GetValue(loadWeight),
                 JsonPath = parse.GetValue(json),

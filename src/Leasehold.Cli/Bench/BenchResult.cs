@@ -25,6 +25,7 @@ internal sealed record BenchResult
     public double AllocBytesPerTxn { get; init; }
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
+    public long OutcomeBarriers { get; init; }
     public required InvariantResult Invariant { get; init; }
 
     public void WriteJson(Stream stream)
@@ -43,6 +44,7 @@ internal sealed record BenchResult
         if (s.Rate is { } rate) w.WriteNumber("rate", rate); else w.WriteNull("rate");
         w.WriteNumber("remote_op_us", s.RemoteOpUs);
         w.WriteNumber("link_us", s.EffectiveLinkUs);
+        w.WriteString("write_gating", s.Gating == WriteGating.Strict ? "strict" : "declared");
         w.WriteNumber("batch_size", s.BatchSize);
         w.WriteNumber("batch_delay_ms", s.BatchDelayMs);
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
@@ -67,6 +69,7 @@ internal sealed record BenchResult
         w.WriteNumber("alloc_bytes_per_txn", Math.Round(AllocBytesPerTxn, 0));
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
+        w.WriteNumber("outcome_barriers", OutcomeBarriers);
         w.WriteStartObject("invariant");
         w.WriteString("name", Invariant.Name);
         w.WriteBoolean("ok", Invariant.Ok);

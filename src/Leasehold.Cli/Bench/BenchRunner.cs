@@ -93,6 +93,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
             AllocBytesPerTxn = committedInWindow > 0 ? (double)allocated / committedInWindow : 0,
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
+            OutcomeBarriers = cluster.Counters.OutcomeBarriers,
             Invariant = invariant,
         };
     }
@@ -112,24 +113,31 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         }
     }
 
+    /// <summary>
+    /// Issues each request at its scheduled time, i / rate after the start, and everything already due
+    /// at once. Waits longer than a millisecond sleep; shorter ones yield the core (a sleep would return
+    /// a millisecond late). A request's latency counts from its own scheduled time, late issue included.
+    /// </summary>
     private void OpenLoop(SerializableCluster cluster, IWorkload workload, double rate)
     {
         var random = new Random(settings.Seed);
         long origin = Stopwatch.GetTimestamp();
         double ticksPerRequest = Stopwatch.Frequency / rate;
-        for (long i = 0; !_stopping; i++)
+        long i = 0;
+        while (!_stopping)
         {
-            long scheduled = origin + (long)(i * ticksPerRequest);
-            while (Stopwatch.GetTimestamp() < scheduled)
+            long now = Stopwatch.GetTimestamp();
+            for (long scheduled = origin + (long)(i * ticksPerRequest); scheduled <= now && !_stopping; scheduled = origin + (long)(++i * ticksPerRequest))
             {
-                if (scheduled - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000) Thread.Sleep(1);
-                else Thread.Yield();
-                if (_stopping) return;
+                var (workflow, args) = workload.Next(random);
+                bool measured = _measuring;
+                long start = scheduled;
+                Interlocked.Increment(ref _submitted);
+                cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, start, measured && !_stopping));
             }
-            var (workflow, args) = workload.Next(random);
-            bool measured = _measuring;
-            Interlocked.Increment(ref _submitted);
-            cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, scheduled, measured && !_stopping));
+            long next = origin + (long)(i * ticksPerRequest);
+            if (next - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000) Thread.Sleep(1);
+            else Thread.Yield();
         }
     }
 

@@ -24,6 +24,7 @@ internal sealed record BenchSettings
     public int Length { get; init; } = 2;
     public double ReadOnlyShare { get; init; }
     public RoutingPolicy Routing { get; init; } = RoutingPolicy.SummedScore;
+    public WriteGating Gating { get; init; } = WriteGating.Strict;
     public double AffinityWeight { get; init; } = 1;
     public double LoadWeight { get; init; } = 1;
     public string? JsonPath { get; init; }
@@ -65,6 +66,7 @@ internal sealed record BenchSettings
         RemoteOpLatency = TimeSpan.FromMicroseconds(RemoteOpUs),
         LinkLatency = TimeSpan.FromMicroseconds(EffectiveLinkUs),
         Routing = Routing,
+        WriteGating = Gating,
         AffinityWeight = AffinityWeight,
         LoadWeight = LoadWeight,
         // Closed-loop clients never exceed their count; open loop may queue up to a few seconds of arrivals.

@@ -39,6 +39,8 @@ public sealed record ClusterOptions
     public double LeaseHysteresis { get; init; } = 1.0;
     /// <summary>Admitted requests not yet answered; beyond it callers wait or are refused.</summary>
     public int MaxOutstanding { get; init; } = 100_000;
+    /// <summary>When a workflow's writes become visible to later workflows (see <see cref="Leasehold.WriteGating"/>).</summary>
+    public WriteGating WriteGating { get; init; } = WriteGating.Strict;
     /// <summary>A function running longer than this fails its workflow.</summary>
     public TimeSpan FunctionTimeLimit { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -36,6 +36,10 @@ internal sealed class Request
     public string? Reason;
     public int OperationsOutstanding;
     public int FunctionsRemaining;
+    /// <summary>Functions declared MayAbort that have not finished.</summary>
+    public int MayAbortRemaining;
+    /// <summary>Some write became visible before the outcome was known (only under WriteGating.DeclaredAborts).</summary>
+    public bool ExposedBeforeOutcome;
     /// <summary>Remote keys this workflow wrote before its outcome was known, released to their holders.</summary>
     public List<(int Holder, int KeyId)>? RemoteTentative;
     /// <summary>Remote releases issued but not yet landed; the outcome notice to holders waits for them.</summary>

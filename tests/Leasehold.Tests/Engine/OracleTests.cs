@@ -28,6 +28,10 @@ public class OracleTests
     }
 
     [Fact]
+    public void Declared_write_gating_also_matches_the_serial_reference_when_only_business_aborts_occur() =>
+        Gen.Int[0, int.MaxValue].Sample(seed => RandomWorkflowRun.Check(seed, ProtocolKind.Lease, WriteGating.DeclaredAborts), iter: 800, threads: 1);
+
+    [Fact]
     public void A_fixed_seed_replays_exactly()
     {
         var first = RandomWorkflowRun.Run(12345, ProtocolKind.Lease);

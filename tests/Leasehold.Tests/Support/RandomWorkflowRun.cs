@@ -19,14 +19,14 @@ public static class RandomWorkflowRun
         public string Setup { get; init; } = "";
     }
 
-    public static void Check(int seed, ProtocolKind protocol)
+    public static void Check(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict)
     {
-        var outcome = Run(seed, protocol);
+        var outcome = Run(seed, protocol, gating);
         if (!outcome.MatchesReference)
-            throw new Xunit.Sdk.XunitException($"seed {seed} ({protocol}): {outcome.Mismatch}\nreplay: RandomWorkflowRun.Run({seed}, ProtocolKind.{protocol})");
+            throw new Xunit.Sdk.XunitException($"seed {seed} ({protocol}): {outcome.Mismatch}\nreplay: RandomWorkflowRun.Run({seed}, ProtocolKind.{protocol}, WriteGating.{gating})");
     }
 
-    public static Outcome Run(int seed, ProtocolKind protocol)
+    public static Outcome Run(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict)
     {
         var random = new Random(seed);
         int keySpace = random.Next(2, 7);
@@ -36,6 +36,7 @@ public static class RandomWorkflowRun
             Workers = random.Next(1, 9),
             ExecutorsPerWorker = random.Next(1, 4),
             Protocol = protocol,
+            WriteGating = gating,
             MaxBatchSize = random.Next(1, 12),
             MaxBatchDelay = TimeSpan.FromMicroseconds(random.Next(5, 200)),
             RemoteOpLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),

@@ -120,6 +120,7 @@ internal sealed partial class ClusterWorker
             return;
         }
         request.Outputs[op.Position] = outcome.Output;
+        if (op.Function.MayAbort) request.MayAbortRemaining--;
         if (--request.FunctionsRemaining == 0) request.Outcome = WorkflowStatus.Committed;
         ReleaseAll(op, outcome.Writes);
         foreach (int child in op.Function.Children)
@@ -146,7 +147,8 @@ internal sealed partial class ClusterWorker
         }
         var request = op.Request;
         // Both sides of one rule: the registration-time analysis and the run-time outcome must agree on which writes wait.
-        if (writes is not null && request.Outcome is null && !op.Function.WritesAwaitOutcome)
+        bool hold = HoldsWrites(request);
+        if (writes is not null && hold && !op.Function.WritesWait(_options.WriteGating))
             throw new InvalidOperationException($"worker {Id}: {op} writes before its workflow is decided, but registration said its writes never wait");
         for (int a = 0; a < op.Accesses.Length; a++)
         {
@@ -158,7 +160,8 @@ internal sealed partial class ClusterWorker
                 var entry = op.LocalEntries![a]!;
                 if (written)
                 {
-                    if (request.Outcome is null) SetLocalTentative(key, request, entry.Batch);
+                    if (hold) SetLocalTentative(key, request, entry.Batch);
+                    else if (request.Outcome is null) request.ExposedBeforeOutcome = true;
                     MarkDirty(key, entry.Batch);
                     Region[key.Id].WriteValue(value);
                 }
@@ -197,7 +200,9 @@ internal sealed partial class ClusterWorker
     private void Decide(Request request, WorkflowStatus status, string? reason)
     {
         request.Outcome = status;
-        request.Reason = reason;
+        request.Reason = request.ExposedBeforeOutcome
+            ? $"{reason} — NOT ATOMIC: writes of functions that finished earlier were already visible and stay (write gating 'declared' exposes them once every MayAbort function has finished)"
+            : reason;
         foreach (var op in request.Operations)
         {
             if (op.State != OperationState.Waiting) continue;

@@ -221,7 +221,8 @@ internal sealed partial class ClusterWorker
         request.ReleasesInFlight++;
         void Notify()
         {
-            bool tentative = written && request.Outcome is null;
+            bool tentative = written && HoldsWrites(request);
+            if (written && !tentative && request.Outcome is null) request.ExposedBeforeOutcome = true;
             bool aborted = written && request.Outcome is WorkflowStatus.Aborted or WorkflowStatus.Failed;
             if (tentative) (request.RemoteTentative ??= []).Add((holder, entry.KeyId));
             _network.Send(Mailbox, target.Mailbox, () => target.OnReleased(entry, written, tentative, aborted));
@@ -264,6 +265,7 @@ internal sealed partial class ClusterWorker
     {
         if (key.TentativeTs == ts) return; // the workflow wrote here before: keep the value from before it
         if (key.TentativeTs >= 0) throw new InvalidOperationException($"worker {Id}: key {key.Id} has two pending outcomes ({key.TentativeTs}, {ts})");
+        _counters.OutcomeBarrier();
         key.TentativeTs = ts;
         key.TentativeBatch = batch;
         key.BeforeImage = beforeImage;

@@ -120,8 +120,13 @@ internal sealed partial class ClusterWorker
         request.Outputs = new byte[]?[ops.Length];
         request.OperationsOutstanding = ops.Length;
         request.FunctionsRemaining = ops.Length;
+        request.MayAbortRemaining = request.Workflow.MayAbortCount;
         return ops;
     }
+
+    /// <summary>A write of this workflow must still be held back from later workflows (the outcome barrier).</summary>
+    private bool HoldsWrites(Request request) =>
+        request.Outcome is null && (_options.WriteGating == WriteGating.Strict || request.MayAbortRemaining > 0);
 
     // ---- end of batch and commit ---------------------------------------------------------------------
 
