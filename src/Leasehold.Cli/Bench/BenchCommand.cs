@@ -11,8 +11,7 @@ internal static class BenchCommand
     {
         var workload = new Option<string>("--workload") { Description = "banking | micro", DefaultValueFactory = _ => "banking" };
         workload.AcceptOnlyFromAmong("banking", "micro");
-        var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound)", DefaultValueFactory = _ => "lease" };
-        protocol.AcceptOnlyFromAmong("lease", "nocc");
+        var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
         var store = new Option<string>("--store") { Description = "state store engine (memory)", DefaultValueFactory = _ => "memory" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
@@ -33,22 +32,22 @@ internal static class BenchCommand
         routing.AcceptOnlyFromAmong("summed", "voting");
         var affinityWeight = new Option<double>("--affinity-weight") { Description = "routing weight of affinity", DefaultValueFactory = _ => 1 };
         var loadWeight = new Option<double>("--load-weight") { Description = "routing weight of load", DefaultValueFactory = _ => 1 };
-        var gating = new Option<string>("--gating") { Description = "strict (writes wait until nothing can fail: atomic under bugs) | declared (wait only for MayAbort functions, §6)", DefaultValueFactory = _ => "strict" };
-        gating.AcceptOnlyFromAmong("strict", "declared");
+        var gating = new Option<string>("--gating") { Description = "strict (writes wait until nothing can fail: atomic under bugs) | declared (wait only for MayAbort functions, §6); a comma list runs each", DefaultValueFactory = _ => "strict" };
+        var rounds = new Option<int>("--rounds") { Description = "with several protocols or gatings: alternate them this many times", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "write the result as one JSON object to this file" };
         var quiet = new Option<bool>("--quiet") { Description = "no live progress line" };
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
             workload, protocol, store, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
-            remoteOp, link, seed, keys, length, readOnly, routing, gating, affinityWeight, loadWeight, json, quiet,
+            remoteOp, link, seed, keys, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var settings = new BenchSettings
             {
                 Workload = parse.GetValue(workload)!,
-                Protocol = parse.GetValue(protocol) == "nocc" ? ProtocolKind.NoCC : ProtocolKind.Lease,
+
                 Store = parse.GetValue(store)!,
                 Workers = parse.GetValue(workers),
                 Executors = parse.GetValue(executors),
@@ -66,19 +65,46 @@ internal static class BenchCommand
                 Length = parse.GetValue(length),
                 ReadOnlyShare = parse.GetValue(readOnly),
                 Routing = parse.GetValue(routing) == "voting" ? RoutingPolicy.PerKeyVoting : RoutingPolicy.SummedScore,
-                Gating = parse.GetValue(gating) == "declared" ? WriteGating.DeclaredAborts : WriteGating.Strict,
                 AffinityWeight = parse.GetValue(affinityWeight),
                 LoadWeight = parse.GetValue(loadWeight),
                 JsonPath = parse.GetValue(json),
                 Quiet = parse.GetValue(quiet),
             };
-            return await RunAsync(settings, cancellation);
+            var protocols = ParseList(parse.GetValue(protocol)!, "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
+            var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });
+            int roundCount = parse.GetValue(rounds);
+            string? error = protocols.Error ?? gatings.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);
+            if (error is not null)
+            {
+                Console.Error.WriteLine($"leasehold bench: {error}");
+                return ExitCodes.Usage;
+            }
+            var variants = new List<BenchSettings>();
+            for (int r = 0; r < roundCount; r++)
+                foreach (var p in protocols.Values)
+                    foreach (var g in gatings.Values)
+                        variants.Add(settings with { Protocol = p, Gating = g });
+            return await RunAsync(variants, cancellation);
         });
         return command;
     }
 
-    public static async Task<int> RunAsync(BenchSettings settings, CancellationToken cancellation)
+    private static (List<T> Values, string? Error) ParseList<T>(string text, string flag, Dictionary<string, T> names)
     {
+        var values = new List<T>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!names.TryGetValue(part, out var value))
+                return (values, $"{flag}: '{part}' is not one of {string.Join(", ", names.Keys)}");
+            if (!values.Contains(value)) values.Add(value);
+        }
+        return (values, null);
+    }
+
+    /// <summary>Runs each variant in turn in this process and, when there are several, prints them side by side with ratios.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<BenchSettings> variants, CancellationToken cancellation)
+    {
+        var settings = variants[0];
         if (settings.Problem() is { } problem)
         {
             Console.Error.WriteLine($"leasehold bench: {problem}");
@@ -90,35 +116,57 @@ internal static class BenchCommand
             return ExitCodes.Usage;
         }
         bool live = !settings.Quiet && !Console.IsErrorRedirected;
-        var runner = new BenchRunner(settings, line => { if (live) Console.Error.Write($"\r{line}\u001b[K"); });
-        BenchResult result;
-        try
+        var results = new List<BenchResult>();
+        int exit = ExitCodes.Ok;
+        foreach (var variant in variants)
         {
-            result = await runner.RunAsync(cancellation);
-        }
-        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
-        {
+            var runner = new BenchRunner(variant, line => { if (live) Console.Error.Write($"\r[{Name(variant)}] {line}\u001b[K"); });
+            BenchResult result;
+            try
+            {
+                result = await runner.RunAsync(cancellation);
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                if (live) Console.Error.WriteLine();
+                Console.Error.WriteLine($"leasehold bench: {Name(variant)}: {e.Message}");
+                return ExitCodes.Failure;
+            }
             if (live) Console.Error.WriteLine();
-            Console.Error.WriteLine($"leasehold bench: {e.Message}");
-            return ExitCodes.Failure;
+            results.Add(result);
+            PrintSummary(result);
+            if (!result.Invariant.Ok)
+            {
+                if (variant.Protocol == ProtocolKind.Lease)
+                {
+                    Console.Error.WriteLine($"leasehold bench: INVARIANT BROKEN under the lease protocol: {result.Invariant.Detail}");
+                    exit = ExitCodes.Failure;
+                }
+                else Console.Error.WriteLine("leasehold bench: the invariant broke under nocc, which has no concurrency control (expected)");
+            }
         }
-        if (live) Console.Error.WriteLine();
-        PrintSummary(result);
+        if (results.Count > 1) PrintComparison(results);
         if (settings.JsonPath is { } jsonPath)
         {
             await using var file = File.Create(jsonPath);
-            result.WriteJson(file);
+            if (results.Count == 1) results[0].WriteJson(file);
+            else BenchResult.WriteJsonArray(file, results);
         }
-        if (!result.Invariant.Ok)
-        {
-            if (settings.Protocol == ProtocolKind.Lease)
-            {
-                Console.Error.WriteLine($"leasehold bench: INVARIANT BROKEN under the lease protocol: {result.Invariant.Detail}");
-                return ExitCodes.Failure;
-            }
-            Console.Error.WriteLine("leasehold bench: the invariant broke under nocc, which has no concurrency control (expected)");
-        }
-        return ExitCodes.Ok;
+        return exit;
+    }
+
+    private static string Name(BenchSettings s) =>
+        (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared");
+
+    private static void PrintComparison(List<BenchResult> results)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]side by side[/] (ratio: throughput over the first row's)");
+        foreach (var c in new[] { "run", "committed/s", "p50 ms", "p90 ms", "p99 ms", "invariant", "ratio" }) table.AddColumn(new TableColumn(c).RightAligned());
+        double first = results[0].ThroughputTps;
+        foreach (var r in results)
+            table.AddRow(Name(r.Settings), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
+                r.Invariant.Ok ? "holds" : "BROKEN", first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
+        AnsiConsole.Write(table);
     }
 
     private static void PrintSummary(BenchResult r)

@@ -31,6 +31,19 @@ internal sealed record BenchResult
     public void WriteJson(Stream stream)
     {
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        Write(w);
+    }
+
+    public static void WriteJsonArray(Stream stream, IEnumerable<BenchResult> results)
+    {
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        w.WriteStartArray();
+        foreach (var r in results) r.Write(w);
+        w.WriteEndArray();
+    }
+
+    private void Write(Utf8JsonWriter w)
+    {
         var s = Settings;
         w.WriteStartObject();
         w.WriteNumber("schema_version", 1);

@@ -44,7 +44,9 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
             try { work(); }
             catch (Exception e) { scheduler.OnFault(e); }
         }
-        Volatile.Write(ref mailbox.Scheduled, 0);
+        // A full fence, not a release store: the emptiness check below must not be reordered before the
+        // flag clears, or a post that saw the flag still set would strand its item (a lost wake-up).
+        Interlocked.Exchange(ref mailbox.Scheduled, 0);
         // Re-arm if something arrived after the last dequeue and before the flag cleared.
         if (!mailbox.Queue.IsEmpty && Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
             ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: true);
