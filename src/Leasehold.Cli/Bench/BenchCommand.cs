@@ -17,7 +17,7 @@ internal static class BenchCommand
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
         var clients = new Option<int>("--clients") { Description = "closed loop: requests kept outstanding", DefaultValueFactory = _ => 64 };
         var duration = new Option<double>("--duration") { Description = "measured seconds", DefaultValueFactory = _ => 10 };
-        var warmup = new Option<double>("--warmup") { Description = "seconds run before measuring", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<double>("--warmup") { Description = "seconds run before measuring (JIT tiering and heap growth settle)", DefaultValueFactory = _ => 3 };
         var rate = new Option<double?>("--rate") { Description = "open loop: arrivals per second (latency from each scheduled start)" };
         var theta = new Option<double>("--theta") { Description = "Zipfian skew of keys (0 = uniform)", DefaultValueFactory = _ => 0.99 };
         var batchSize = new Option<int>("--batch-size") { Description = "a batch closes at this many requests…", DefaultValueFactory = _ => 1000 };

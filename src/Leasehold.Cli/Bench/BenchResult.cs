@@ -26,6 +26,8 @@ internal sealed record BenchResult
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
     public long OutcomeBarriers { get; init; }
+    public int[] GcCollections { get; init; } = [0, 0, 0];
+    public double GcPauseMs { get; init; }
     public required InvariantResult Invariant { get; init; }
 
     public void WriteJson(Stream stream)
@@ -83,6 +85,12 @@ internal sealed record BenchResult
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
         w.WriteNumber("outcome_barriers", OutcomeBarriers);
+        w.WriteStartObject("gc");
+        w.WriteNumber("gen0", GcCollections[0]);
+        w.WriteNumber("gen1", GcCollections[1]);
+        w.WriteNumber("gen2", GcCollections[2]);
+        w.WriteNumber("pause_ms", Math.Round(GcPauseMs, 1));
+        w.WriteEndObject();
         w.WriteStartObject("invariant");
         w.WriteString("name", Invariant.Name);
         w.WriteBoolean("ok", Invariant.Ok);

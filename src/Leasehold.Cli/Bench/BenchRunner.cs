@@ -34,12 +34,16 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         var clock = Stopwatch.StartNew();
         double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds;
         long allocStart = 0, committedAtStart = 0;
+        int[] gcStart = [0, 0, 0];
+        var pauseStart = TimeSpan.Zero;
         double measureStart = 0;
         while (clock.Elapsed.TotalSeconds < end && !cancellation.IsCancellationRequested)
         {
             if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
             {
                 allocStart = GC.GetTotalAllocatedBytes(precise: false);
+                gcStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+                pauseStart = GC.GetTotalPauseDuration();
                 committedAtStart = Interlocked.Read(ref _committed);
                 measureStart = clock.Elapsed.TotalSeconds;
                 _measuring = true;
@@ -57,6 +61,8 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         double measured = clock.Elapsed.TotalSeconds - measureStart;
         long committedInWindow = Interlocked.Read(ref _committed) - committedAtStart;
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocStart;
+        int[] gcCollections = [GC.CollectionCount(0) - gcStart[0], GC.CollectionCount(1) - gcStart[1], GC.CollectionCount(2) - gcStart[2]];
+        var gcPause = GC.GetTotalPauseDuration() - pauseStart;
         _stopping = true;
 
         var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
@@ -94,6 +100,8 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,
+            GcCollections = gcCollections,
+            GcPauseMs = gcPause.TotalMilliseconds,
             Invariant = invariant,
         };
     }

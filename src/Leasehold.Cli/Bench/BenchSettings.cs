@@ -12,7 +12,7 @@ internal sealed record BenchSettings
     public int Executors { get; init; } = 2;
     public int Clients { get; init; } = 64;
     public double DurationSeconds { get; init; } = 10;
-    public double WarmupSeconds { get; init; } = 1;
+    public double WarmupSeconds { get; init; } = 3;
     public double? Rate { get; init; }
     public double Theta { get; init; } = 0.99;
     public int BatchSize { get; init; } = 1000;

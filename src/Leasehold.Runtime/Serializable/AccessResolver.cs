@@ -13,9 +13,11 @@ internal static class AccessResolver
         for (int f = 0; f < functions.Count; f++)
         {
             var accesses = functions[f].Accesses;
-            var list = new List<ResolvedAccess>(accesses.Count);
-            foreach (var access in accesses)
+            var mine = new ResolvedAccess[accesses.Count];
+            int n = 0;
+            for (int a = 0; a < accesses.Count; a++)
             {
+                var access = accesses[a];
                 string key;
                 try
                 {
@@ -28,11 +30,13 @@ internal static class AccessResolver
                 }
                 var stateKey = new StateKey(access.Table, key);
                 int id = intern(stateKey);
-                int existing = list.FindIndex(r => r.KeyId == id);
-                if (existing < 0) list.Add(new ResolvedAccess(id, stateKey, access.Mode));
-                else if (access.Mode == AccessMode.ReadWrite) list[existing] = list[existing] with { Mode = AccessMode.ReadWrite };
+                int existing = -1;
+                for (int i = 0; i < n; i++)
+                    if (mine[i].KeyId == id) existing = i;
+                if (existing < 0) mine[n++] = new ResolvedAccess(id, stateKey, access.Mode);
+                else if (access.Mode == AccessMode.ReadWrite) mine[existing] = mine[existing] with { Mode = AccessMode.ReadWrite };
             }
-            resolved[f] = [.. list];
+            resolved[f] = n == mine.Length ? mine : mine[..n];
         }
         error = null;
         return resolved;

@@ -18,6 +18,7 @@ internal sealed class ClusterDriver
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
     private readonly KeyDirectory _keys = new();
+    private readonly Func<StateKey, int> _intern;
     private readonly Router _router;
     private readonly LeaseTable _leases;
     private readonly Queue<InFlightBatch> _inFlight = new();
@@ -54,6 +55,7 @@ internal sealed class ClusterDriver
         _store = store;
         _counters = counters;
         Mailbox = scheduler.CreateMailbox("driver");
+        _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
         _router = new Router(Statistics, options.Routing, options.AffinityWeight, options.LoadWeight);
         _leases = new LeaseTable(Statistics, options.LeaseHysteresis);
@@ -136,7 +138,7 @@ internal sealed class ClusterDriver
     /// <summary>Resolves every declared key from the parameters; a selector that throws fails the request before it is stamped.</summary>
     private bool TryResolve(Request request, out string? error)
     {
-        var resolved = AccessResolver.Resolve(request.Workflow, request.Args, _keys.Intern, out error);
+        var resolved = AccessResolver.Resolve(request.Workflow, request.Args, _intern, out error);
         if (resolved is null) return false;
         request.Accesses = resolved;
         return true;
