@@ -20,7 +20,7 @@ internal sealed partial class ClusterWorker
             if (lease.Holder != Id || lease.PreviousHolder == Id) continue;
             var key = KeyOf(lease.KeyId, lease.Key);
             key.ValueReady = false;
-            if (lease.PreviousHolder != Slot.NoOwner) _counters.LeaseTransferred();
+            if (lease.PreviousHolder >= 0) _counters.LeaseTransferred();
             NoCCLoad(key, lease.PreviousHolder);
         }
         var ops = new List<Operation>();
