@@ -1,0 +1,19 @@
+using Leasehold.Tests.Support;
+
+namespace Leasehold.Tests.Review;
+
+/// <summary>Bad values the validation misses: each must be one line on stderr naming the cause, exit 2, and no run.</summary>
+public class CliBadInputTests
+{
+    [Theory]
+    [InlineData("--keys", "2", "--workload", "micro", "--length", "3")] // unhandled ArgumentOutOfRangeException, exit 1
+    [InlineData("--json", "", "--quiet")] // unhandled ArgumentException from Path.GetFullPath, exit 1
+    [InlineData("--json", "/tmp", "--quiet")] // a directory: runs the whole bench, then UnauthorizedAccessException, exit 1, result lost
+    public async Task A_bad_value_is_a_one_line_error_and_exit_code_2(params string[] args)
+    {
+        var run = await CliProcess.RunAsync(["bench", "--duration", "0.2", "--warmup", "0", .. args]);
+        var lines = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(run.ExitCode == 2 && lines.Length == 1,
+            $"exit {run.ExitCode}, {lines.Length} stderr lines: {string.Join(" / ", lines.Take(3))}");
+    }
+}

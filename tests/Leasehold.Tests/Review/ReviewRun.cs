@@ -1,0 +1,219 @@
+using System.Text;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Storage;
+
+namespace Leasehold.Tests.Review;
+
+/// <summary>
+/// A variant of RandomWorkflowRun for the review: the cluster options are forced by the caller, the
+/// scheduler can be the chaos scheduler (timers fire in the middle of work), runs can be long, and after
+/// the run the per-batch state must be freed.
+/// </summary>
+public static class ReviewRun
+{
+    private static readonly string[] Tables = ["t1", "t2"];
+
+    public sealed record Config
+    {
+        public Func<Random, ClusterOptions, ClusterOptions> Options { get; init; } = (_, o) => o;
+        public int MinRequests { get; init; } = 1;
+        public int MaxRequests { get; init; } = 60;
+        public int MinKeys { get; init; } = 2;
+        public int MaxKeys { get; init; } = 7;
+        public double TimerBias { get; init; } = -1; // < 0: the stock DeterministicScheduler
+        public bool RealThreads { get; init; }
+        public int MaxWorkflowFunctions { get; init; } = 6;
+        public int MaxKeysPerFunction { get; init; } = 3;
+        /// <summary>Probability that a function may fail by error (throws, or touches an undeclared key).</summary>
+        public double ErrorFunctions { get; init; }
+        /// <summary>Accept Aborted for Failed and back: when two parallel functions both end the workflow, which one is first is timing.</summary>
+        public bool LenientEndStatus { get; init; }
+    }
+
+    public sealed record Outcome(bool Ok, string Problem, ClusterOptions Options, long RemoteOps, long Transfers, int Aborted, int Requests);
+
+    public static void Check(int seed, Config config, string name)
+    {
+        var o = Run(seed, config);
+        if (!o.Ok) throw new Xunit.Sdk.XunitException($"{name} seed {seed}: {o.Problem}\noptions: {o.Options}");
+    }
+
+    public static Outcome Run(int seed, Config config)
+    {
+        var random = new Random(seed);
+        int keySpace = random.Next(config.MinKeys, config.MaxKeys);
+        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflow(random, $"wf{i}", config)).ToArray();
+        var options = new ClusterOptions
+        {
+            Workers = random.Next(1, 9),
+            ExecutorsPerWorker = random.Next(1, 4),
+            MaxBatchSize = random.Next(1, 12),
+            MaxBatchDelay = TimeSpan.FromMicroseconds(random.Next(5, 200)),
+            RemoteOpLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),
+            LinkLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),
+            Decay = random.NextDouble() < 0.5 ? 0.5 : 0.95,
+            LeaseHysteresis = random.NextDouble() < 0.5 ? 0 : 1,
+            Routing = random.NextDouble() < 0.3 ? RoutingPolicy.PerKeyVoting : RoutingPolicy.SummedScore,
+            AffinityWeight = new[] { 0.0, 0.2, 1.0 }[random.Next(3)],
+            LoadWeight = new[] { 1.0, 3.0 }[random.Next(2)],
+        };
+        options = config.Options(random, options);
+        var initial = Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
+            .Select(k => new KeyValuePair<StateKey, byte[]>(new StateKey(t, $"k{k}"), Value.FromLong(k * 10 + 5)))).ToList();
+
+        IScheduler scheduler;
+        Func<long> now;
+        Func<Func<bool>, bool> runUntil; // false: nothing left to run
+        ThreadPoolScheduler? pool = null;
+        if (config.RealThreads)
+        {
+            pool = new ThreadPoolScheduler();
+            scheduler = pool;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            now = () => (long)clock.Elapsed.TotalNanoseconds;
+            runUntil = done =>
+            {
+                var limit = System.Diagnostics.Stopwatch.StartNew();
+                while (!done())
+                {
+                    if (limit.Elapsed > TimeSpan.FromSeconds(20)) throw new TimeoutException("real threads: no completion within 20 s");
+                    Thread.Sleep(1);
+                }
+                return true;
+            };
+        }
+        else if (config.TimerBias < 0)
+        {
+            var d = new DeterministicScheduler(seed);
+            scheduler = d; now = () => d.VirtualTime.Nanoseconds;
+            runUntil = done => { d.RunUntil(done, 50_000_000); return true; };
+        }
+        else
+        {
+            var c = new ChaosScheduler(seed, config.TimerBias);
+            scheduler = c; now = () => c.VirtualTime.Nanoseconds;
+            runUntil = done => { c.RunUntil(done, 50_000_000); return true; };
+        }
+        var store = new MemoryStateStore();
+        store.Load(initial);
+        var cluster = new SerializableCluster(options, scheduler, store);
+        foreach (var w in workflows) cluster.Register(w);
+
+        var submitted = new List<(string Wf, Args Args, WorkflowResult? Result)>();
+        int answered = 0;
+        int requests = random.Next(config.MinRequests, config.MaxRequests);
+        var requestRandom = new Random(seed ^ 0x5eed);
+        int n = 0;
+        while (n < requests)
+        {
+            int wave = requestRandom.Next(1, 10);
+            for (int i = 0; i < wave && n < requests; i++, n++)
+            {
+                var wf = workflows[requestRandom.Next(workflows.Length)];
+                var args = Args.Create();
+                foreach (var name in ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
+                args.Set("salt", requestRandom.Next(1000));
+                int index = submitted.Count;
+                var built = args.Build();
+                lock (submitted) submitted.Add((wf.Name, built, null));
+                cluster.Submit(wf.Name, built, r => { lock (submitted) submitted[index] = (submitted[index].Wf, submitted[index].Args, r); Interlocked.Increment(ref answered); });
+            }
+            long until = now() + requestRandom.Next(0, config.RealThreads ? 3_000_000 : 300_000);
+            runUntil(() => now() >= until || scheduler.Fault is not null);
+        }
+        using var disposePool = pool;
+        Outcome Fail(string why) => new(false, why, options, cluster.RemoteOperations, cluster.Counters.LeaseTransfers, 0, submitted.Count);
+        try
+        {
+            runUntil(() => Volatile.Read(ref answered) == submitted.Count || scheduler.Fault is not null);
+            if (scheduler.Fault is { } f) return Fail($"protocol fault: {f}");
+            if (answered != submitted.Count) return Fail($"{submitted.Count - answered} of {submitted.Count} never answered (deadlock or lost request)");
+            if (config.RealThreads)
+            {
+                var settle = System.Diagnostics.Stopwatch.StartNew();
+                while ((cluster.WorkerBatchesInFlight != 0 || cluster.DriverBatchesInFlight != 0) && settle.Elapsed < TimeSpan.FromSeconds(2)) Thread.Sleep(1);
+            }
+            else runUntil(() => false);
+        }
+        catch (TimeoutException e) { return Fail($"livelock/stuck: {e.Message}; answered {Volatile.Read(ref answered)} of {submitted.Count}; fault {scheduler.Fault}"); }
+        if (scheduler.Fault is { } late) return Fail($"protocol fault after the last answer: {late}");
+        if (cluster.WorkerBatchesInFlight != 0 || cluster.DriverBatchesInFlight != 0 || cluster.Outstanding != 0)
+            return Fail($"per-batch state not freed: worker batches {cluster.WorkerBatchesInFlight}, driver batches {cluster.DriverBatchesInFlight}, outstanding {cluster.Outstanding}");
+
+        var reference = new SerialReference(initial);
+        foreach (var (wf, args, result) in submitted.OrderBy(x => x.Result!.Timestamp))
+        {
+            var expected = reference.Execute(cluster.Workflow(wf), args, result!.Timestamp, DateTimeOffset.UnixEpoch);
+            bool bothEnded = expected.Status is WorkflowStatus.Aborted or WorkflowStatus.Failed && result.Status is WorkflowStatus.Aborted or WorkflowStatus.Failed;
+            if (expected.Status != result.Status && !(config.LenientEndStatus && bothEnded))
+                return Fail($"{wf} {args} ts {result.Timestamp}: engine {result.Status} ({result.Reason}), serial {expected.Status} ({expected.Reason})");
+            if (result.Status == WorkflowStatus.Committed)
+                for (int f = 0; f < expected.Outputs.Length; f++)
+                    if (!Value.SameBytes(expected.Outputs[f], result.Outputs[f]))
+                        return Fail($"{wf} {args} ts {result.Timestamp}: output of f{f} differs: engine {Show(result.Outputs[f])}, serial {Show(expected.Outputs[f])}");
+        }
+        foreach (var t in Tables)
+            for (int k = 0; k < keySpace; k++)
+            {
+                var key = new StateKey(t, $"k{k}");
+                var engine = store.ReadCommittedAsync(key).AsTask().GetAwaiter().GetResult();
+                if (!Value.SameBytes(engine, reference.Get(key)))
+                    return Fail($"final state of {key}: engine {Show(engine)}, serial {Show(reference.Get(key))}");
+            }
+        return new(true, "", options, cluster.RemoteOperations, cluster.Counters.LeaseTransfers,
+            submitted.Count(s => s.Result!.Status == WorkflowStatus.Aborted), submitted.Count);
+    }
+
+    private static string Show(byte[]? v) => v is null ? "null" : v.Length == 8 ? Value.ToLong(v).ToString() : Convert.ToHexString(v);
+
+    private static IEnumerable<string> ParamNames(WorkflowDefinition wf) =>
+        wf.Functions.SelectMany(f => Enumerable.Range(0, f.Accesses.Count).Select(a => $"{f.Name}.{a}"));
+
+    private static WorkflowDefinition RandomWorkflow(Random random, string name, Config config)
+    {
+        var builder = new WorkflowBuilder(name);
+        int n = random.Next(1, config.MaxWorkflowFunctions + 1);
+        for (int i = 0; i < n; i++)
+        {
+            string fname = $"f{i}";
+            var parents = Enumerable.Range(0, i).Where(_ => random.NextDouble() < 0.4).Select(p => $"f{p}").ToArray();
+            int keys = random.NextDouble() < 0.1 ? 0 : random.Next(1, config.MaxKeysPerFunction + 1);
+            var accesses = Enumerable.Range(0, keys).Select(a => (Table: Tables[random.Next(Tables.Length)], Param: $"{fname}.{a}",
+                Mode: random.NextDouble() < 0.6 ? AccessMode.ReadWrite : AccessMode.Read)).ToArray();
+            bool mayAbort = random.NextDouble() < 0.3;
+            int abortModulus = random.Next(3, 9);
+            bool mayFail = config.ErrorFunctions > 0 && random.NextDouble() < config.ErrorFunctions;
+            int failModulus = random.Next(4, 11);
+            bool undeclared = random.NextDouble() < 0.5;
+            builder.Function(fname, f =>
+            {
+                f.After(parents);
+                foreach (var a in accesses) f.Access(a.Table, args => args.GetString(a.Param), a.Mode);
+                if (mayAbort) f.MayAbort();
+                f.Body(ctx =>
+                {
+                    long acc = ctx.Args.GetLong("salt") * 31 + ctx.Timestamp % 7;
+                    foreach (var p in parents) acc = acc * 17 + Value.ToLong(ctx.Parent(p), -1);
+                    foreach (var a in accesses) acc = acc * 13 + Value.ToLong(ctx.Read(a.Table, ctx.Args.GetString(a.Param)), -3);
+                    if (mayAbort && Math.Abs(acc) % abortModulus == 0) ctx.Abort($"acc {acc}");
+                    if (mayFail && Math.Abs(acc) % failModulus == 1)
+                    {
+                        if (undeclared) ctx.ReadLong("t1", "undeclared-key");
+                        else throw new InvalidOperationException($"bug {acc}");
+                    }
+                    foreach (var a in accesses)
+                        if (a.Mode == AccessMode.ReadWrite)
+                        {
+                            string key = ctx.Args.GetString(a.Param);
+                            long v = Value.ToLong(ctx.Read(a.Table, key), 0);
+                            ctx.WriteLong(a.Table, key, v + 1 + Math.Abs(acc % 100));
+                        }
+                    return Value.FromLong(acc % 1_000_003);
+                });
+            });
+        }
+        return builder.Build();
+    }
+}
