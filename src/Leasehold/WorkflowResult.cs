@@ -10,6 +10,11 @@ public enum WorkflowStatus : byte
     Failed,
     /// <summary>The request was not admitted (queue full, unknown workflow, shutting down): it never ran.</summary>
     Rejected,
+    /// <summary>
+    /// The cluster stopped while the batch's commit record was being written: the workflow may or may not
+    /// have committed. Never treat it as failed.
+    /// </summary>
+    Unknown,
 }
 
 /// <summary>What a caller gets back. <see cref="Outputs"/> holds every function's output, by function index.</summary>

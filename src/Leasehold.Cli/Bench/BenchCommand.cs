@@ -110,9 +110,9 @@ internal static class BenchCommand
             Console.Error.WriteLine($"leasehold bench: {problem}");
             return ExitCodes.Usage;
         }
-        if (settings.JsonPath is { } path && Path.GetDirectoryName(Path.GetFullPath(path)) is { } dir && !Directory.Exists(dir))
+        if (settings.JsonPath is { } path && JsonPathProblem(path) is { } jsonProblem)
         {
-            Console.Error.WriteLine($"leasehold bench: --json: directory '{dir}' does not exist");
+            Console.Error.WriteLine($"leasehold bench: --json: {jsonProblem}");
             return ExitCodes.Usage;
         }
         bool live = !settings.Quiet && !Console.IsErrorRedirected;
@@ -155,6 +155,23 @@ internal static class BenchCommand
         return exit;
     }
 
+    /// <summary>Checked before the run, so a bad path cannot throw away a finished benchmark.</summary>
+    private static string? JsonPathProblem(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) return "needs a file name";
+        string full;
+        try { full = Path.GetFullPath(path); }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException) { return $"'{path}' is not a valid path: {e.Message}"; }
+        if (Directory.Exists(full)) return $"'{path}' is a directory, not a file";
+        if (Path.GetDirectoryName(full) is { } dir && !Directory.Exists(dir)) return $"directory '{dir}' does not exist";
+        try
+        {
+            using var probe = new FileStream(full, FileMode.Append, FileAccess.Write);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return $"cannot write '{path}': {e.Message}"; }
+        return null;
+    }
+
     private static string Name(BenchSettings s) =>
         (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared");
 
@@ -179,7 +196,7 @@ internal static class BenchCommand
         Row("throughput (committed/s)", $"{r.ThroughputTps:N0}");
         Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
         Row("submitted / committed", $"{r.Submitted:N0} / {r.Committed:N0}");
-        Row("aborted / failed / rejected", $"{r.Aborted:N0} / {r.Failed:N0} / {r.Rejected:N0}");
+        Row("aborted / failed / rejected / unknown", $"{r.Aborted:N0} / {r.Failed:N0} / {r.Rejected:N0} / {r.Unknown:N0}");
         Row("remote one-sided ops", $"{r.RemoteOps:N0}");
         Row("lease transfers", $"{r.LeaseTransfers:N0}");
         Row("local ratio", $"{r.LocalRatio:P1}");

@@ -12,6 +12,7 @@ internal sealed record BenchResult
     public long Aborted { get; init; }
     public long Failed { get; init; }
     public long Rejected { get; init; }
+    public long Unknown { get; init; }
     public double MeasuredSeconds { get; init; }
     public double ThroughputTps { get; init; }
     public double P50Ms { get; init; }
@@ -70,6 +71,7 @@ internal sealed record BenchResult
         w.WriteNumber("aborted", Aborted);
         w.WriteNumber("failed", Failed);
         w.WriteNumber("rejected", Rejected);
+        w.WriteNumber("unknown", Unknown);
         w.WriteNumber("throughput_tps", Math.Round(ThroughputTps, 1));
         w.WriteStartObject("latency_ms");
         w.WriteNumber("p50", Math.Round(P50Ms, 3));

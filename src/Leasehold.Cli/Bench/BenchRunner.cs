@@ -14,7 +14,10 @@ namespace Leasehold.Cli.Bench;
 internal sealed class BenchRunner(BenchSettings settings, Action<string> progress)
 {
     private readonly LatencyRecorder _latency = new();
-    private long _submitted, _committed, _aborted, _failed, _rejected;
+    // Completions seen at any time (throughput is taken from these over the measured window)...
+    private long _committed, _aborted;
+    // ...and the outcomes of the requests submitted inside the measured window, which the JSON reports.
+    private long _submitted, _wCommitted, _wAborted, _wFailed, _wRejected, _wUnknown;
     private volatile bool _measuring;
     private volatile bool _stopping;
 
@@ -82,10 +85,11 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         {
             Settings = settings,
             Submitted = Interlocked.Read(ref _submitted),
-            Committed = Interlocked.Read(ref _committed),
-            Aborted = Interlocked.Read(ref _aborted),
-            Failed = Interlocked.Read(ref _failed),
-            Rejected = Interlocked.Read(ref _rejected),
+            Committed = Interlocked.Read(ref _wCommitted),
+            Aborted = Interlocked.Read(ref _wAborted),
+            Failed = Interlocked.Read(ref _wFailed),
+            Rejected = Interlocked.Read(ref _wRejected),
+            Unknown = Interlocked.Read(ref _wUnknown),
             MeasuredSeconds = measured,
             ThroughputTps = measured > 0 ? committedInWindow / measured : 0,
             P50Ms = _latency.PercentileMs(50),
@@ -114,10 +118,10 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         {
             var (workflow, args) = workload.Next(random);
             long start = Stopwatch.GetTimestamp();
-            bool measured = _measuring;
-            Interlocked.Increment(ref _submitted);
+            bool measured = _measuring && !_stopping;
+            if (measured) Interlocked.Increment(ref _submitted);
             var result = await cluster.InvokeAsync(workflow, args).ConfigureAwait(false);
-            Complete(workload, workflow, args, result, start, measured && !_stopping);
+            Complete(workload, workflow, args, result, start, measured);
         }
     }
 
@@ -138,10 +142,10 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
             for (long scheduled = origin + (long)(i * ticksPerRequest); scheduled <= now && !_stopping; scheduled = origin + (long)(++i * ticksPerRequest))
             {
                 var (workflow, args) = workload.Next(random);
-                bool measured = _measuring;
+                bool measured = _measuring && !_stopping;
                 long start = scheduled;
-                Interlocked.Increment(ref _submitted);
-                cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, start, measured && !_stopping));
+                if (measured) Interlocked.Increment(ref _submitted);
+                cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, start, measured));
             }
             long next = origin + (long)(i * ticksPerRequest);
             if (next - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000) Thread.Sleep(1);
@@ -149,16 +153,21 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         }
     }
 
+    /// <summary><paramref name="measured"/>: submitted inside the measured window and answered before the run ended.</summary>
     private void Complete(IWorkload workload, string workflow, Args args, WorkflowResult result, long start, bool measured)
     {
         workload.Observe(workflow, args, result);
+        if (result.Status == WorkflowStatus.Committed) Interlocked.Increment(ref _committed);
+        else if (result.Status == WorkflowStatus.Aborted) Interlocked.Increment(ref _aborted);
+        if (!measured) return;
         switch (result.Status)
         {
-            case WorkflowStatus.Committed: Interlocked.Increment(ref _committed); break;
-            case WorkflowStatus.Aborted: Interlocked.Increment(ref _aborted); break;
-            case WorkflowStatus.Failed: Interlocked.Increment(ref _failed); break;
-            case WorkflowStatus.Rejected: Interlocked.Increment(ref _rejected); return;
+            case WorkflowStatus.Committed: Interlocked.Increment(ref _wCommitted); break;
+            case WorkflowStatus.Aborted: Interlocked.Increment(ref _wAborted); break;
+            case WorkflowStatus.Failed: Interlocked.Increment(ref _wFailed); break;
+            case WorkflowStatus.Unknown: Interlocked.Increment(ref _wUnknown); break;
+            case WorkflowStatus.Rejected: Interlocked.Increment(ref _wRejected); return; // never ran: no latency
         }
-        if (measured) _latency.Record((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+        _latency.Record((long)Stopwatch.GetElapsedTime(start).TotalMicroseconds);
     }
 }

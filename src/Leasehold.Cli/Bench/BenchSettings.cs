@@ -51,6 +51,7 @@ internal sealed record BenchSettings
         if (LinkUs is { } l && !(l >= 0 && l <= 1_000_000)) return $"--link-us must be in [0, 1000000], not {l}";
         if (Keys is { } k && k is < 2 or > 50_000_000) return $"--keys must be in 2..50000000, not {k}";
         if (Length is < 1 or > 10) return $"--length must be in 1..10, not {Length}";
+        if (Workload == "micro" && (Keys ?? 20_000) < Length) return $"--keys ({Keys}) must be at least --length ({Length}): a micro transaction touches one distinct key per function";
         if (!(ReadOnlyShare >= 0 && ReadOnlyShare <= 1)) return $"--read-only must be in [0, 1], not {ReadOnlyShare}";
         if (!(AffinityWeight >= 0) || !(LoadWeight >= 0) || AffinityWeight + LoadWeight <= 0) return "--affinity-weight and --load-weight must be non-negative and not both zero";
         return null;
@@ -69,7 +70,8 @@ internal sealed record BenchSettings
         WriteGating = Gating,
         AffinityWeight = AffinityWeight,
         LoadWeight = LoadWeight,
-        // Closed-loop clients never exceed their count; open loop may queue up to a few seconds of arrivals.
-        MaxOutstanding = Rate is { } rate ? (int)Math.Clamp(rate * 5, 1000, 5_000_000) : Math.Max(Clients, 1),
+        // Closed-loop clients never exceed their count; open loop may queue up to two seconds of arrivals.
+        // An overloaded open loop is refused beyond that (counted as rejected) instead of queueing without bound.
+        MaxOutstanding = Rate is { } rate ? (int)Math.Clamp(rate * 2, 1000, 200_000) : Math.Max(Clients, 1),
     };
 }

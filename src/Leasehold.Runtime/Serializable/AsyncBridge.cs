@@ -5,31 +5,50 @@ namespace Leasehold.Runtime.Serializable;
 /// <summary>
 /// Brings the completion of a store call back onto a mailbox. A call that finished synchronously
 /// (the memory engine, and so the deterministic mode) continues at once, in order; one that did not
-/// posts its continuation when the I/O completes.
+/// posts its continuation when the I/O completes. A failed call goes to <c>onFailure</c>: store errors
+/// are expected events with their own handling, not protocol faults.
 /// </summary>
 internal static class AsyncBridge
 {
-    public static void Then(ValueTask task, Mailbox mailbox, Action continuation)
+    public static void Then(ValueTask task, Mailbox mailbox, Action onSuccess, Action<Exception> onFailure)
     {
         if (task.IsCompletedSuccessfully)
         {
-            continuation();
+            onSuccess();
+            return;
+        }
+        if (task.IsCompleted)
+        {
+            onFailure(Unwrap(task.AsTask().Exception));
             return;
         }
         task.AsTask().ContinueWith(done => mailbox.Post(() =>
         {
-            done.GetAwaiter().GetResult(); // a failed store call faults the mailbox with its cause
-            continuation();
+            if (done.IsCompletedSuccessfully) onSuccess();
+            else onFailure(Unwrap(done.Exception));
         }), TaskScheduler.Default);
     }
 
-    public static void Then<T>(ValueTask<T> task, Mailbox mailbox, Action<T> continuation)
+    public static void Then<T>(ValueTask<T> task, Mailbox mailbox, Action<T> onSuccess, Action<Exception> onFailure)
     {
         if (task.IsCompletedSuccessfully)
         {
-            continuation(task.Result);
+            onSuccess(task.Result);
             return;
         }
-        task.AsTask().ContinueWith(done => mailbox.Post(() => continuation(done.GetAwaiter().GetResult())), TaskScheduler.Default);
+        if (task.IsCompleted)
+        {
+            onFailure(Unwrap(task.AsTask().Exception));
+            return;
+        }
+        task.AsTask().ContinueWith(done => mailbox.Post(() =>
+        {
+            if (done.IsCompletedSuccessfully) onSuccess(done.Result);
+            else onFailure(Unwrap(done.Exception));
+        }), TaskScheduler.Default);
     }
+
+    private static Exception Unwrap(AggregateException? e) =>
+        e is null ? new OperationCanceledException("the store call was cancelled")
+        : e.InnerExceptions.Count == 1 ? e.InnerExceptions[0] : e;
 }

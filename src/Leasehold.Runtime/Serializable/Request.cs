@@ -36,6 +36,8 @@ internal sealed class Request
     public string? Reason;
     public int OperationsOutstanding;
     public int FunctionsRemaining;
+    /// <summary>The failure (abort or error) at the lowest position so far; the workflow is decided with it once nothing before it is pending.</summary>
+    public (int Position, WorkflowStatus Status, string? Reason)? PendingFailure;
     /// <summary>Functions declared MayAbort that have not finished.</summary>
     public int MayAbortRemaining;
     /// <summary>Some write became visible before the outcome was known (only under WriteGating.DeclaredAborts).</summary>

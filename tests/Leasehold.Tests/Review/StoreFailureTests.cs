@@ -6,9 +6,9 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Tests.Review;
 
 /// <summary>
-/// A store whose write-back fails (a disk error, a lost connection) faults the mailbox, after which the
-/// requests already admitted are never answered: InvokeAsync hangs forever instead of failing. New
-/// requests are refused (the fault is checked at admission), but those in flight are dropped silently.
+/// A store whose write-back fails (a disk error, a lost connection) stops the cluster: the requests in
+/// flight are answered (Failed: their batch never committed) and new ones are refused, naming the cause.
+/// (Found by review: the first version faulted the mailbox and left callers hanging.)
 /// </summary>
 public class StoreFailureTests
 {
@@ -35,7 +35,13 @@ public class StoreFailureTests
             .Build());
         var call = cluster.InvokeAsync("put", Args.Empty);
         var first = await Task.WhenAny(call, Task.Delay(5000));
-        Assert.True(scheduler.Fault is not null, "expected the store error to surface as a fault");
         Assert.True(first == call, $"the caller was never answered after the store failed: fault = {scheduler.Fault?.Message}");
+        var result = await call;
+        Assert.Equal(WorkflowStatus.Failed, result.Status); // its batch's commit record was never written
+        Assert.Contains("disk full", result.Reason);
+        var later = await cluster.InvokeAsync("put", Args.Empty);
+        Assert.Equal(WorkflowStatus.Rejected, later.Status);
+        Assert.Contains("disk full", later.Reason);
+        Assert.Null(scheduler.Fault); // a store error is an expected event, not a protocol fault
     }
 }

@@ -28,6 +28,7 @@ internal sealed class ClusterDriver
     private long _nextBatch = 1;
     private OpenBatch? _open;
     private bool _committing;
+    private volatile string? _halted;
     private long[] _touchedIn = new long[1024];
     private int[] _touchedAt = new int[1024];
 
@@ -95,7 +96,8 @@ internal sealed class ClusterDriver
     }
 
     private string? Stopped() =>
-        _scheduler.Fault is { } fault ? $"the cluster stopped after an internal error: {fault.Message}" : null;
+        _halted is { } halted ? $"the cluster stopped: {halted}"
+        : _scheduler.Fault is { } fault ? $"the cluster stopped after an internal error: {fault.Message}" : null;
 
     private void Enqueue(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone)
     {
@@ -105,6 +107,11 @@ internal sealed class ClusterDriver
 
     private void Admit(Request request)
     {
+        if (_halted is { } halted)
+        {
+            Answer(WorkflowResult.Rejected($"the cluster stopped: {halted}"), request);
+            return;
+        }
         if (!TryResolve(request, out string? error))
         {
             Answer(new WorkflowResult(WorkflowStatus.Failed, -1, error, [], request.Workflow), request);
@@ -178,6 +185,7 @@ internal sealed class ClusterDriver
     /// <summary>Closes a batch: assigns its leases, sends every worker its plan, and starts decaying the statistics.</summary>
     private void Close(OpenBatch batch)
     {
+        if (_halted is not null) return;
         _open = null;
         var leases = new LeaseEntry[batch.Touched.Count];
         for (int i = 0; i < leases.Length; i++)
@@ -210,7 +218,7 @@ internal sealed class ClusterDriver
     /// <summary>Writes commit records strictly in batch order, one at a time; callers hear back only after theirs.</summary>
     private void TryCommit()
     {
-        if (_committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;
+        if (_halted is not null || _committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;
         _committing = true;
         AsyncBridge.Then(_store.CommitAsync(next.Id), Mailbox, () =>
         {
@@ -220,7 +228,32 @@ internal sealed class ClusterDriver
             foreach (var request in next.Requests) Answer(request.ToResult(), request);
             _committing = false;
             TryCommit();
-        });
+        }, e => Halt($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", unknownBatch: next.Id));
+    }
+
+    /// <summary>
+    /// The store failed: stop admitting and answer everything in flight. The batch whose commit record was
+    /// being written may have committed (Unknown); every other batch in flight certainly did not (Failed).
+    /// Restarting from the last commit is the durability work's recovery path.
+    /// </summary>
+    public void Halt(string reason, long? unknownBatch)
+    {
+        if (_halted is not null) return;
+        _halted = reason;
+        foreach (var batch in _inFlight)
+            foreach (var request in batch.Requests)
+            {
+                bool unknown = batch.Id == unknownBatch;
+                Answer(new WorkflowResult(unknown ? WorkflowStatus.Unknown : WorkflowStatus.Failed, request.Ts,
+                    unknown ? $"the outcome is unknown: {reason}" : $"batch {batch.Id} did not commit: {reason}", [], request.Workflow), request);
+            }
+        _inFlight.Clear();
+        if (_open is { } open)
+        {
+            _open = null;
+            foreach (var request in open.All)
+                Answer(new WorkflowResult(WorkflowStatus.Failed, request.Ts, $"batch {open.Id} did not run: {reason}", [], request.Workflow), request);
+        }
     }
 
     private void Answer(WorkflowResult result, Request request)

@@ -24,21 +24,33 @@ internal sealed partial class ClusterWorker
         }
         if (op.KeysToAcquire > 0) return;
         op.State = OperationState.Running;
-        var executor = PickExecutor();
-        executor.Queued++;
-        op.RunningOn = executor;
         _running.Add(op);
         ArmWatchdog();
+        Start(op, PickExecutor());
+    }
+
+    /// <summary>
+    /// Posts the body to an executor. The executor that claims the operation first (StartedAt from 0)
+    /// runs it; a copy left behind on an abandoned executor finds it claimed and only gives back its slot.
+    /// </summary>
+    private void Start(Operation op, Executor executor)
+    {
+        executor.Queued++;
+        op.RunningOn = executor;
         var request = op.Request;
         var plan = _batches[op.Batch].Plan!;
         var time = Scheduler.Time;
         executor.Mailbox.Post(() =>
         {
-            Volatile.Write(ref op.StartedAt, Math.Max(1, time.GetTimestamp()));
+            if (Interlocked.CompareExchange(ref op.StartedAt, Math.Max(1, time.GetTimestamp()), 0) != 0)
+            {
+                Mailbox.Post(() => executor.Queued--);
+                return;
+            }
             var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, plan.Time,
                 op.Accesses, op.Values, request.Outputs);
             var outcome = FunctionRunner.Run(context, op.Function, time, _options.FunctionTimeLimit);
-            Mailbox.Post(() => OnBodyReturned(op, outcome));
+            Mailbox.Post(() => OnBodyReturned(op, executor, outcome));
         });
     }
 
@@ -51,18 +63,23 @@ internal sealed partial class ClusterWorker
         return best;
     }
 
-    /// <summary>An executor is stuck in a body that overran its limit: work queued behind it moves to a fresh executor.</summary>
+    /// <summary>
+    /// An executor is stuck in a body that overran its limit: a fresh executor takes its place, and the
+    /// operations queued behind the stuck body that have not started move to the executors still working.
+    /// </summary>
     private void ReplaceExecutor(Executor stuck)
     {
         int i = Array.IndexOf(_executors, stuck);
         if (i < 0) return; // replaced already
         _executors[i] = new Executor(Scheduler.CreateMailbox($"{stuck.Mailbox.Name}'"));
         _replacedExecutors++;
+        var queuedBehind = _running.Where(op => op.RunningOn == stuck && Volatile.Read(ref op.StartedAt) == 0).ToList();
+        queuedBehind.Sort(static (a, b) => a.CompareOrder(b.Ts, b.Position));
+        foreach (var op in queuedBehind) Start(op, PickExecutor());
     }
 
-    private void OnBodyReturned(Operation op, FunctionOutcome outcome)
+    private void OnBodyReturned(Operation op, Executor executor, FunctionOutcome outcome)
     {
-        var executor = op.RunningOn!;
         executor.Queued--;
         if (op.TimedOut) return; // already failed by the watchdog; the late result changes nothing
         _running.Remove(op);
@@ -107,29 +124,68 @@ internal sealed partial class ClusterWorker
         if (_running.Count > 0) ArmWatchdog();
     }
 
+    /// <summary>
+    /// A body finished. If it failed, the workflow ends — but with the first failure in position order, as
+    /// a serial run would report it: functions before the failing one still run (their writes held back),
+    /// functions after it are cancelled, and the workflow is decided once nothing before it is pending.
+    /// </summary>
     private void OnOperationFinished(Operation op, FunctionOutcome outcome)
     {
         var request = op.Request;
         op.State = OperationState.Finished;
-        bool decidedBefore = request.OutcomeKnown;
-        if (decidedBefore || !outcome.Succeeded)
+        if (request.OutcomeKnown)
         {
-            // The workflow is over: this body's writes are discarded.
-            if (!decidedBefore) Decide(request, outcome.Status, outcome.Reason);
+            ReleaseAll(op, null); // the workflow is over: this body's writes are discarded
+            return;
+        }
+        // Decide before releasing: the last release retires the request, which needs its outcome.
+        if (!outcome.Succeeded)
+        {
+            if (request.PendingFailure is not { } earlier || op.Position < earlier.Position)
+                request.PendingFailure = (op.Position, outcome.Status, outcome.Reason);
+            CancelAfter(request, request.PendingFailure!.Value.Position);
+            TryDecideFailure(request);
+            ReleaseAll(op, null);
+            return;
+        }
+        if (request.PendingFailure is { } failure && op.Position > failure.Position)
+        {
+            TryDecideFailure(request); // ran after a failure before it: cannot matter
             ReleaseAll(op, null);
             return;
         }
         request.Outputs[op.Position] = outcome.Output;
         if (op.Function.MayAbort) request.MayAbortRemaining--;
         if (--request.FunctionsRemaining == 0) request.Outcome = WorkflowStatus.Committed;
-        ReleaseAll(op, outcome.Writes);
         foreach (int child in op.Function.Children)
         {
             var c = request.Operations[child];
             c.ParentsRemaining--;
             TryDispatch(c);
         }
+        if (request.PendingFailure is not null)
+        {
+            // Runs only to learn whether a failure comes earlier; its writes are held back, or dropped once decided.
+            TryDecideFailure(request);
+            ReleaseAll(op, request.OutcomeKnown ? null : outcome.Writes);
+            return;
+        }
+        ReleaseAll(op, outcome.Writes);
         if (request.Outcome == WorkflowStatus.Committed) ResolveOutcome(request);
+    }
+
+    private void TryDecideFailure(Request request)
+    {
+        if (request.OutcomeKnown || request.PendingFailure is not { } failure) return;
+        foreach (var op in request.Operations)
+            if (op.Position < failure.Position && op.State is OperationState.Waiting or OperationState.Running) return;
+        Decide(request, failure.Status, failure.Reason);
+    }
+
+    private void CancelAfter(Request request, int position)
+    {
+        foreach (var op in request.Operations)
+            if (op.Position > position) Cancel(op);
     }
 
     /// <summary>Applies an operation's writes (none if discarded) and releases every key it holds.</summary>
@@ -148,7 +204,7 @@ internal sealed partial class ClusterWorker
         var request = op.Request;
         // Both sides of one rule: the registration-time analysis and the run-time outcome must agree on which writes wait.
         bool hold = HoldsWrites(request);
-        if (writes is not null && hold && !op.Function.WritesWait(_options.WriteGating))
+        if (writes is not null && hold && request.PendingFailure is null && !op.Function.WritesWait(_options.WriteGating))
             throw new InvalidOperationException($"worker {Id}: {op} writes before its workflow is decided, but registration said its writes never wait");
         for (int a = 0; a < op.Accesses.Length; a++)
         {
@@ -203,38 +259,41 @@ internal sealed partial class ClusterWorker
         request.Reason = request.ExposedBeforeOutcome
             ? $"{reason} — NOT ATOMIC: writes of functions that finished earlier were already visible and stay (write gating 'declared' exposes them once every MayAbort function has finished)"
             : reason;
-        foreach (var op in request.Operations)
-        {
-            if (op.State != OperationState.Waiting) continue;
-            op.State = OperationState.Cancelled;
-            if (op.Accesses.Length == 0)
-            {
-                OperationRetired(op);
-                continue;
-            }
-            if (!IsLease)
-            {
-                NoCCCancel(op);
-                continue;
-            }
-            for (int a = 0; a < op.Accesses.Length; a++)
-            {
-                if (op.Holders[a] == Id)
-                {
-                    var entry = op.LocalEntries![a]!;
-                    var key = KeyOf(entry.KeyId);
-                    if (entry.Active)
-                    {
-                        PopAndRetire(key, entry);
-                        KeyReleased(op);
-                    }
-                    Pump(key); // an inactive entry is dropped when it reaches the head
-                }
-                else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written: false, value: null);
-                // a remote access not yet granted is given back when its grant arrives
-            }
-        }
+        foreach (var op in request.Operations) Cancel(op);
         ResolveOutcome(request);
+    }
+
+    /// <summary>Cancels an operation that has not started: it gives back what it holds and is dropped from chains as it reaches their heads.</summary>
+    private void Cancel(Operation op)
+    {
+        if (op.State != OperationState.Waiting) return;
+        op.State = OperationState.Cancelled;
+        if (op.Accesses.Length == 0)
+        {
+            OperationRetired(op);
+            return;
+        }
+        if (!IsLease)
+        {
+            NoCCCancel(op);
+            return;
+        }
+        for (int a = 0; a < op.Accesses.Length; a++)
+        {
+            if (op.Holders[a] == Id)
+            {
+                var entry = op.LocalEntries![a]!;
+                var key = KeyOf(entry.KeyId);
+                if (entry.Active)
+                {
+                    PopAndRetire(key, entry);
+                    KeyReleased(op);
+                }
+                Pump(key); // an inactive entry is dropped when it reaches the head
+            }
+            else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written: false, value: null);
+            // a remote access not yet granted is given back when its grant arrives
+        }
     }
 
     private void SendRemoteOutcome(Request request)

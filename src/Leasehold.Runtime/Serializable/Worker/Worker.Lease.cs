@@ -146,7 +146,7 @@ internal sealed partial class ClusterWorker
                             key.ValueReady = true;
                             PopAndRetire(key, loading);
                             Pump(key);
-                        });
+                        }, e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
                         return;
                     }
                     if (key.ArrivalsPending == 0) return; // the old holder has not handed over yet

@@ -39,7 +39,8 @@ internal sealed partial class ClusterWorker
     {
         if (previous < 0)
         {
-            AsyncBridge.Then(_store.ReadCommittedAsync(key.Key), Mailbox, value => NoCCLoaded(key, value));
+            AsyncBridge.Then(_store.ReadCommittedAsync(key.Key), Mailbox, value => NoCCLoaded(key, value),
+                e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
             return;
         }
         _memory.Read(previous, key.Id, Mailbox, contents =>

@@ -126,7 +126,8 @@ internal sealed partial class ClusterWorker
 
     /// <summary>A write of this workflow must still be held back from later workflows (the outcome barrier).</summary>
     private bool HoldsWrites(Request request) =>
-        request.Outcome is null && (_options.WriteGating == WriteGating.Strict || request.MayAbortRemaining > 0);
+        request.Outcome is null
+        && (_options.WriteGating == WriteGating.Strict || request.MayAbortRemaining > 0 || request.PendingFailure is not null);
 
     // ---- end of batch and commit ---------------------------------------------------------------------
 
@@ -153,12 +154,20 @@ internal sealed partial class ClusterWorker
             else
             {
                 _counters.StoreWrite();
-                AsyncBridge.Then(_store.WriteVersionsAsync(id, writes), Mailbox, () => ReportExecuted(id));
+                AsyncBridge.Then(_store.WriteVersionsAsync(id, writes), Mailbox, () => ReportExecuted(id),
+                    e => ReportStoreFailure($"worker {Id} could not write batch {id} to the {_store.Name} store: {e.Message}"));
             }
         }
     }
 
     private bool IsFinished(BatchState batch) => IsLease ? batch.IsOpen && batch.Open == 0 : NoCCFinished(batch);
+
+    /// <summary>The store failed under us: the driver stops the cluster and answers every request in flight.</summary>
+    private void ReportStoreFailure(string reason)
+    {
+        var driver = _driver!;
+        _network.Send(Mailbox, driver.Mailbox, () => driver.Halt(reason, unknownBatch: null));
+    }
 
     private void ReportExecuted(long batchId)
     {
