@@ -4,15 +4,16 @@ namespace Leasehold.Runtime.Scheduling;
 
 /// <summary>
 /// Parks actions until their deadline and runs them on one dedicated thread, like a network card
-/// completing operations. Far deadlines wait on an event; the last stretch yields the core
-/// (Thread.Sleep of a few microseconds returns late, and pure spinning would measure CPU contention).
+/// completing operations. The thread sleeps until just before the earliest deadline (a precise, wakeable
+/// wait: see <see cref="PreciseWaiter"/>) and yields the core for the last 50 µs, so a parked operation
+/// costs waiting time, not CPU time; an earlier deadline arriving meanwhile wakes it.
 /// </summary>
 internal sealed class DeadlineQueue : IDisposable
 {
-    private static readonly long SpinWindowTicks = Stopwatch.Frequency / 1000; // the last millisecond
     private readonly PriorityQueue<Action, (long Deadline, long Seq)> _queue = new();
     private readonly Lock _lock = new();
-    private readonly AutoResetEvent _wake = new(false);
+    private const long WakeUpLatencyNs = 50_000;
+    private readonly PreciseWaiter _waiter = new();
     private readonly TimeProvider _time;
     private readonly Action<Exception> _onFault;
     private readonly Thread _thread;
@@ -36,11 +37,12 @@ internal sealed class DeadlineQueue : IDisposable
             _queue.Enqueue(action, (deadline, _seq++));
             earliest = _queue.TryPeek(out _, out var head) && head.Deadline == deadline;
         }
-        if (earliest) _wake.Set();
+        if (earliest) _waiter.Wake();
     }
 
     private void Run()
     {
+        _waiter.TuneCurrentThread();
         var due = new List<Action>(64);
         while (!_stopped)
         {
@@ -61,8 +63,10 @@ internal sealed class DeadlineQueue : IDisposable
                 catch (Exception e) { _onFault(e); }
             }
             if (due.Count > 0) { due.Clear(); continue; }
-            if (wait == long.MaxValue) _wake.WaitOne(100);
-            else if (wait > SpinWindowTicks) _wake.WaitOne(TimeSpan.FromSeconds((double)(wait - SpinWindowTicks) / _time.TimestampFrequency));
+            long waitNs = wait == long.MaxValue ? 100_000_000 : (long)(wait * (1e9 / _time.TimestampFrequency));
+            // A wake-up from a timed sleep takes tens of microseconds on a VM: sleep until just before the
+            // deadline, then yield the core for the last stretch, so short waits stay accurate and cheap.
+            if (waitNs > WakeUpLatencyNs) _waiter.Wait(waitNs - WakeUpLatencyNs);
             else Thread.Yield();
         }
     }
@@ -70,8 +74,8 @@ internal sealed class DeadlineQueue : IDisposable
     public void Dispose()
     {
         _stopped = true;
-        _wake.Set();
+        _waiter.Wake();
         _thread.Join();
-        _wake.Dispose();
+        _waiter.Dispose();
     }
 }
