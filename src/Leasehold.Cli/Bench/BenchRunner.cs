@@ -31,7 +31,8 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         foreach (var w in workload.Workflows) cluster.Register(w);
 
         var loop = settings.Rate is { } rate
-            ? Task.Run(() => OpenLoop(cluster, workload, rate), cancellation)
+            // A dedicated thread: the generator never yields its thread, and on the pool it would starve the engine.
+            ? Task.Factory.StartNew(() => OpenLoop(cluster, workload, rate), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default)
             : Task.WhenAll(Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)));
 
         var clock = Stopwatch.StartNew();

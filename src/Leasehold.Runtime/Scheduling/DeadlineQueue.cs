@@ -13,6 +13,8 @@ internal sealed class DeadlineQueue : IDisposable
     private readonly PriorityQueue<Action, (long Deadline, long Seq)> _queue = new();
     private readonly Lock _lock = new();
     private const long WakeUpLatencyNs = 50_000;
+    /// <summary>When the thread will wake by itself (timestamp); long.MinValue while it is awake.</summary>
+    private long _sleepingUntil = long.MinValue;
     private readonly PreciseWaiter _waiter = new();
     private readonly TimeProvider _time;
     private readonly Action<Exception> _onFault;
@@ -37,7 +39,8 @@ internal sealed class DeadlineQueue : IDisposable
             _queue.Enqueue(action, (deadline, _seq++));
             earliest = _queue.TryPeek(out _, out var head) && head.Deadline == deadline;
         }
-        if (earliest) _waiter.Wake();
+        // Wake the thread only if it sleeps past this deadline: a syscall per message would cost more than it saves.
+        if (earliest && deadline < Volatile.Read(ref _sleepingUntil)) _waiter.Wake();
     }
 
     private void Run()
@@ -66,7 +69,15 @@ internal sealed class DeadlineQueue : IDisposable
             long waitNs = wait == long.MaxValue ? 100_000_000 : (long)(wait * (1e9 / _time.TimestampFrequency));
             // A wake-up from a timed sleep takes tens of microseconds on a VM: sleep until just before the
             // deadline, then yield the core for the last stretch, so short waits stay accurate and cheap.
-            if (waitNs > WakeUpLatencyNs) _waiter.Wait(waitNs - WakeUpLatencyNs);
+            if (waitNs > WakeUpLatencyNs)
+            {
+                Volatile.Write(ref _sleepingUntil, wait == long.MaxValue ? long.MaxValue : now + wait);
+                // Re-check after publishing: a deadline scheduled just before saw us awake and did not wake us.
+                bool earlier;
+                lock (_lock) earlier = _queue.TryPeek(out _, out var head) && (wait == long.MaxValue || head.Deadline < now + wait);
+                if (!earlier) _waiter.Wait(waitNs - WakeUpLatencyNs);
+                Volatile.Write(ref _sleepingUntil, long.MinValue);
+            }
             else Thread.Yield();
         }
     }
