@@ -2,7 +2,8 @@ namespace Leasehold.Runtime.Storage;
 
 /// <summary>
 /// A real in-memory engine (not a mock): versioned values, commit records in order, reads that skip
-/// uncommitted versions. Versions older than the newest committed one are pruned at commit.
+/// uncommitted versions. Versions older than the newest committed one are pruned at commit. Values are
+/// copied in and out, as a durable engine would serialize them: no caller can change stored state.
 /// </summary>
 public sealed class MemoryStateStore : IStateStore
 {
@@ -22,7 +23,7 @@ public sealed class MemoryStateStore : IStateStore
     {
         lock (_lock)
             foreach (var (key, value) in objects)
-                _versions[key] = [(0, value)];
+                _versions[key] = [(0, Copy(value))];
     }
 
     public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default)
@@ -33,8 +34,9 @@ public sealed class MemoryStateStore : IStateStore
         {
             if (batch <= _lastCommitted) throw new InvalidOperationException($"batch {batch} is already committed; its versions cannot change");
             if (!_writtenBy.TryGetValue(batch, out var keys)) _writtenBy[batch] = keys = [];
-            foreach (var (key, value) in writes)
+            foreach (var (key, original) in writes)
             {
+                var value = Copy(original);
                 if (!_versions.TryGetValue(key, out var list)) _versions[key] = list = [];
                 int i = list.FindIndex(v => v.Batch == batch);
                 if (i >= 0) list[i] = (batch, value);
@@ -72,7 +74,7 @@ public sealed class MemoryStateStore : IStateStore
         {
             if (_versions.TryGetValue(key, out var list))
                 for (int i = list.Count - 1; i >= 0; i--)
-                    if (list[i].Batch <= _lastCommitted) return ValueTask.FromResult(list[i].Value);
+                    if (list[i].Batch <= _lastCommitted) return ValueTask.FromResult(Copy(list[i].Value));
             return ValueTask.FromResult<byte[]?>(null);
         }
     }
@@ -93,7 +95,7 @@ public sealed class MemoryStateStore : IStateStore
                 for (int i = list.Count - 1; i >= 0; i--)
                     if (list[i].Batch <= _lastCommitted)
                     {
-                        if (list[i].Value is { } v) rows.Add(new(key.Key, v));
+                        if (list[i].Value is { } v) rows.Add(new(key.Key, v.AsSpan().ToArray()));
                         break;
                     }
             }
@@ -108,4 +110,6 @@ public sealed class MemoryStateStore : IStateStore
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private static byte[]? Copy(byte[]? value) => value?.AsSpan().ToArray();
 }
