@@ -3,7 +3,10 @@ namespace Leasehold.Runtime.Scheduling;
 /// <summary>
 /// The deterministic mode: one thread, virtual time, and every choice drawn from one seed. Each step
 /// runs one item of a mailbox chosen at random among those with work; when none has work, virtual time
-/// jumps to the next timer. The same seed replays the same interleaving exactly.
+/// jumps to the next timer. With a timer bias, a step may also let time pass while mailboxes still have
+/// work (the next timer fires with that probability), so a delayed message or one-sided operation lands
+/// in the middle of other work, as the deadline thread does on real threads. Timers keep their (deadline,
+/// scheduling) order, so links stay FIFO. The same seed replays the same interleaving exactly.
 /// </summary>
 public sealed class DeterministicScheduler : IScheduler
 {
@@ -15,9 +18,13 @@ public sealed class DeterministicScheduler : IScheduler
     private int _nextMailboxId;
     private Exception? _fault;
 
-    public DeterministicScheduler(int seed)
+    private readonly double _timerBias;
+
+    public DeterministicScheduler(int seed, double timerBias = 0)
     {
+        if (timerBias is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(timerBias), timerBias, "the timer bias is a probability in [0, 1)");
         Seed = seed;
+        _timerBias = timerBias;
         _random = new Random(seed);
     }
 
@@ -49,6 +56,13 @@ public sealed class DeterministicScheduler : IScheduler
     public bool Step()
     {
         if (_fault is not null) return false;
+        if (_timerBias > 0 && _runnable.Count > 0 && _timers.Count > 0 && _random.NextDouble() < _timerBias)
+        {
+            _timers.TryDequeue(out var early, out var at);
+            if (at.Deadline > _time.Nanoseconds) _time.AdvanceTo(at.Deadline);
+            Run(early!);
+            return true;
+        }
         if (_runnable.Count == 0)
         {
             if (!_timers.TryPeek(out _, out var key)) return false;

@@ -92,7 +92,7 @@ public static class ReviewRun
         }
         else
         {
-            var c = new ChaosScheduler(seed, config.TimerBias);
+            var c = new DeterministicScheduler(seed, config.TimerBias);
             scheduler = c; now = () => c.VirtualTime.Nanoseconds;
             runUntil = done => { c.RunUntil(done, 50_000_000); return true; };
         }

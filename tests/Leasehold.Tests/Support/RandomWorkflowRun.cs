@@ -50,7 +50,9 @@ public static class RandomWorkflowRun
         };
         var initial = Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
             .Select(k => new KeyValuePair<StateKey, byte[]>(new StateKey(t, $"k{k}"), Value.FromLong(k * 10 + 5)))).ToList();
-        var sim = new SimulatedCluster(seed, options, initial, workflows);
+        // Half the runs let delayed messages and one-sided operations land while other work is pending.
+        double timerBias = random.NextDouble() < 0.5 ? 0 : 0.3;
+        var sim = new SimulatedCluster(seed, timerBias, options, initial, workflows);
 
         int requests = random.Next(1, 60);
         var requestRandom = new Random(seed ^ 0x5eed);

@@ -12,9 +12,15 @@ public sealed class SimulatedCluster
     private int _answered;
 
     public SimulatedCluster(int seed, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial, params WorkflowDefinition[] workflows)
+        : this(seed, 0, options, initial, workflows)
+    {
+    }
+
+    /// <param name="timerBias">how often time passes while work is pending (see <see cref="DeterministicScheduler"/>)</param>
+    public SimulatedCluster(int seed, double timerBias, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial, params WorkflowDefinition[] workflows)
     {
         Seed = seed;
-        Scheduler = new DeterministicScheduler(seed);
+        Scheduler = new DeterministicScheduler(seed, timerBias);
         Store = new MemoryStateStore();
         Store.Load(initial);
         Cluster = new SerializableCluster(options, Scheduler, Store);
