@@ -8,12 +8,11 @@ namespace Leasehold.Benchmarks;
 /// </summary>
 internal sealed class InlineScheduler : IScheduler
 {
-    private int _nextMailboxId;
 
     public TimeProvider Time => TimeProvider.System;
     public Exception? Fault => null;
 
-    public Mailbox CreateMailbox(string name) => new(this, name, _nextMailboxId++);
+    public Mailbox CreateMailbox(string name) => new(this, name);
 
     public void Post(Mailbox mailbox, Action work) => work();
 

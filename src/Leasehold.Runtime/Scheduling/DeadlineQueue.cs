@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Leasehold.Runtime.Scheduling;
 
 /// <summary>

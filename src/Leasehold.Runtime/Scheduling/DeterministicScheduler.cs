@@ -15,7 +15,6 @@ public sealed class DeterministicScheduler : IScheduler
     private readonly List<Mailbox> _runnable = [];
     private readonly PriorityQueue<Action, (long Deadline, long Seq)> _timers = new();
     private long _seq;
-    private int _nextMailboxId;
     private Exception? _fault;
 
     private readonly double _timerBias;
@@ -34,7 +33,7 @@ public sealed class DeterministicScheduler : IScheduler
     public Exception? Fault => _fault;
     public long Steps { get; private set; }
 
-    public Mailbox CreateMailbox(string name) => new(this, name, _nextMailboxId++);
+    public Mailbox CreateMailbox(string name) => new(this, name);
 
     public void Post(Mailbox mailbox, Action work)
     {

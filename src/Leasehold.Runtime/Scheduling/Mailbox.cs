@@ -6,18 +6,14 @@ namespace Leasehold.Runtime.Scheduling;
 /// </summary>
 public sealed class Mailbox
 {
-    internal Mailbox(IScheduler scheduler, string name, int id)
+    internal Mailbox(IScheduler scheduler, string name)
     {
         Scheduler = scheduler;
         Name = name;
-        Id = id;
     }
 
     public IScheduler Scheduler { get; }
     public string Name { get; }
-    /// <summary>Creation order; the deterministic scheduler uses it to keep its choices reproducible.</summary>
-    public int Id { get; }
-
     /// <summary>Runs <paramref name="work"/> on this mailbox after everything posted before it.</summary>
     public void Post(Action work) => Scheduler.Post(this, work);
 

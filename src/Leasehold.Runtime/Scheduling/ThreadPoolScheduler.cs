@@ -8,7 +8,6 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
 {
     private const int DrainBudget = 64;
     private readonly DeadlineQueue _deadlines;
-    private int _nextMailboxId;
     private Exception? _fault;
 
     public ThreadPoolScheduler(TimeProvider? time = null)
@@ -21,7 +20,7 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
 
     public Exception? Fault => Volatile.Read(ref _fault);
 
-    public Mailbox CreateMailbox(string name) => new(this, name, Interlocked.Increment(ref _nextMailboxId));
+    public Mailbox CreateMailbox(string name) => new(this, name);
 
     public void Post(Mailbox mailbox, Action work)
     {

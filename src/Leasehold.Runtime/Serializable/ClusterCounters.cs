@@ -7,14 +7,12 @@ public sealed class ClusterCounters
     private long _remoteAccesses;
     private long _leaseTransfers;
     private long _batches;
-    private long _storeWrites;
     private long _outcomeBarriers;
 
     public long LocalAccesses => Interlocked.Read(ref _localAccesses);
     public long RemoteAccesses => Interlocked.Read(ref _remoteAccesses);
     public long LeaseTransfers => Interlocked.Read(ref _leaseTransfers);
     public long BatchesCommitted => Interlocked.Read(ref _batches);
-    public long StoreWrites => Interlocked.Read(ref _storeWrites);
     /// <summary>Times a key was held back from later workflows until a workflow's outcome was known.</summary>
     public long OutcomeBarriers => Interlocked.Read(ref _outcomeBarriers);
 
@@ -31,6 +29,5 @@ public sealed class ClusterCounters
     internal void Access(bool local) => Interlocked.Increment(ref local ? ref _localAccesses : ref _remoteAccesses);
     internal void LeaseTransferred() => Interlocked.Increment(ref _leaseTransfers);
     internal void BatchCommitted() => Interlocked.Increment(ref _batches);
-    internal void StoreWrite() => Interlocked.Increment(ref _storeWrites);
     internal void OutcomeBarrier() => Interlocked.Increment(ref _outcomeBarriers);
 }

@@ -3,6 +3,7 @@ using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
+using Leasehold.Tests.Support;
 
 namespace Leasehold.Tests.Review;
 
@@ -13,7 +14,6 @@ namespace Leasehold.Tests.Review;
 /// </summary>
 public static class ReviewRun
 {
-    private static readonly string[] Tables = ["t1", "t2"];
 
     public sealed record Config
     {
@@ -44,7 +44,7 @@ public static class ReviewRun
     {
         var random = new Random(seed);
         int keySpace = random.Next(config.MinKeys, config.MaxKeys);
-        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflow(random, $"wf{i}", config)).ToArray();
+        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflows.Generate(random, $"wf{i}", config.MaxWorkflowFunctions, config.MaxKeysPerFunction, config.ErrorFunctions)).ToArray();
         var options = new ClusterOptions
         {
             Workers = random.Next(1, 9),
@@ -60,7 +60,7 @@ public static class ReviewRun
             LoadWeight = new[] { 1.0, 3.0 }[random.Next(2)],
         };
         options = config.Options(random, options);
-        var initial = Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
+        var initial = RandomWorkflows.Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
             .Select(k => new KeyValuePair<StateKey, byte[]>(new StateKey(t, $"k{k}"), Value.FromLong(k * 10 + 5)))).ToList();
 
         IScheduler scheduler;
@@ -113,7 +113,7 @@ public static class ReviewRun
             {
                 var wf = workflows[requestRandom.Next(workflows.Length)];
                 var args = Args.Create();
-                foreach (var name in ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
+                foreach (var name in RandomWorkflows.ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
                 args.Set("salt", requestRandom.Next(1000));
                 int index = submitted.Count;
                 var built = args.Build();
@@ -152,68 +152,17 @@ public static class ReviewRun
             if (result.Status == WorkflowStatus.Committed)
                 for (int f = 0; f < expected.Outputs.Length; f++)
                     if (!Value.SameBytes(expected.Outputs[f], result.Outputs[f]))
-                        return Fail($"{wf} {args} ts {result.Timestamp}: output of f{f} differs: engine {Show(result.Outputs[f])}, serial {Show(expected.Outputs[f])}");
+                        return Fail($"{wf} {args} ts {result.Timestamp}: output of f{f} differs: engine {RandomWorkflows.Show(result.Outputs[f])}, serial {RandomWorkflows.Show(expected.Outputs[f])}");
         }
-        foreach (var t in Tables)
+        foreach (var t in RandomWorkflows.Tables)
             for (int k = 0; k < keySpace; k++)
             {
                 var key = new StateKey(t, $"k{k}");
                 var engine = store.ReadCommittedAsync(key).AsTask().GetAwaiter().GetResult();
                 if (!Value.SameBytes(engine, reference.Get(key)))
-                    return Fail($"final state of {key}: engine {Show(engine)}, serial {Show(reference.Get(key))}");
+                    return Fail($"final state of {key}: engine {RandomWorkflows.Show(engine)}, serial {RandomWorkflows.Show(reference.Get(key))}");
             }
         return new(true, "", options, cluster.RemoteOperations, cluster.Counters.LeaseTransfers,
             submitted.Count(s => s.Result!.Status == WorkflowStatus.Aborted), submitted.Count);
-    }
-
-    private static string Show(byte[]? v) => v is null ? "null" : v.Length == 8 ? Value.ToLong(v).ToString() : Convert.ToHexString(v);
-
-    private static IEnumerable<string> ParamNames(WorkflowDefinition wf) =>
-        wf.Functions.SelectMany(f => Enumerable.Range(0, f.Accesses.Count).Select(a => $"{f.Name}.{a}"));
-
-    private static WorkflowDefinition RandomWorkflow(Random random, string name, Config config)
-    {
-        var builder = new WorkflowBuilder(name);
-        int n = random.Next(1, config.MaxWorkflowFunctions + 1);
-        for (int i = 0; i < n; i++)
-        {
-            string fname = $"f{i}";
-            var parents = Enumerable.Range(0, i).Where(_ => random.NextDouble() < 0.4).Select(p => $"f{p}").ToArray();
-            int keys = random.NextDouble() < 0.1 ? 0 : random.Next(1, config.MaxKeysPerFunction + 1);
-            var accesses = Enumerable.Range(0, keys).Select(a => (Table: Tables[random.Next(Tables.Length)], Param: $"{fname}.{a}",
-                Mode: random.NextDouble() < 0.6 ? AccessMode.ReadWrite : AccessMode.Read)).ToArray();
-            bool mayAbort = random.NextDouble() < 0.3;
-            int abortModulus = random.Next(3, 9);
-            bool mayFail = config.ErrorFunctions > 0 && random.NextDouble() < config.ErrorFunctions;
-            int failModulus = random.Next(4, 11);
-            bool undeclared = random.NextDouble() < 0.5;
-            builder.Function(fname, f =>
-            {
-                f.After(parents);
-                foreach (var a in accesses) f.Access(a.Table, args => args.GetString(a.Param), a.Mode);
-                if (mayAbort) f.MayAbort();
-                f.Body(ctx =>
-                {
-                    long acc = ctx.Args.GetLong("salt") * 31 + ctx.Timestamp % 7;
-                    foreach (var p in parents) acc = acc * 17 + Value.ToLong(ctx.Parent(p), -1);
-                    foreach (var a in accesses) acc = acc * 13 + Value.ToLong(ctx.Read(a.Table, ctx.Args.GetString(a.Param)), -3);
-                    if (mayAbort && Math.Abs(acc) % abortModulus == 0) ctx.Abort($"acc {acc}");
-                    if (mayFail && Math.Abs(acc) % failModulus == 1)
-                    {
-                        if (undeclared) ctx.ReadLong("t1", "undeclared-key");
-                        else throw new InvalidOperationException($"bug {acc}");
-                    }
-                    foreach (var a in accesses)
-                        if (a.Mode == AccessMode.ReadWrite)
-                        {
-                            string key = ctx.Args.GetString(a.Param);
-                            long v = Value.ToLong(ctx.Read(a.Table, key), 0);
-                            ctx.WriteLong(a.Table, key, v + 1 + Math.Abs(acc % 100));
-                        }
-                    return Value.FromLong(acc % 1_000_003);
-                });
-            });
-        }
-        return builder.Build();
     }
 }

@@ -6,7 +6,6 @@ namespace Leasehold.Tests.Support;
 /// <summary>Generates random workflows and requests from a seed, runs them simulated, and compares with the serial reference.</summary>
 public static class RandomWorkflowRun
 {
-    private static readonly string[] Tables = ["t1", "t2"];
 
     public sealed record Outcome(bool MatchesReference, string Mismatch, long Steps, string Trace)
     {
@@ -30,7 +29,7 @@ public static class RandomWorkflowRun
     {
         var random = new Random(seed);
         int keySpace = random.Next(2, 7);
-        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflow(random, $"wf{i}")).ToArray();
+        var workflows = Enumerable.Range(0, random.Next(1, 4)).Select(i => RandomWorkflows.Generate(random, $"wf{i}")).ToArray();
         var options = new ClusterOptions
         {
             Workers = random.Next(1, 9),
@@ -48,7 +47,7 @@ public static class RandomWorkflowRun
             AffinityWeight = new[] { 0.0, 0.2, 1.0 }[random.Next(3)],
             LoadWeight = new[] { 1.0, 3.0 }[random.Next(2)],
         };
-        var initial = Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
+        var initial = RandomWorkflows.Tables.SelectMany(t => Enumerable.Range(0, keySpace).Where(k => k % 3 != 2)
             .Select(k => new KeyValuePair<StateKey, byte[]>(new StateKey(t, $"k{k}"), Value.FromLong(k * 10 + 5)))).ToList();
         // Half the runs let delayed messages and one-sided operations land while other work is pending.
         double timerBias = random.NextDouble() < 0.5 ? 0 : 0.3;
@@ -65,7 +64,7 @@ public static class RandomWorkflowRun
             {
                 var wf = workflows[requestRandom.Next(workflows.Length)];
                 var args = Args.Create();
-                foreach (var name in ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
+                foreach (var name in RandomWorkflows.ParamNames(wf)) args.Set(name, $"k{requestRandom.Next(keySpace)}");
                 args.Set("salt", requestRandom.Next(1000));
                 sim.Submit(wf.Name, args.Build());
             }
@@ -97,16 +96,16 @@ public static class RandomWorkflowRun
             if (result.Status == WorkflowStatus.Committed)
                 for (int f = 0; f < expected.Outputs.Length; f++)
                     if (!Value.SameBytes(expected.Outputs[f], result.Outputs[f]))
-                        return Result(false, $"request {index} ({wfName} {args}) ts {result.Timestamp}: output of f{f} differs: engine {Show(result.Outputs[f])}, serial {Show(expected.Outputs[f])}");
+                        return Result(false, $"request {index} ({wfName} {args}) ts {result.Timestamp}: output of f{f} differs: engine {RandomWorkflows.Show(result.Outputs[f])}, serial {RandomWorkflows.Show(expected.Outputs[f])}");
         }
-        foreach (var t in Tables)
+        foreach (var t in RandomWorkflows.Tables)
             for (int k = 0; k < keySpace; k++)
             {
                 var key = new StateKey(t, $"k{k}");
                 var engine = sim.Committed(key);
                 var serial = reference.Get(key);
                 if (!Value.SameBytes(engine, serial))
-                    return Result(false, $"final state of {key}: engine {Show(engine)}, serial {Show(serial)}");
+                    return Result(false, $"final state of {key}: engine {RandomWorkflows.Show(engine)}, serial {RandomWorkflows.Show(serial)}");
             }
         return Result(true, "");
     }
@@ -114,48 +113,4 @@ public static class RandomWorkflowRun
     private static string Describe(WorkflowDefinition w) => w.Name + ": " + string.Join(" | ", w.Functions.Select(f =>
         f.Name + "<-[" + string.Join(",", f.Parents.Select(p => w.Functions[p].Name)) + "] "
         + string.Join(",", f.Accesses.Select(a => a.Table + ":" + a.Mode)) + (f.MayAbort ? " mayAbort" : "") + " gated=" + f.WritesAwaitOutcome));
-
-    private static string Show(byte[]? v) => v is null ? "null" : v.Length == 8 ? Value.ToLong(v).ToString() : Convert.ToHexString(v);
-
-    private static IEnumerable<string> ParamNames(WorkflowDefinition wf) =>
-        wf.Functions.SelectMany(f => Enumerable.Range(0, f.Accesses.Count).Select(a => $"{f.Name}.{a}"));
-
-    /// <summary>A DAG of 1–6 functions; each reads or updates 1–3 keys chosen by parameters, mixes in its parents' outputs, and some may abort.</summary>
-    private static WorkflowDefinition RandomWorkflow(Random random, string name)
-    {
-        var builder = new WorkflowBuilder(name);
-        int n = random.Next(1, 7);
-        for (int i = 0; i < n; i++)
-        {
-            string fname = $"f{i}";
-            var parents = Enumerable.Range(0, i).Where(_ => random.NextDouble() < 0.4).Select(p => $"f{p}").ToArray();
-            int keys = random.NextDouble() < 0.1 ? 0 : random.Next(1, 4); // a few pure functions too
-            var accesses = Enumerable.Range(0, keys).Select(a => (Table: Tables[random.Next(Tables.Length)], Param: $"{fname}.{a}",
-                Mode: random.NextDouble() < 0.6 ? AccessMode.ReadWrite : AccessMode.Read)).ToArray();
-            bool mayAbort = random.NextDouble() < 0.3;
-            int abortModulus = random.Next(3, 9);
-            builder.Function(fname, f =>
-            {
-                f.After(parents);
-                foreach (var a in accesses) f.Access(a.Table, args => args.GetString(a.Param), a.Mode);
-                if (mayAbort) f.MayAbort();
-                f.Body(ctx =>
-                {
-                    long acc = ctx.Args.GetLong("salt") * 31 + ctx.Timestamp % 7;
-                    foreach (var p in parents) acc = acc * 17 + Value.ToLong(ctx.Parent(p), -1);
-                    foreach (var a in accesses) acc = acc * 13 + Value.ToLong(ctx.Read(a.Table, ctx.Args.GetString(a.Param)), -3);
-                    if (mayAbort && Math.Abs(acc) % abortModulus == 0) ctx.Abort($"acc {acc}");
-                    foreach (var a in accesses)
-                        if (a.Mode == AccessMode.ReadWrite)
-                        {
-                            string key = ctx.Args.GetString(a.Param);
-                            long v = Value.ToLong(ctx.Read(a.Table, key), 0);
-                            ctx.WriteLong(a.Table, key, v + 1 + Math.Abs(acc % 100));
-                        }
-                    return Value.FromLong(acc % 1_000_003);
-                });
-            });
-        }
-        return builder.Build();
-    }
 }

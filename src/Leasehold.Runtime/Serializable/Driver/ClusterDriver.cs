@@ -69,7 +69,6 @@ internal sealed class ClusterDriver
     public int Outstanding => _options.MaxOutstanding - _admission.CurrentCount;
     public long LastCommitted { get; private set; }
     public int BatchesInFlight => _inFlight.Count;
-    public int KnownKeys => _keys.Count;
 
     public void Connect(ClusterWorker[] workers) => _workers = workers;
 

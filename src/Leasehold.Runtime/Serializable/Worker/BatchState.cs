@@ -1,5 +1,3 @@
-using Leasehold.Runtime.Serializable.Driver;
-
 namespace Leasehold.Runtime.Serializable.Worker;
 
 /// <summary>A worker's bookkeeping for one batch in flight: its plan, the peers' records, what is still open, what it dirtied.</summary>

@@ -72,7 +72,6 @@ internal sealed partial class ClusterWorker
         int i = Array.IndexOf(_executors, stuck);
         if (i < 0) return; // replaced already
         _executors[i] = new Executor(Scheduler.CreateMailbox($"{stuck.Mailbox.Name}'"));
-        _replacedExecutors++;
         var queuedBehind = _running.Where(op => op.RunningOn == stuck && Volatile.Read(ref op.StartedAt) == 0).ToList();
         queuedBehind.Sort(static (a, b) => a.CompareOrder(b.Ts, b.Position));
         foreach (var op in queuedBehind) Start(op, PickExecutor());

@@ -22,7 +22,6 @@ internal sealed partial class ClusterWorker
     private readonly Executor[] _executors;
     private readonly HashSet<Operation> _running = [];
     private bool _watchdogArmed;
-    private int _replacedExecutors;
     private readonly Dictionary<long, BatchState> _batches = [];
     private KeyState?[] _keys = new KeyState?[1024];
     private int[] _holderNow = [];
@@ -57,9 +56,6 @@ internal sealed partial class ClusterWorker
         _peers = peers;
         _driver = driver;
     }
-
-    /// <summary>Executors abandoned to bodies that overran their time limit.</summary>
-    public int ReplacedExecutors => _replacedExecutors;
 
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
     public int BatchesInFlight => _batches.Count;
@@ -153,7 +149,6 @@ internal sealed partial class ClusterWorker
             if (writes.Count == 0) ReportExecuted(id);
             else
             {
-                _counters.StoreWrite();
                 AsyncBridge.Then(_store.WriteVersionsAsync(id, writes), Mailbox, () => ReportExecuted(id),
                     e => ReportStoreFailure($"worker {Id} could not write batch {id} to the {_store.Name} store: {e.Message}"));
             }
