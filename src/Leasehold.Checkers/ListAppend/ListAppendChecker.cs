@@ -1,0 +1,369 @@
+using Leasehold.Checkers.Histories;
+
+namespace Leasehold.Checkers.ListAppend;
+
+/// <summary>
+/// Elle's list-append checker (Kingsbury and Alvaro, VLDB '20). Appended values are unique per key, so
+/// every committed read names the exact version it saw and the version order of each key is the
+/// longest read of it. Two passes over the history keep memory to the appends and the edges, not the
+/// reads: the first indexes every append and finds each key's version order; the second checks every
+/// read against both and emits the wr and rw dependencies; then ww edges follow the version orders,
+/// Tarjan finds the strongly connected components, and each is reported as its worst cycle.
+/// </summary>
+public sealed class ListAppendChecker(CheckerOptions? options = null)
+{
+    private readonly CheckerOptions _options = options ?? new CheckerOptions();
+
+    private struct TxnInfo
+    {
+        public long InvokeIndex;
+        public long CompleteIndex;   // -1 when it never completed
+        public long Process;
+        public OpType Outcome;
+        public bool InGraph;         // committed, or unknown but seen to have committed
+    }
+
+    /// <summary>Who appended a value, and whether the same transaction appended to the key again after it.</summary>
+    private readonly record struct Appender(int Txn, bool Intermediate);
+
+    private sealed class KeyOrder
+    {
+        public long[] Longest = [];
+        public int Reader = -1;
+    }
+
+    public CheckResult Check(IHistorySource history)
+    {
+        var txns = new List<TxnInfo>();
+        var appends = new Dictionary<(long Key, long Value), Appender>();
+        var orders = new Dictionary<long, KeyOrder>();
+        var log = new AnomalyLog(_options.ExamplesPerKind);
+
+        // Pass 1: transactions, the append index, the version order of each key.
+        foreach (var e in TransactionPairer.Events(history.Read()))
+        {
+            if (e.IsInvoke) continue;
+            while (txns.Count <= e.Txn) txns.Add(default);
+            var outcome = e.Outcome;
+            txns[e.Txn] = new TxnInfo
+            {
+                InvokeIndex = e.Invoke.Index,
+                CompleteIndex = e.Completion?.Index ?? -1,
+                Process = e.Invoke.Process,
+                Outcome = outcome,
+                InGraph = outcome == OpType.Ok,
+            };
+            var ops = e.Ops;
+            for (int i = 0; i < ops.Length; i++)
+            {
+                if (ops[i].Kind != MicroOpKind.Append) continue;
+                bool intermediate = false;
+                for (int j = i + 1; j < ops.Length; j++)
+                    if (ops[j].Kind == MicroOpKind.Append && ops[j].Key == ops[i].Key) intermediate = true;
+                var id = (ops[i].Key, ops[i].Value);
+                if (appends.TryGetValue(id, out var first))
+                {
+                    int t = e.Txn, f = first.Txn;
+                    log.Add(AnomalyKinds.DuplicateAppends, [f, t], () => $"{Name(txns, f)} and {Name(txns, t)} both append {id.Value} to key {id.Key}; values must be unique per key, so reads of it cannot be attributed");
+                    continue;
+                }
+                appends.Add(id, new Appender(e.Txn, intermediate));
+            }
+            if (outcome != OpType.Ok) continue;
+            foreach (var m in ops)
+            {
+                if (m.Kind != MicroOpKind.Read) continue;
+                if (!orders.TryGetValue(m.Key, out var order)) orders.Add(m.Key, order = new KeyOrder());
+                if (IsPrefix(order.Longest, m.Read!))
+                {
+                    if (m.Read!.Length > order.Longest.Length || order.Reader < 0)
+                    {
+                        order.Longest = m.Read;
+                        order.Reader = e.Txn;
+                    }
+                }
+                else if (!IsPrefix(m.Read!, order.Longest))
+                {
+                    int t = e.Txn, other = order.Reader;
+                    long key = m.Key;
+                    long[] mine = m.Read!, theirs = order.Longest;
+                    log.Add(AnomalyKinds.IncompatibleOrder, [other, t], () => $"key {key}: {Name(txns, other)} read {List(theirs)} and {Name(txns, t)} read {List(mine)}; neither is a prefix of the other, so the key has no single version order");
+                }
+            }
+        }
+
+        // Unknown transactions whose appends somebody read did commit: they join the graph.
+        foreach (var (key, order) in orders)
+            foreach (long v in order.Longest)
+                if (appends.TryGetValue((key, v), out var a) && txns[a.Txn].Outcome == OpType.Info)
+                {
+                    var t = txns[a.Txn];
+                    t.InGraph = true;
+                    txns[a.Txn] = t;
+                }
+
+        // Pass 2: every committed read against the index and the orders; wr, rw and real-time edges.
+        var edges = new List<Edge>();
+        int nodes = txns.Count;
+        int lastTimeNode = -1;
+        bool invokedSinceTimeNode = false;
+        var rmw = new Dictionary<(long Key, int Length), int>();
+        foreach (var e in TransactionPairer.Events(history.Read()))
+        {
+            if (e.IsInvoke)
+            {
+                if (_options.Strict && e.Txn < txns.Count && txns[e.Txn].InGraph && lastTimeNode >= 0)
+                {
+                    edges.Add(new Edge(lastTimeNode, e.Txn, EdgeKind.RT, 0, 0, 0));
+                    invokedSinceTimeNode = true;
+                }
+                continue;
+            }
+            if (e.Outcome != OpType.Ok) continue;
+            if (_options.Strict)
+            {
+                // Only a committed completion is a point in real time; an unknown one may commit any time later.
+                if (lastTimeNode < 0 || invokedSinceTimeNode)
+                {
+                    int node = nodes++;
+                    if (lastTimeNode >= 0) edges.Add(new Edge(lastTimeNode, node, EdgeKind.RT, 0, 0, 0));
+                    lastTimeNode = node;
+                    invokedSinceTimeNode = false;
+                }
+                edges.Add(new Edge(e.Txn, lastTimeNode, EdgeKind.RT, 0, 0, 0));
+            }
+            CheckReads(e.Txn, e.Ops, txns, appends, orders, rmw, edges, log);
+        }
+
+        // ww edges along each key's version order.
+        foreach (var (key, order) in orders.OrderBy(o => o.Key))
+        {
+            var seen = new HashSet<long>();
+            for (int i = 0; i + 1 < order.Longest.Length; i++)
+            {
+                long v1 = order.Longest[i], v2 = order.Longest[i + 1];
+                if (!seen.Add(v1) || v1 == v2) continue; // a duplicate element: reported by the read checks
+                if (!appends.TryGetValue((key, v1), out var a) || !appends.TryGetValue((key, v2), out var b)) continue;
+                if (a.Txn == b.Txn || !txns[a.Txn].InGraph || !txns[b.Txn].InGraph) continue;
+                edges.Add(new Edge(a.Txn, b.Txn, EdgeKind.WW, key, v2, v1));
+            }
+        }
+
+        var graph = new DependencyGraph(txns.Count, nodes, edges);
+        FindCycles(graph, txns, log);
+
+        return new CheckResult
+        {
+            Valid = log.Total == 0,
+            Strict = _options.Strict,
+            Committed = txns.Count(t => t.Outcome == OpType.Ok),
+            Failed = txns.Count(t => t.Outcome == OpType.Fail),
+            Unknown = txns.Count(t => t.Outcome == OpType.Info),
+            UnknownObserved = txns.Count(t => t.Outcome == OpType.Info && t.InGraph),
+            GraphEdges = edges.Count,
+            Counts = log.Counts,
+            Examples = Materialize(history, log),
+        };
+    }
+
+    /// <summary>The per-read checks of one committed transaction, and its wr and rw edges.</summary>
+    private static void CheckReads(int t, MicroOp[] ops, List<TxnInfo> txns, Dictionary<(long, long), Appender> appends,
+        Dictionary<long, KeyOrder> orders, Dictionary<(long, int), int> rmw, List<Edge> edges, AnomalyLog log)
+    {
+        for (int i = 0; i < ops.Length; i++)
+        {
+            var m = ops[i];
+            if (m.Kind != MicroOpKind.Read) continue;
+            long key = m.Key;
+            long[] read = m.Read!;
+
+            // What this transaction itself did to the key before this read: its last read, then its appends since.
+            long[]? earlierRead = null;
+            var ownSince = new List<long>();
+            bool appendedBefore = false;
+            for (int j = 0; j < i; j++)
+            {
+                if (ops[j].Key != key) continue;
+                if (ops[j].Kind == MicroOpKind.Read) { earlierRead = ops[j].Read; ownSince.Clear(); }
+                else { ownSince.Add(ops[j].Value); appendedBefore = true; }
+            }
+            if (earlierRead is not null || ownSince.Count > 0)
+            {
+                bool consistent = earlierRead is not null
+                    ? read.AsSpan().SequenceEqual([.. earlierRead, .. ownSince])
+                    : read.Length >= ownSince.Count && read.AsSpan(read.Length - ownSince.Count).SequenceEqual(ownSince.ToArray());
+                if (!consistent)
+                {
+                    long[]? er = earlierRead;
+                    long[] own = [.. ownSince];
+                    log.Add(AnomalyKinds.Internal, [t], () => $"{Name(txns, t)} read key {key} = {List(read)}, but {(er is not null ? $"it had read {List(er)}" : "it had not read the key")}{(own.Length > 0 ? $" and appended {List(own)}" : "")} before, so it should have seen {(er is not null ? List([.. er, .. own]) : $"a list ending in {List(own)}")}");
+                }
+            }
+            for (int j = i + 1; j < ops.Length; j++)
+                if (ops[j].Kind == MicroOpKind.Append && ops[j].Key == key && Array.IndexOf(read, ops[j].Value) >= 0)
+                {
+                    long v = ops[j].Value;
+                    log.Add(AnomalyKinds.FutureRead, [t], () => $"{Name(txns, t)} read key {key} = {List(read)}, which holds {v}, an append the transaction makes only later");
+                }
+
+            // Every element: appended by somebody, by a transaction that did not fail, once.
+            HashSet<long>? elements = read.Length > 1 ? new HashSet<long>(read.Length) : null;
+            foreach (long v in read)
+            {
+                if (elements is not null && !elements.Add(v))
+                {
+                    log.Add(AnomalyKinds.DuplicateElements, [t], () => $"{Name(txns, t)} read key {key} = {List(read)}, which holds {v} more than once");
+                    continue;
+                }
+                if (!appends.TryGetValue((key, v), out var a))
+                {
+                    log.Add(AnomalyKinds.GarbageRead, [t], () => $"{Name(txns, t)} read key {key} = {List(read)}, but nobody appended {v} to key {key}");
+                    continue;
+                }
+                if (txns[a.Txn].Outcome == OpType.Fail)
+                {
+                    int w = a.Txn;
+                    log.Add(AnomalyKinds.G1a, [w, t], () => $"{Name(txns, t)} read key {key} = {List(read)}, which holds {v}, appended by {Name(txns, w)}, which failed (aborted read)");
+                }
+            }
+            if (read.Length > 0 && appends.TryGetValue((key, read[^1]), out var last) && last.Txn != t && last.Intermediate)
+            {
+                int w = last.Txn;
+                long v = read[^1];
+                log.Add(AnomalyKinds.G1b, [w, t], () => $"{Name(txns, t)} read key {key} = {List(read)}, ending in {v}, an intermediate state: {Name(txns, w)} appended {v} and then appended to key {key} again");
+            }
+
+            if (appendedBefore || earlierRead is not null) continue; // not an external read: no dependency of its own
+            var order = orders[key];
+            if (!IsPrefix(read, order.Longest)) continue; // incompatible-order, reported in pass 1
+            int length = read.Length;
+            if (length > 0 && appends.TryGetValue((key, read[length - 1]), out var writer) && writer.Txn != t && txns[writer.Txn].InGraph)
+                edges.Add(new Edge(writer.Txn, t, EdgeKind.WR, key, read[length - 1], length));
+            if (length < order.Longest.Length && appends.TryGetValue((key, order.Longest[length]), out var next) && next.Txn != t && txns[next.Txn].InGraph)
+                edges.Add(new Edge(t, next.Txn, EdgeKind.RW, key, order.Longest[length], length));
+
+            // A read-modify-write: two committed transactions that read the same version and both append lose one update.
+            bool appendsLater = false;
+            for (int j = i + 1; j < ops.Length; j++) appendsLater |= ops[j].Kind == MicroOpKind.Append && ops[j].Key == key;
+            if (appendsLater)
+            {
+                if (rmw.TryGetValue((key, length), out int other))
+                    log.Add(AnomalyKinds.LostUpdate, [other, t], () => $"{Name(txns, other)} and {Name(txns, t)} both read key {key} = {List(read)} and both appended to it: one update is lost");
+                else rmw.Add((key, length), t);
+            }
+        }
+    }
+
+    /// <summary>Each strongly connected component is one anomaly: the worst kind of cycle it holds, explained.</summary>
+    private void FindCycles(DependencyGraph graph, List<TxnInfo> txns, AnomalyLog log)
+    {
+        var scc = new StronglyConnected(graph);
+        var search = new CycleSearch(graph);
+        var component = new int[graph.Nodes];
+        EdgeKind all = _options.Strict ? EdgeKind.All : EdgeKind.WW | EdgeKind.WR | EdgeKind.RW;
+        var found = scc.Components(Enumerable.Range(0, graph.Nodes), all);
+        for (int c = 0; c < found.Count; c++)
+        {
+            foreach (int n in found[c]) component[n] = c + 1;
+            int id = c + 1;
+            bool Within(int n) => component[n] == id;
+            var cycle = WorstCycle(found[c], scc, search, Within, EdgeKind.WW | EdgeKind.WR | EdgeKind.RW, 0)
+                ?? (_options.Strict ? WorstCycle(found[c], scc, search, Within, EdgeKind.WW | EdgeKind.WR | EdgeKind.RW, EdgeKind.RT) : null);
+            if (cycle is null) continue; // only time nodes and edges that cannot close: impossible, but never a false report
+            var kind = Classify(graph, cycle);
+            var members = cycle.Select(i => graph.Edges[i].From).Where(graph.IsTransaction).Distinct().ToArray();
+            log.Add(kind, members, () => Explain(graph, txns, cycle, kind));
+        }
+    }
+
+    /// <summary>In order: a ww-only cycle, a ww+wr one, one with a single rw edge, any; each with <paramref name="extra"/> edges allowed.</summary>
+    private List<int>? WorstCycle(int[] members, StronglyConnected scc, CycleSearch search, Func<int, bool> within, EdgeKind data, EdgeKind extra)
+    {
+        foreach (var mask in new[] { EdgeKind.WW | extra, EdgeKind.WW | EdgeKind.WR | extra })
+        {
+            foreach (var sub in scc.Components(members, mask, within))
+            {
+                var set = new HashSet<int>(sub);
+                var cycle = search.ShortestCycle(sub, mask, n => set.Contains(n));
+                if (cycle is not null) return cycle;
+            }
+        }
+        var single = search.SingleRwCycle(members, EdgeKind.WW | EdgeKind.WR | extra, within, _options.SingleRwTries);
+        if (single is not null) return single;
+        return search.ShortestCycle(members, data | extra, within, starts: 16);
+    }
+
+    private static string Classify(DependencyGraph graph, List<int> cycle)
+    {
+        int rw = 0, wr = 0;
+        bool realtime = false;
+        foreach (int id in cycle)
+        {
+            var kind = graph.Edges[id].Kind;
+            if (kind == EdgeKind.RW) rw++;
+            else if (kind == EdgeKind.WR) wr++;
+            else if (kind == EdgeKind.RT) realtime = true;
+        }
+        string name = rw switch
+        {
+            0 when wr == 0 => AnomalyKinds.G0,
+            0 => AnomalyKinds.G1c,
+            1 => AnomalyKinds.GSingle,
+            _ => AnomalyKinds.G2Item,
+        };
+        return realtime ? name + "-realtime" : name;
+    }
+
+    /// <summary>Every edge of the cycle in words; a run of real-time edges through time nodes is one "completed before invoked".</summary>
+    private static string Explain(DependencyGraph graph, List<TxnInfo> txns, List<int> cycle, string kind)
+    {
+        // Start the walk at a transaction.
+        int start = cycle.FindIndex(i => graph.IsTransaction(graph.Edges[i].From));
+        var lines = new List<string>();
+        int k = 0;
+        while (k < cycle.Count)
+        {
+            var e = graph.Edges[cycle[(start + k) % cycle.Count]];
+            if (e.Kind == EdgeKind.RT)
+            {
+                int from = e.From;
+                while (!graph.IsTransaction(graph.Edges[cycle[(start + k) % cycle.Count]].To)) k++;
+                int to = graph.Edges[cycle[(start + k) % cycle.Count]].To;
+                lines.Add($"{Name(txns, from)} < {Name(txns, to)} (rt): {Name(txns, from)} completed (index {txns[from].CompleteIndex}) before {Name(txns, to)} was invoked (index {txns[to].InvokeIndex})");
+            }
+            else lines.Add(e.Kind switch
+            {
+                EdgeKind.WW => $"{Name(txns, e.From)} < {Name(txns, e.To)} (ww): on key {e.Key}, {Name(txns, e.To)} appended {e.Value} right after {Name(txns, e.From)}'s {e.Other}",
+                EdgeKind.WR => $"{Name(txns, e.From)} < {Name(txns, e.To)} (wr): {Name(txns, e.To)} read key {e.Key} ending in {e.Value}, which {Name(txns, e.From)} appended",
+                _ => $"{Name(txns, e.From)} < {Name(txns, e.To)} (rw): {Name(txns, e.From)} read key {e.Key} at length {e.Other}, without {e.Value}, which {Name(txns, e.To)} appended next",
+            });
+            k++;
+        }
+        int count = cycle.Select(i => graph.Edges[i].From).Count(graph.IsTransaction);
+        return $"{kind} cycle of {count} transactions:\n  " + string.Join("\n  ", lines) + "\n  — a cycle, so no serial order of these transactions" + (kind.EndsWith("-realtime", StringComparison.Ordinal) ? " agrees with the order clients saw them in" : " exists");
+    }
+
+    /// <summary>A last pass fetches the operations of the transactions the examples name.</summary>
+    private static List<Anomaly> Materialize(IHistorySource history, AnomalyLog log)
+    {
+        if (log.Examples.Count == 0) return [];
+        var wanted = new HashSet<int>(log.Examples.SelectMany(x => x.Txns));
+        var completions = new Dictionary<int, HistoryOp>();
+        foreach (var e in TransactionPairer.Events(history.Read()))
+            if (!e.IsInvoke && wanted.Contains(e.Txn)) completions[e.Txn] = e.Completion ?? e.Invoke;
+        return log.Examples
+            .Select(x => new Anomaly(x.Kind, x.Explanation, x.Txns.Where(completions.ContainsKey).Select(t => completions[t]).ToList()))
+            .ToList();
+    }
+
+    private static string Name(List<TxnInfo> txns, int t)
+    {
+        var x = txns[t];
+        return x.CompleteIndex >= 0 ? $"T{x.CompleteIndex}" : $"T{x.InvokeIndex}?";
+    }
+
+    private static string List(long[] values) => "[" + string.Join(" ", values) + "]";
+
+    private static bool IsPrefix(long[] prefix, long[] of) =>
+        prefix.Length <= of.Length && prefix.AsSpan().SequenceEqual(of.AsSpan(0, prefix.Length));
+}
