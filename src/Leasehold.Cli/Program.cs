@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Leasehold.Cli;
 using Leasehold.Cli.Bench;
+using Leasehold.Cli.Check;
 
 var root = new RootCommand("Leasehold: stateful serverless workflows with serializable transactions")
 {
     BenchCommand.Create(),
+    CheckCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -9,8 +9,8 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var workload = new Option<string>("--workload") { Description = "banking | micro", DefaultValueFactory = _ => "banking" };
-        workload.AcceptOnlyFromAmong("banking", "micro");
+        var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run)", DefaultValueFactory = _ => "banking" };
+        workload.AcceptOnlyFromAmong("banking", "micro", "list-append");
         var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
         var store = new Option<string>("--store") { Description = "state store engine (memory)", DefaultValueFactory = _ => "memory" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
@@ -25,7 +25,9 @@ internal static class BenchCommand
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };
         var seed = new Option<int>("--seed") { Description = "seed of the request generators", DefaultValueFactory = _ => 1 };
-        var keys = new Option<int?>("--keys") { Description = "accounts (banking, default 100000) or keys (micro, default 20000)" };
+        var keys = new Option<int?>("--keys") { Description = "accounts (banking, default 100000), keys (micro, default 20000) or active keys (list-append, default 10)" };
+        var appendsPerKey = new Option<int>("--appends-per-key") { Description = "list-append: appends a key takes before a fresh key replaces it", DefaultValueFactory = _ => 16 };
+        var history = new Option<string?>("--history") { Description = "list-append: record the history to this file (JSON lines, Jepsen's shape) for `leasehold check`" };
         var length = new Option<int>("--length") { Description = "micro: functions per transaction, one key each", DefaultValueFactory = _ => 2 };
         var readOnly = new Option<double>("--read-only") { Description = "micro: share of read-only transactions", DefaultValueFactory = _ => 0 };
         var routing = new Option<string>("--routing") { Description = "summed (the paper's score) | voting (per-key voting)", DefaultValueFactory = _ => "summed" };
@@ -40,7 +42,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
             workload, protocol, store, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
-            remoteOp, link, seed, keys, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
+            remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -68,6 +70,8 @@ internal static class BenchCommand
                 AffinityWeight = parse.GetValue(affinityWeight),
                 LoadWeight = parse.GetValue(loadWeight),
                 JsonPath = parse.GetValue(json),
+                HistoryPath = parse.GetValue(history),
+                AppendsPerKey = parse.GetValue(appendsPerKey),
                 Quiet = parse.GetValue(quiet),
             };
             var protocols = ParseList(parse.GetValue(protocol)!, "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
@@ -115,6 +119,16 @@ internal static class BenchCommand
             Console.Error.WriteLine($"leasehold bench: --json: {jsonProblem}");
             return ExitCodes.Usage;
         }
+        if (settings.HistoryPath is { } historyPath && JsonPathProblem(historyPath) is { } historyProblem)
+        {
+            Console.Error.WriteLine($"leasehold bench: --history: {historyProblem}");
+            return ExitCodes.Usage;
+        }
+        if (settings.HistoryPath is not null && variants.Count > 1)
+        {
+            Console.Error.WriteLine("leasehold bench: --history records one run; give one --protocol and one --gating");
+            return ExitCodes.Usage;
+        }
         bool live = !settings.Quiet && !Console.IsErrorRedirected;
         var results = new List<BenchResult>();
         int exit = ExitCodes.Ok;
@@ -143,6 +157,15 @@ internal static class BenchCommand
                     exit = ExitCodes.Failure;
                 }
                 else Console.Error.WriteLine("leasehold bench: the invariant broke under nocc, which has no concurrency control (expected)");
+            }
+            if (result.Checker is { Result.Valid: false })
+            {
+                if (variant.Protocol == ProtocolKind.Lease)
+                {
+                    Console.Error.WriteLine("leasehold bench: the history checker found ANOMALIES under the lease protocol");
+                    exit = ExitCodes.Failure;
+                }
+                else Console.Error.WriteLine("leasehold bench: the history checker found anomalies under nocc, which has no concurrency control (expected)");
             }
         }
         if (results.Count > 1) PrintComparison(results);
@@ -182,7 +205,7 @@ internal static class BenchCommand
         double first = results[0].ThroughputTps;
         foreach (var r in results)
             table.AddRow(Name(r.Settings), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
-                r.Invariant.Ok ? "holds" : "BROKEN", first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
+                r.Correct ? "holds" : "BROKEN", first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
         AnsiConsole.Write(table);
     }
 
@@ -206,5 +229,15 @@ internal static class BenchCommand
         table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
+        if (r.Checker is { } c)
+        {
+            var x = c.Result;
+            string found = string.Join(", ", x.Counts.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value:N0}"));
+            AnsiConsole.MarkupLine(x.Valid
+                ? $"history checker: [green]valid[/] (strict serializability) over {x.Committed + x.Failed + x.Unknown:N0} transactions, {x.GraphEdges:N0} edges, in {c.Seconds:F1} s"
+                : $"history checker: [red]INVALID[/]: {Markup.Escape(found)}");
+            if (!x.Valid && x.Examples.Count > 0) Console.WriteLine($"  first: {x.Examples[0].Kind}: {x.Examples[0].Explanation}");
+            if (c.HistoryPath is not null) AnsiConsole.MarkupLine($"[grey]history: {Markup.Escape(c.HistoryPath)} (leasehold check --strict {Markup.Escape(c.HistoryPath)})[/]");
+        }
     }
 }

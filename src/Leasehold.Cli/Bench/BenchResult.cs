@@ -30,6 +30,11 @@ internal sealed record BenchResult
     public int[] GcCollections { get; init; } = [0, 0, 0];
     public double GcPauseMs { get; init; }
     public required InvariantResult Invariant { get; init; }
+    /// <summary>The history checker's verdict, for checkable workloads.</summary>
+    public CheckerVerdict? Checker { get; init; }
+
+    /// <summary>Everything the run promised held: the invariant and, where it ran, the checker.</summary>
+    public bool Correct => Invariant.Ok && (Checker?.Result.Valid ?? true);
 
     public void WriteJson(Stream stream)
     {
@@ -97,6 +102,20 @@ internal sealed record BenchResult
         w.WriteString("name", Invariant.Name);
         w.WriteBoolean("ok", Invariant.Ok);
         w.WriteString("detail", Invariant.Detail);
+        w.WriteEndObject();
+        w.WriteStartObject("checker");
+        w.WriteBoolean("ran", Checker is not null);
+        if (Checker is { } c)
+        {
+            w.WriteString("model", c.Result.Strict ? "strict-serializable" : "serializable");
+            w.WriteBoolean("valid", c.Result.Valid);
+            w.WriteNumber("transactions", c.Result.Committed + c.Result.Failed + c.Result.Unknown);
+            w.WriteNumber("seconds", Math.Round(c.Seconds, 2));
+            if (c.HistoryPath is not null) w.WriteString("history", c.HistoryPath); else w.WriteNull("history");
+            w.WriteStartObject("anomalies");
+            foreach (var (kind, count) in c.Result.Counts) w.WriteNumber(kind, count);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
         w.WriteEndObject();
     }

@@ -20,10 +20,12 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
     private long _submitted, _wCommitted, _wAborted, _wFailed, _wRejected, _wUnknown;
     private volatile bool _measuring;
     private volatile bool _stopping;
+    private BenchHistory? _history;
 
     public async Task<BenchResult> RunAsync(CancellationToken cancellation)
     {
         var workload = WorkloadFactory.Create(settings);
+        using var history = _history = BenchHistory.For(workload, settings);
         var store = new MemoryStateStore();
         store.Load(workload.InitialState());
         using var scheduler = new ThreadPoolScheduler();
@@ -80,6 +82,8 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
 
         var invariant = await workload.CheckAsync(store, CancellationToken.None);
+        progress("checking the history…");
+        var checker = history?.Check();
         using var self = Process.GetCurrentProcess();
         self.Refresh();
         return new BenchResult
@@ -108,6 +112,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
             GcCollections = gcCollections,
             GcPauseMs = gcPause.TotalMilliseconds,
             Invariant = invariant,
+            Checker = checker,
         };
     }
 
@@ -115,14 +120,18 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
     {
         await Task.Yield();
         var random = new Random(HashCode.Combine(settings.Seed, client));
+        long process = client;
         while (!_stopping)
         {
             var (workflow, args) = workload.Next(random);
             long start = Stopwatch.GetTimestamp();
             bool measured = _measuring && !_stopping;
             if (measured) Interlocked.Increment(ref _submitted);
+            _history?.Invoke(process, workflow, args);
             var result = await cluster.InvokeAsync(workflow, args).ConfigureAwait(false);
-            Complete(workload, workflow, args, result, start, measured);
+            Complete(workload, workflow, args, result, start, measured, process);
+            // Jepsen: a process whose operation ended unknown is retired for a fresh one.
+            if (result.Status == WorkflowStatus.Unknown && _history is not null) process = _history.FreshProcess();
         }
     }
 
@@ -146,7 +155,9 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
                 bool measured = _measuring && !_stopping;
                 long start = scheduled;
                 if (measured) Interlocked.Increment(ref _submitted);
-                cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, start, measured));
+                long process = _history?.FreshProcess() ?? 0; // open loop: every request is its own process
+                _history?.Invoke(process, workflow, args);
+                cluster.Submit(workflow, args, result => Complete(workload, workflow, args, result, start, measured, process));
             }
             long next = origin + (long)(i * ticksPerRequest);
             if (next - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000) Thread.Sleep(1);
@@ -155,8 +166,9 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
     }
 
     /// <summary><paramref name="measured"/>: submitted inside the measured window and answered before the run ended.</summary>
-    private void Complete(IWorkload workload, string workflow, Args args, WorkflowResult result, long start, bool measured)
+    private void Complete(IWorkload workload, string workflow, Args args, WorkflowResult result, long start, bool measured, long process)
     {
+        _history?.Complete(process, workflow, args, result);
         workload.Observe(workflow, args, result);
         if (result.Status == WorkflowStatus.Committed) Interlocked.Increment(ref _committed);
         else if (result.Status == WorkflowStatus.Aborted) Interlocked.Increment(ref _aborted);

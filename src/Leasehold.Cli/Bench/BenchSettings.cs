@@ -28,6 +28,9 @@ internal sealed record BenchSettings
     public double AffinityWeight { get; init; } = 1;
     public double LoadWeight { get; init; } = 1;
     public string? JsonPath { get; init; }
+    /// <summary>Where a checkable workload's history is written (JSON lines); null: a temporary file, checked and deleted.</summary>
+    public string? HistoryPath { get; init; }
+    public int AppendsPerKey { get; init; } = 16;
     public bool Quiet { get; init; }
 
     /// <summary>Message latency between nodes; by default the same as a one-sided operation's.</summary>
@@ -36,7 +39,9 @@ internal sealed record BenchSettings
     /// <summary>A one-line reason the settings cannot run, or null.</summary>
     public string? Problem()
     {
-        if (Workload is not ("banking" or "micro")) return $"--workload must be banking or micro, not '{Workload}'";
+        if (Workload is not ("banking" or "micro" or "list-append")) return $"--workload must be banking, micro or list-append, not '{Workload}'";
+        if (HistoryPath is not null && Workload is not "list-append") return $"--history records list-append histories; '{Workload}' has no checkable history (its invariant is checked instead)";
+        if (AppendsPerKey is < 1 or > 100_000) return $"--appends-per-key must be in 1..100000, not {AppendsPerKey}";
         if (Store != "memory") return $"--store '{Store}' is not available yet: this build has the memory engine only";
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
         if (Executors is < 1 or > 64) return $"--executors must be in 1..64, not {Executors}";
@@ -49,7 +54,8 @@ internal sealed record BenchSettings
         if (!(BatchDelayMs > 0) || BatchDelayMs > 60_000) return $"--batch-delay-ms must be in (0, 60000], not {BatchDelayMs}";
         if (!(RemoteOpUs >= 0) || RemoteOpUs > 1_000_000) return $"--remote-op-us must be in [0, 1000000], not {RemoteOpUs}";
         if (LinkUs is { } l && !(l >= 0 && l <= 1_000_000)) return $"--link-us must be in [0, 1000000], not {l}";
-        if (Keys is { } k && k is < 2 or > 50_000_000) return $"--keys must be in 2..50000000, not {k}";
+        int fewestKeys = Workload == "list-append" ? 1 : 2; // list-append: the active keys; one is a valid (very hot) choice
+        if (Keys is { } k && (k < fewestKeys || k > 50_000_000)) return $"--keys must be in {fewestKeys}..50000000, not {k}";
         if (Length is < 1 or > 10) return $"--length must be in 1..10, not {Length}";
         if (Workload == "micro" && (Keys ?? 20_000) < Length) return $"--keys ({Keys}) must be at least --length ({Length}): a micro transaction touches one distinct key per function";
         if (!(ReadOnlyShare >= 0 && ReadOnlyShare <= 1)) return $"--read-only must be in [0, 1], not {ReadOnlyShare}";

@@ -1,5 +1,6 @@
 using Leasehold.Workloads;
 using Leasehold.Workloads.Banking;
+using Leasehold.Workloads.ListAppend;
 using Leasehold.Workloads.Micro;
 
 namespace Leasehold.Cli.Bench;
@@ -10,6 +11,7 @@ internal static class WorkloadFactory
     {
         "banking" => new BankingWorkload(accounts: s.Keys ?? 100_000, theta: s.Theta),
         "micro" => new MicroWorkload(keys: s.Keys ?? 20_000, theta: s.Theta, length: s.Length, readOnlyShare: s.ReadOnlyShare),
+        "list-append" => new ListAppendWorkload(activeKeys: s.Keys ?? 10, maxAppendsPerKey: s.AppendsPerKey),
         _ => throw new ArgumentException($"unknown workload '{s.Workload}'"),
     };
 }
