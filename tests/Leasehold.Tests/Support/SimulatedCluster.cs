@@ -34,7 +34,10 @@ public sealed class SimulatedCluster
     public IReadOnlyList<(string Workflow, Args Args, WorkflowResult? Result)> Submitted => _submitted;
 
     /// <summary>Submits now (in submission order the driver stamps timestamps) and returns the request's index.</summary>
-    public int Submit(string workflow, Args args)
+    public int Submit(string workflow, Args args) => Submit(workflow, args, null);
+
+    /// <summary>As <see cref="Submit(string, Args)"/>; <paramref name="onAnswer"/> runs when the answer arrives, so a closed loop can submit the next request from it.</summary>
+    public int Submit(string workflow, Args args, Action<WorkflowResult>? onAnswer)
     {
         int index = _submitted.Count;
         _submitted.Add((workflow, args, null));
@@ -42,6 +45,7 @@ public sealed class SimulatedCluster
         {
             _submitted[index] = (workflow, args, r);
             _answered++;
+            onAnswer?.Invoke(r);
         });
         return index;
     }
