@@ -9,8 +9,8 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run)", DefaultValueFactory = _ => "banking" };
-        workload.AcceptOnlyFromAmong("banking", "micro", "list-append");
+        var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's)", DefaultValueFactory = _ => "banking" };
+        workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle");
         var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
         var store = new Option<string>("--store") { Description = "state store engine (memory)", DefaultValueFactory = _ => "memory" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
@@ -25,7 +25,7 @@ internal static class BenchCommand
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };
         var seed = new Option<int>("--seed") { Description = "seed of the request generators", DefaultValueFactory = _ => 1 };
-        var keys = new Option<int?>("--keys") { Description = "accounts (banking, default 100000), keys (micro, default 20000) or active keys (list-append, default 10)" };
+        var keys = new Option<int?>("--keys") { Description = "accounts (banking, default 100000), keys (micro, default 20000), active keys (list-append, default 10) or ring size (cycle, default 16)" };
         var appendsPerKey = new Option<int>("--appends-per-key") { Description = "list-append: appends a key takes before a fresh key replaces it", DefaultValueFactory = _ => 16 };
         var history = new Option<string?>("--history") { Description = "list-append: record the history to this file (JSON lines, Jepsen's shape) for `leasehold check`" };
         var length = new Option<int>("--length") { Description = "micro: functions per transaction, one key each", DefaultValueFactory = _ => 2 };

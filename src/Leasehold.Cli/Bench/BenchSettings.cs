@@ -39,7 +39,9 @@ internal sealed record BenchSettings
     /// <summary>A one-line reason the settings cannot run, or null.</summary>
     public string? Problem()
     {
-        if (Workload is not ("banking" or "micro" or "list-append")) return $"--workload must be banking, micro or list-append, not '{Workload}'";
+        if (Workload is not ("banking" or "micro" or "list-append" or "bank" or "cycle")) return $"--workload must be banking, micro, list-append, bank or cycle, not '{Workload}'";
+        if (Workload == "cycle" && Keys is < 4) return $"--keys must be at least 4 for cycle (a swap rewires four distinct keys), not {Keys}";
+        if (Workload == "bank" && Keys is not null) return "--keys does not apply to bank: Jepsen's bank has 8 accounts";
         if (HistoryPath is not null && Workload is not "list-append") return $"--history records list-append histories; '{Workload}' has no checkable history (its invariant is checked instead)";
         if (AppendsPerKey is < 1 or > 100_000) return $"--appends-per-key must be in 1..100000, not {AppendsPerKey}";
         if (Store != "memory") return $"--store '{Store}' is not available yet: this build has the memory engine only";

@@ -99,4 +99,21 @@ public sealed class CheckCommandTests : IDisposable
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         Assert.False(doc.RootElement.GetProperty("checker").GetProperty("valid").GetBoolean());
     }
+
+    [Theory]
+    [InlineData("bank", "bank-total")]
+    [InlineData("cycle", "cycle-ring")]
+    public async Task Bench_bank_and_cycle_report_their_invariant_in_json_and_it_holds_under_lease(string workload, string invariant)
+    {
+        string json = Path.Combine(_dir, $"{workload}.json");
+        var run = await CliProcess.RunAsync("bench", "--workload", workload, "--duration", "1", "--warmup", "0.2", "--clients", "16",
+            "--remote-op-us", "7", "--affinity-weight", "0.2", "--load-weight", "3", "--json", json, "--quiet");
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var result = doc.RootElement.GetProperty("invariant");
+        Assert.Equal(invariant, result.GetProperty("name").GetString());
+        Assert.True(result.GetProperty("ok").GetBoolean(), result.GetProperty("detail").GetString());
+        Assert.False(doc.RootElement.GetProperty("checker").GetProperty("ran").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("committed").GetInt64() > 0);
+    }
 }
