@@ -1,3 +1,4 @@
+using Leasehold.Workloads.Banking;
 using Leasehold.Runtime.Storage;
 
 namespace Leasehold.Workloads.Bank;
@@ -47,39 +48,7 @@ public sealed class JepsenBankWorkload : IWorkload
     /// <summary>13, 13, 13, 13, 12, 12, 12, 12: the total split as evenly as possible.</summary>
     public static long InitialBalance(int index) => Total / AccountCount + (index < Total % AccountCount ? 1 : 0);
 
-    public static WorkflowDefinition TransferWorkflow() => new WorkflowBuilder(Transfer)
-        .Function("check", f => f
-            .Reads(Table, a => a.GetString("src"))
-            .MayAbort()
-            .Body(ctx =>
-            {
-                long amount = ctx.Args.GetLong("amount");
-                long balance = ctx.ReadLong(Table, ctx.Args.GetString("src"));
-                if (balance < amount) ctx.Abort($"insufficient balance: {balance} < {amount}");
-                return Value.FromLong(balance);
-            }))
-        .Function("withdraw", f => f
-            .After("check")
-            .Updates(Table, a => a.GetString("src"))
-            .Body(ctx =>
-            {
-                string src = ctx.Args.GetString("src");
-                // Read again rather than trust check's output: under nocc the two may differ, which is what the negative control exposes.
-                long balance = ctx.ReadLong(Table, src) - ctx.Args.GetLong("amount");
-                ctx.WriteLong(Table, src, balance);
-                return Value.FromLong(balance);
-            }))
-        .Function("deposit", f => f
-            .After("withdraw")
-            .Updates(Table, a => a.GetString("dst"))
-            .Body(ctx =>
-            {
-                string dst = ctx.Args.GetString("dst");
-                long balance = ctx.ReadLong(Table, dst) + ctx.Args.GetLong("amount");
-                ctx.WriteLong(Table, dst, balance);
-                return Value.FromLong(balance);
-            }))
-        .Build();
+    public static WorkflowDefinition TransferWorkflow() => BankingWorkload.TransferWorkflow(Transfer, Table);
 
     /// <summary>Two functions read half the accounts each (possibly on different workers); a fan-in joins them.</summary>
     public static WorkflowDefinition ReadWorkflow() => new WorkflowBuilder(FullRead)

@@ -5,14 +5,8 @@ namespace Leasehold.Workloads.ListAppend;
 /// <summary>A list of longs as a state value: 8 little-endian bytes each; absent is empty.</summary>
 public static class ListValue
 {
-    public static long[] Decode(byte[]? value)
-    {
-        if (value is null) return [];
-        if (value.Length % 8 != 0) throw new FormatException($"a list value has a multiple of 8 bytes, this one has {value.Length}");
-        var list = new long[value.Length / 8];
-        for (int i = 0; i < list.Length; i++) list[i] = BinaryPrimitives.ReadInt64LittleEndian(value.AsSpan(i * 8));
-        return list;
-    }
+    public static long[] Decode(byte[]? value) =>
+        value is null ? [] : Longs.Decode(value) ?? throw new FormatException($"a list value has a multiple of 8 bytes, this one has {value.Length}");
 
     public static byte[] Append(byte[]? value, long element)
     {
