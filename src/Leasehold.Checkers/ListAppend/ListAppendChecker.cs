@@ -18,7 +18,6 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
     {
         public long InvokeIndex;
         public long CompleteIndex;   // -1 when it never completed
-        public long Process;
         public OpType Outcome;
         public bool InGraph;         // committed, or unknown but seen to have committed
     }
@@ -26,8 +25,10 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
     /// <summary>Who appended a value, and whether the same transaction appended to the key again after it.</summary>
     private readonly record struct Appender(int Txn, bool Intermediate);
 
-    private sealed class KeyOrder
+    private sealed class KeyOrder(int id, long key)
     {
+        public readonly int Id = id;
+        public readonly long Key = key;
         public long[] Longest = [];
         public int Reader = -1;
     }
@@ -37,6 +38,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
         var txns = new List<TxnInfo>();
         var appends = new Dictionary<(long Key, long Value), Appender>();
         var orders = new Dictionary<long, KeyOrder>();
+        var orderById = new List<KeyOrder>();
         var log = new AnomalyLog(_options.ExamplesPerKind);
 
         // Pass 1: transactions, the append index, the version order of each key.
@@ -49,7 +51,6 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             {
                 InvokeIndex = e.Invoke.Index,
                 CompleteIndex = e.Completion?.Index ?? -1,
-                Process = e.Invoke.Process,
                 Outcome = outcome,
                 InGraph = outcome == OpType.Ok,
             };
@@ -73,7 +74,11 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             foreach (var m in ops)
             {
                 if (m.Kind != MicroOpKind.Read) continue;
-                if (!orders.TryGetValue(m.Key, out var order)) orders.Add(m.Key, order = new KeyOrder());
+                if (!orders.TryGetValue(m.Key, out var order))
+                {
+                    orders.Add(m.Key, order = new KeyOrder(orderById.Count, m.Key));
+                    orderById.Add(order);
+                }
                 if (IsPrefix(order.Longest, m.Read!))
                 {
                     if (m.Read!.Length > order.Longest.Length || order.Reader < 0)
@@ -103,7 +108,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 }
 
         // Pass 2: every committed read against the index and the orders; wr, rw and real-time edges.
-        var edges = new List<Edge>();
+        var edges = new EdgeList();
         int nodes = txns.Count;
         int lastTimeNode = -1;
         bool invokedSinceTimeNode = false;
@@ -114,7 +119,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             {
                 if (_options.Strict && e.Txn < txns.Count && txns[e.Txn].InGraph && lastTimeNode >= 0)
                 {
-                    edges.Add(new Edge(lastTimeNode, e.Txn, EdgeKind.RT, 0, 0, 0));
+                    edges.Add(new Edge(lastTimeNode, e.Txn, EdgeKind.RT, 0, 0));
                     invokedSinceTimeNode = true;
                 }
                 continue;
@@ -126,18 +131,19 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 if (lastTimeNode < 0 || invokedSinceTimeNode)
                 {
                     int node = nodes++;
-                    if (lastTimeNode >= 0) edges.Add(new Edge(lastTimeNode, node, EdgeKind.RT, 0, 0, 0));
+                    if (lastTimeNode >= 0) edges.Add(new Edge(lastTimeNode, node, EdgeKind.RT, 0, 0));
                     lastTimeNode = node;
                     invokedSinceTimeNode = false;
                 }
-                edges.Add(new Edge(e.Txn, lastTimeNode, EdgeKind.RT, 0, 0, 0));
+                edges.Add(new Edge(e.Txn, lastTimeNode, EdgeKind.RT, 0, 0));
             }
             CheckReads(e.Txn, e.Ops, txns, appends, orders, rmw, edges, log);
         }
 
         // ww edges along each key's version order.
-        foreach (var (key, order) in orders.OrderBy(o => o.Key))
+        foreach (var order in orderById)
         {
+            long key = order.Key;
             var seen = new HashSet<long>();
             for (int i = 0; i + 1 < order.Longest.Length; i++)
             {
@@ -145,12 +151,12 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 if (!seen.Add(v1) || v1 == v2) continue; // a duplicate element: reported by the read checks
                 if (!appends.TryGetValue((key, v1), out var a) || !appends.TryGetValue((key, v2), out var b)) continue;
                 if (a.Txn == b.Txn || !txns[a.Txn].InGraph || !txns[b.Txn].InGraph) continue;
-                edges.Add(new Edge(a.Txn, b.Txn, EdgeKind.WW, key, v2, v1));
+                edges.Add(new Edge(a.Txn, b.Txn, EdgeKind.WW, order.Id, i));
             }
         }
 
         var graph = new DependencyGraph(txns.Count, nodes, edges);
-        FindCycles(graph, txns, log);
+        FindCycles(graph, txns, orderById, log);
 
         return new CheckResult
         {
@@ -168,7 +174,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
 
     /// <summary>The per-read checks of one committed transaction, and its wr and rw edges.</summary>
     private static void CheckReads(int t, MicroOp[] ops, List<TxnInfo> txns, Dictionary<(long, long), Appender> appends,
-        Dictionary<long, KeyOrder> orders, Dictionary<(long, int), int> rmw, List<Edge> edges, AnomalyLog log)
+        Dictionary<long, KeyOrder> orders, Dictionary<(long, int), int> rmw, EdgeList edges, AnomalyLog log)
     {
         for (int i = 0; i < ops.Length; i++)
         {
@@ -238,9 +244,9 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             if (!IsPrefix(read, order.Longest)) continue; // incompatible-order, reported in pass 1
             int length = read.Length;
             if (length > 0 && appends.TryGetValue((key, read[length - 1]), out var writer) && writer.Txn != t && txns[writer.Txn].InGraph)
-                edges.Add(new Edge(writer.Txn, t, EdgeKind.WR, key, read[length - 1], length));
+                edges.Add(new Edge(writer.Txn, t, EdgeKind.WR, order.Id, length));
             if (length < order.Longest.Length && appends.TryGetValue((key, order.Longest[length]), out var next) && next.Txn != t && txns[next.Txn].InGraph)
-                edges.Add(new Edge(t, next.Txn, EdgeKind.RW, key, order.Longest[length], length));
+                edges.Add(new Edge(t, next.Txn, EdgeKind.RW, order.Id, length));
 
             // A read-modify-write: two committed transactions that read the same version and both append lose one update.
             bool appendsLater = false;
@@ -255,7 +261,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
     }
 
     /// <summary>Each strongly connected component is one anomaly: the worst kind of cycle it holds, explained.</summary>
-    private void FindCycles(DependencyGraph graph, List<TxnInfo> txns, AnomalyLog log)
+    private void FindCycles(DependencyGraph graph, List<TxnInfo> txns, List<KeyOrder> orders, AnomalyLog log)
     {
         var scc = new StronglyConnected(graph);
         var search = new CycleSearch(graph);
@@ -272,7 +278,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             if (cycle is null) continue; // only time nodes and edges that cannot close: impossible, but never a false report
             var kind = Classify(graph, cycle);
             var members = cycle.Select(i => graph.Edges[i].From).Where(graph.IsTransaction).Distinct().ToArray();
-            log.Add(kind, members, () => Explain(graph, txns, cycle, kind));
+            log.Add(kind, members, () => Explain(graph, txns, orders, cycle, kind));
         }
     }
 
@@ -315,7 +321,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
     }
 
     /// <summary>Every edge of the cycle in words; a run of real-time edges through time nodes is one "completed before invoked".</summary>
-    private static string Explain(DependencyGraph graph, List<TxnInfo> txns, List<int> cycle, string kind)
+    private static string Explain(DependencyGraph graph, List<TxnInfo> txns, List<KeyOrder> orders, List<int> cycle, string kind)
     {
         // Start the walk at a transaction.
         int start = cycle.FindIndex(i => graph.IsTransaction(graph.Edges[i].From));
@@ -331,12 +337,17 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 int to = graph.Edges[cycle[(start + k) % cycle.Count]].To;
                 lines.Add($"{Name(txns, from)} < {Name(txns, to)} (rt): {Name(txns, from)} completed (index {txns[from].CompleteIndex}) before {Name(txns, to)} was invoked (index {txns[to].InvokeIndex})");
             }
-            else lines.Add(e.Kind switch
+            else
             {
-                EdgeKind.WW => $"{Name(txns, e.From)} < {Name(txns, e.To)} (ww): on key {e.Key}, {Name(txns, e.To)} appended {e.Value} right after {Name(txns, e.From)}'s {e.Other}",
-                EdgeKind.WR => $"{Name(txns, e.From)} < {Name(txns, e.To)} (wr): {Name(txns, e.To)} read key {e.Key} ending in {e.Value}, which {Name(txns, e.From)} appended",
-                _ => $"{Name(txns, e.From)} < {Name(txns, e.To)} (rw): {Name(txns, e.From)} read key {e.Key} at length {e.Other}, without {e.Value}, which {Name(txns, e.To)} appended next",
-            });
+                var order = orders[e.Order];
+                string a = Name(txns, e.From), b = Name(txns, e.To);
+                lines.Add(e.Kind switch
+                {
+                    EdgeKind.WW => $"{a} < {b} (ww): on key {order.Key}, {b} appended {order.Longest[e.Position + 1]} right after {a}'s {order.Longest[e.Position]}",
+                    EdgeKind.WR => $"{a} < {b} (wr): {b} read key {order.Key} ending in {order.Longest[e.Position - 1]}, which {a} appended",
+                    _ => $"{a} < {b} (rw): {a} read key {order.Key} at length {e.Position}, without {order.Longest[e.Position]}, which {b} appended next",
+                });
+            }
             k++;
         }
         int count = cycle.Select(i => graph.Edges[i].From).Count(graph.IsTransaction);
