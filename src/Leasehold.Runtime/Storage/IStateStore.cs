@@ -3,17 +3,31 @@ namespace Leasehold.Runtime.Storage;
 /// <summary>
 /// The durable store behind the caches. Values are versioned by the batch that wrote them; a batch's
 /// versions count only once its commit record exists, and commit records are written in batch order,
-/// so the commit record is the single atomic point even on stores without multi-key transactions.
+/// so the commit record is the single atomic point even on stores without multi-key transactions
+/// (a Redis Cluster). Every engine passes one conformance suite (tests/…/Storage/Conformance).
 /// </summary>
 public interface IStateStore : IAsyncDisposable
 {
     /// <summary>Engine name as the bench reports it ("memory", "rocksdb", …).</summary>
     string Name { get; }
 
-    /// <summary>Writes one worker's versions for <paramref name="batch"/> in one atomic write. A null value is a delete.</summary>
+    /// <summary>
+    /// Loads initial state as batch 0, committed. Only into a store that has never committed a batch:
+    /// loading over live data would silently replace it.
+    /// </summary>
+    ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Writes one worker's versions for <paramref name="batch"/> in one write (atomic where the engine
+    /// offers it). A null value is a delete. Refused for a batch that is already committed.
+    /// </summary>
     ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default);
 
-    /// <summary>Writes the commit record of <paramref name="batch"/>; batches commit strictly in order.</summary>
+    /// <summary>
+    /// Writes the commit record of <paramref name="batch"/>, durably, before it returns. Conditional:
+    /// only <c>last committed + 1</c> may commit (a <see cref="StoreConflictException"/> otherwise), so
+    /// batches commit strictly in order even with two writers.
+    /// </summary>
     ValueTask CommitAsync(long batch, CancellationToken cancellation = default);
 
     /// <summary>The newest version of <paramref name="key"/> tagged with a committed batch; null when absent.</summary>
@@ -22,6 +36,34 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>The last committed batch, or 0 when only the initial load is there.</summary>
     ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default);
 
-    /// <summary>Every committed object of <paramref name="table"/>, in key order.</summary>
+    /// <summary>Every committed object of <paramref name="table"/>, in key order (ordinal).</summary>
     IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken cancellation = default);
+
+    /// <summary>Makes a batch's input (its requests and lease table) durable before it executes.</summary>
+    ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default);
+
+    /// <summary>The logged inputs of the batches after <paramref name="after"/>, in batch order.</summary>
+    IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Forgets every version of a batch after the last committed one (recovery, rollback), finding them
+    /// through the batches' write index rather than by scanning the store. Returns how many were removed.
+    /// </summary>
+    ValueTask<long> DiscardUncommittedAsync(CancellationToken cancellation = default);
+
+    /// <summary>
+    /// A conditional write of an unversioned record (idempotency keys, leadership): sets
+    /// <paramref name="name"/> to <paramref name="value"/> only if it now holds <paramref name="expected"/>
+    /// (null: absent), durably. True when it did.
+    /// </summary>
+    ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken cancellation = default);
+
+    /// <summary>An unversioned record written by <see cref="CompareAndSetAsync"/>; null when absent.</summary>
+    ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken cancellation = default);
 }
+
+/// <summary>A conditional write found the store in another state than it expected.</summary>
+public sealed class StoreConflictException(string message) : Exception(message);
+
+/// <summary>The store cannot be used: unreachable, misconfigured, or its data is not a Leasehold store. The message names the cause.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -10,6 +10,8 @@ public sealed class MemoryStateStore : IStateStore
     private readonly Lock _lock = new();
     private readonly Dictionary<StateKey, List<(long Batch, byte[]? Value)>> _versions = [];
     private readonly Dictionary<long, List<StateKey>> _writtenBy = [];
+    private readonly SortedDictionary<long, byte[]> _batchLog = [];
+    private readonly Dictionary<string, byte[]> _records = new(StringComparer.Ordinal);
     private long _lastCommitted;
     private long _writes;
 
@@ -18,12 +20,21 @@ public sealed class MemoryStateStore : IStateStore
     /// <summary>Number of WriteVersions calls so far (one per worker per batch).</summary>
     public long WriteCalls => Interlocked.Read(ref _writes);
 
-    /// <summary>Loads initial state as batch 0, committed.</summary>
+    /// <summary>Loads initial state as batch 0, committed (tests call it directly).</summary>
     public void Load(IEnumerable<KeyValuePair<StateKey, byte[]>> objects)
     {
         lock (_lock)
+        {
+            if (_lastCommitted > 0) throw new StoreConflictException($"the store has committed batches up to {_lastCommitted}; initial state loads only into a fresh store");
             foreach (var (key, value) in objects)
                 _versions[key] = [(0, Copy(value))];
+        }
+    }
+
+    public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken cancellation = default)
+    {
+        Load(objects);
+        return ValueTask.CompletedTask;
     }
 
     public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default)
@@ -32,7 +43,7 @@ public sealed class MemoryStateStore : IStateStore
         Interlocked.Increment(ref _writes);
         lock (_lock)
         {
-            if (batch <= _lastCommitted) throw new InvalidOperationException($"batch {batch} is already committed; its versions cannot change");
+            if (batch <= _lastCommitted) throw new StoreConflictException($"batch {batch} is already committed; its versions cannot change");
             if (!_writtenBy.TryGetValue(batch, out var keys)) _writtenBy[batch] = keys = [];
             foreach (var (key, original) in writes)
             {
@@ -55,7 +66,7 @@ public sealed class MemoryStateStore : IStateStore
     {
         lock (_lock)
         {
-            if (batch != _lastCommitted + 1) throw new InvalidOperationException($"commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
+            if (batch != _lastCommitted + 1) throw new StoreConflictException($"commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
             _lastCommitted = batch;
             if (_writtenBy.Remove(batch, out var keys))
                 foreach (var key in keys)
@@ -107,6 +118,55 @@ public sealed class MemoryStateStore : IStateStore
             yield return row;
         }
         await Task.CompletedTask;
+    }
+
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default)
+    {
+        lock (_lock) _batchLog[batch] = input.ToArray();
+        return ValueTask.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        List<KeyValuePair<long, byte[]>> inputs;
+        lock (_lock) inputs = _batchLog.Where(b => b.Key > after).Select(b => new KeyValuePair<long, byte[]>(b.Key, b.Value.AsSpan().ToArray())).ToList();
+        foreach (var input in inputs)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            yield return input;
+        }
+        await Task.CompletedTask;
+    }
+
+    public ValueTask<long> DiscardUncommittedAsync(CancellationToken cancellation = default)
+    {
+        long removed = 0;
+        lock (_lock)
+        {
+            foreach (var batch in _writtenBy.Keys.Where(b => b > _lastCommitted).Order().ToList())
+            {
+                foreach (var key in _writtenBy[batch])
+                    if (_versions.TryGetValue(key, out var list)) removed += list.RemoveAll(v => v.Batch == batch);
+                _writtenBy.Remove(batch);
+            }
+        }
+        return ValueTask.FromResult(removed);
+    }
+
+    public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken cancellation = default)
+    {
+        lock (_lock)
+        {
+            _records.TryGetValue(name, out var current);
+            if (!Value.SameBytes(current, expected)) return ValueTask.FromResult(false);
+            _records[name] = Copy(value)!;
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken cancellation = default)
+    {
+        lock (_lock) return ValueTask.FromResult(_records.TryGetValue(name, out var v) ? Copy(v) : null);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

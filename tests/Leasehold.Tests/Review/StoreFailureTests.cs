@@ -2,6 +2,7 @@ using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
+using Leasehold.Tests.Support;
 
 namespace Leasehold.Tests.Review;
 
@@ -12,24 +13,11 @@ namespace Leasehold.Tests.Review;
 /// </summary>
 public class StoreFailureTests
 {
-    private sealed class FailingStore : IStateStore
-    {
-        private readonly MemoryStateStore _inner = new();
-        public string Name => "failing";
-        public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default) =>
-            ValueTask.FromException(new IOException("disk full"));
-        public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => _inner.CommitAsync(batch, cancellation);
-        public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default) => _inner.ReadCommittedAsync(key, cancellation);
-        public ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default) => _inner.LastCommittedAsync(cancellation);
-        public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken cancellation = default) => _inner.ScanCommittedAsync(table, cancellation);
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     [Fact]
     public async Task A_failed_store_write_fails_the_requests_in_flight_instead_of_hanging_them()
     {
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2 }, scheduler, new FailingStore());
+        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2 }, scheduler, new FaultyStore(new MemoryStateStore(), op => op == "write" ? new IOException("disk full") : null));
         cluster.Register(new WorkflowBuilder("put")
             .Function("put", f => f.Updates("t", a => "k").Body(ctx => ctx.WriteLong("t", "k", 1)))
             .Build());

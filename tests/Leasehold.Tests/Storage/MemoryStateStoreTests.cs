@@ -25,9 +25,9 @@ public class MemoryStateStoreTests
     public async Task Commit_records_go_in_batch_order_and_committed_batches_are_final()
     {
         var store = new MemoryStateStore();
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.CommitAsync(2));
+        await Assert.ThrowsAsync<StoreConflictException>(async () => await store.CommitAsync(2));
         await store.CommitAsync(1);
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await store.WriteVersionsAsync(1, [new(K, Value.FromLong(9))]));
+        await Assert.ThrowsAsync<StoreConflictException>(async () => await store.WriteVersionsAsync(1, [new(K, Value.FromLong(9))]));
     }
 
     [Fact]
