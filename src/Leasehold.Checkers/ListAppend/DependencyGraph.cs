@@ -14,8 +14,11 @@ public enum EdgeKind : byte
     All = WW | WR | RW | RT,
 }
 
-/// <summary>One dependency, with what is needed to explain it in words.</summary>
-internal readonly record struct Edge(int From, int To, EdgeKind Kind, long Key, long Value, long Other);
+/// <summary>
+/// One dependency, with what is needed to explain it in words. <paramref name="Unread"/>: an rw edge to a
+/// committed append that no read shows (so it is not in the version order, but after every read without it).
+/// </summary>
+internal readonly record struct Edge(int From, int To, EdgeKind Kind, long Key, long Value, long Other, bool Unread = false);
 
 /// <summary>
 /// The dependency graph in compressed sparse rows. Nodes below <see cref="Transactions"/> are
