@@ -15,12 +15,14 @@ public enum EdgeKind : byte
 }
 
 /// <summary>
-/// One dependency, in 20 bytes: a million transactions make millions of edges. A data edge names the
+/// One dependency, in 24 bytes: a million transactions make millions of edges. A data edge names the
 /// key's version order and a position in it, which is enough to explain it in words (ww: the elements
 /// at Position and Position + 1; wr: a read of length Position; rw: the same read, and the element at
-/// Position that it missed). Real-time edges carry neither.
+/// Position that it missed). <paramref name="Unread"/> ≥ 0 marks an rw edge to a committed append that
+/// no read shows (not in the version order, but after every read without it): its index among the
+/// order's unread values. Real-time edges carry none of it.
 /// </summary>
-internal readonly record struct Edge(int From, int To, EdgeKind Kind, int Order, int Position);
+internal readonly record struct Edge(int From, int To, EdgeKind Kind, int Order, int Position, int Unread = -1);
 
 /// <summary>Edges in fixed-size chunks: no doubling copy, no 2× peak, no large-object churn as the list grows.</summary>
 internal sealed class EdgeList

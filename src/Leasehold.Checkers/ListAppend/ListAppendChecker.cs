@@ -9,6 +9,9 @@ namespace Leasehold.Checkers.ListAppend;
 /// reads: the first indexes every append and finds each key's version order; the second checks every
 /// read against both and emits the wr and rw dependencies; then ww edges follow the version orders,
 /// Tarjan finds the strongly connected components, and each is reported as its worst cycle.
+/// Beyond Elle: a committed append that no read shows still follows every committed read without it
+/// (an rw edge), and another transaction's intermediate append must be followed by that transaction's
+/// next append in any read (G1b), so stale reads and write skews of appends nobody read are caught.
 /// </summary>
 public sealed class ListAppendChecker(CheckerOptions? options = null)
 {
@@ -22,8 +25,18 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
         public bool InGraph;         // committed, or unknown but seen to have committed
     }
 
-    /// <summary>Who appended a value, and whether the same transaction appended to the key again after it.</summary>
-    private readonly record struct Appender(int Txn, bool Intermediate);
+    /// <summary>
+    /// Who appended a value; its place among that transaction's appends to the key (<paramref name="Seq"/>, from 0);
+    /// and whether the transaction appended to the key again after it, and what (<paramref name="Next"/>).
+    /// </summary>
+    private readonly record struct Appender(int Txn, bool Intermediate, int Seq = 0, long Next = 0);
+
+    /// <summary>
+    /// A committed transaction's append that no read shows: the first of its appends to the key that is not in
+    /// the version order (<paramref name="Value"/>), and the first position of the version order holding one of its earlier appends to
+    /// the key (int.MaxValue if none).
+    /// </summary>
+    private readonly record struct Unread(int Txn, int Slot, int EarlierAt);
 
     private sealed class KeyOrder(int id, long key)
     {
@@ -31,6 +44,8 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
         public readonly long Key = key;
         public long[] Longest = [];
         public int Reader = -1;
+        /// <summary>Committed appends to the key that no read shows (see <see cref="Unread"/>).</summary>
+        public readonly List<long> UnreadValues = [];
     }
 
     public CheckResult Check(IHistorySource history)
@@ -59,8 +74,12 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             {
                 if (ops[i].Kind != MicroOpKind.Append) continue;
                 bool intermediate = false;
-                for (int j = i + 1; j < ops.Length; j++)
-                    if (ops[j].Kind == MicroOpKind.Append && ops[j].Key == ops[i].Key) intermediate = true;
+                long nextValue = 0;
+                int seq = 0;
+                for (int j = 0; j < i; j++)
+                    if (ops[j].Kind == MicroOpKind.Append && ops[j].Key == ops[i].Key) seq++;
+                for (int j = i + 1; j < ops.Length && !intermediate; j++)
+                    if (ops[j].Kind == MicroOpKind.Append && ops[j].Key == ops[i].Key) { intermediate = true; nextValue = ops[j].Value; }
                 var id = (ops[i].Key, ops[i].Value);
                 if (appends.TryGetValue(id, out var first))
                 {
@@ -68,7 +87,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                     log.Add(AnomalyKinds.DuplicateAppends, [f, t], () => $"{Name(txns, f)} and {Name(txns, t)} both append {id.Value} to key {id.Key}; values must be unique per key, so reads of it cannot be attributed");
                     continue;
                 }
-                appends.Add(id, new Appender(e.Txn, intermediate));
+                appends.Add(id, new Appender(e.Txn, intermediate, seq, nextValue));
             }
             if (outcome != OpType.Ok) continue;
             foreach (var m in ops)
@@ -107,6 +126,11 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                     txns[a.Txn] = t;
                 }
 
+        // Committed appends that no read shows have no place in the version order, but they are not free: a
+        // committed read without one of them was serialized before its transaction (lists only grow). Without
+        // this, a stale read or a write skew whose appends nobody reads again checks valid.
+        var unread = UnreadAppends(appends, orders, txns);
+
         // Pass 2: every committed read against the index and the orders; wr, rw and real-time edges.
         var edges = new EdgeList();
         int nodes = txns.Count;
@@ -137,7 +161,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 }
                 edges.Add(new Edge(e.Txn, lastTimeNode, EdgeKind.RT, 0, 0));
             }
-            CheckReads(e.Txn, e.Ops, txns, appends, orders, rmw, edges, log);
+            CheckReads(e.Txn, e.Ops, txns, appends, orders, unread, rmw, edges, log);
         }
 
         // ww edges along each key's version order.
@@ -174,7 +198,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
 
     /// <summary>The per-read checks of one committed transaction, and its wr and rw edges.</summary>
     private static void CheckReads(int t, MicroOp[] ops, List<TxnInfo> txns, Dictionary<(long, long), Appender> appends,
-        Dictionary<long, KeyOrder> orders, Dictionary<(long, int), int> rmw, EdgeList edges, AnomalyLog log)
+        Dictionary<long, KeyOrder> orders, Dictionary<long, List<Unread>> unread, Dictionary<(long, int), int> rmw, EdgeList edges, AnomalyLog log)
     {
         for (int i = 0; i < ops.Length; i++)
         {
@@ -232,17 +256,33 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                     log.Add(AnomalyKinds.G1a, [w, t], () => $"{Name(txns, t)} read key {key} = {List(read)}, which holds {v}, appended by {Name(txns, w)}, which failed (aborted read)");
                 }
             }
-            if (read.Length > 0 && appends.TryGetValue((key, read[^1]), out var last) && last.Txn != t && last.Intermediate)
+            // G1b: another transaction's append that it followed with another append to the key must be followed
+            // by exactly that one. A read ending there saw the intermediate state; so did a read in which something
+            // else follows it (somebody appended to the intermediate state, or the transaction's appends are out of order).
+            for (int p = 0; p < read.Length; p++)
             {
-                int w = last.Txn;
-                long v = read[^1];
-                log.Add(AnomalyKinds.G1b, [w, t], () => $"{Name(txns, t)} read key {key} = {List(read)}, ending in {v}, an intermediate state: {Name(txns, w)} appended {v} and then appended to key {key} again");
+                if (!appends.TryGetValue((key, read[p]), out var a) || a.Txn == t || !a.Intermediate) continue;
+                if (p + 1 < read.Length && read[p + 1] == a.Next) continue;
+                int w = a.Txn;
+                long v = read[p];
+                string how = p + 1 < read.Length ? $"where {v} is followed by {read[p + 1]}, not by {a.Next}" : $"ending in {v}";
+                log.Add(AnomalyKinds.G1b, [w, t], () => $"{Name(txns, t)} read key {key} = {List(read)}, {how}: an intermediate state, since {Name(txns, w)} appended {v} and then {a.Next} to key {key}");
+                break;
             }
 
-            if (appendedBefore || earlierRead is not null) continue; // not an external read: no dependency of its own
             var order = orders[key];
             if (!IsPrefix(read, order.Longest)) continue; // incompatible-order, reported in pass 1
             int length = read.Length;
+
+            // Committed appends nobody read follow this read (once per transaction and key: its first read of it).
+            // Not when the read shows an earlier append of the same transaction to the key: that read saw an
+            // intermediate state, reported above as G1b.
+            if (earlierRead is null && unread.TryGetValue(key, out var pending))
+                foreach (var u in pending)
+                    if (u.Txn != t && length <= u.EarlierAt)
+                        edges.Add(new Edge(t, u.Txn, EdgeKind.RW, order.Id, length, u.Slot));
+
+            if (appendedBefore || earlierRead is not null) continue; // not an external read: no dependency of its own
             if (length > 0 && appends.TryGetValue((key, read[length - 1]), out var writer) && writer.Txn != t && txns[writer.Txn].InGraph)
                 edges.Add(new Edge(writer.Txn, t, EdgeKind.WR, order.Id, length));
             if (length < order.Longest.Length && appends.TryGetValue((key, order.Longest[length]), out var next) && next.Txn != t && txns[next.Txn].InGraph)
@@ -258,6 +298,34 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 else rmw.Add((key, length), t);
             }
         }
+    }
+
+    /// <summary>Per key that somebody read: the committed transactions with an append to it outside its version order.</summary>
+    private static Dictionary<long, List<Unread>> UnreadAppends(Dictionary<(long Key, long Value), Appender> appends,
+        Dictionary<long, KeyOrder> orders, List<TxnInfo> txns)
+    {
+        var firsts = new Dictionary<(long Key, int Txn), (long Value, int Seq)>();
+        var inOrder = new Dictionary<long, HashSet<long>>();
+        foreach (var ((key, value), a) in appends)
+        {
+            if (!txns[a.Txn].InGraph || !orders.TryGetValue(key, out var order)) continue;
+            if (!inOrder.TryGetValue(key, out var set)) inOrder.Add(key, set = [.. order.Longest]);
+            if (set.Contains(value)) continue;
+            if (!firsts.TryGetValue((key, a.Txn), out var f) || a.Seq < f.Seq) firsts[(key, a.Txn)] = (value, a.Seq);
+        }
+        var result = new Dictionary<long, List<Unread>>();
+        foreach (var ((key, txn), (value, seq)) in firsts)
+        {
+            int earlierAt = int.MaxValue;
+            var longest = orders[key].Longest;
+            for (int p = 0; p < longest.Length && earlierAt == int.MaxValue; p++)
+                if (appends.TryGetValue((key, longest[p]), out var a) && a.Txn == txn && a.Seq < seq) earlierAt = p;
+            if (!result.TryGetValue(key, out var list)) result.Add(key, list = []);
+            var unreadValues = orders[key].UnreadValues;
+            list.Add(new Unread(txn, unreadValues.Count, earlierAt));
+            unreadValues.Add(value);
+        }
+        return result;
     }
 
     /// <summary>Each strongly connected component is one anomaly: the worst kind of cycle it holds, explained.</summary>
@@ -294,9 +362,21 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 if (cycle is not null) return cycle;
             }
         }
-        var single = search.SingleRwCycle(members, EdgeKind.WW | EdgeKind.WR | extra, within, _options.SingleRwTries);
-        if (single is not null) return single;
-        return search.ShortestCycle(members, data | extra, within, starts: 16);
+        // The last two searches also run inside the sub-components of the edges they may use: with --strict,
+        // real-time edges can make the component large, and a few start nodes picked from all of it may lie on
+        // no cycle without real time, so a G2-item was reported as G2-item-realtime (which claims serializable).
+        var subs = scc.Components(members, data | extra, within).Select(sub => new HashSet<int>(sub)).ToList();
+        foreach (var set in subs)
+        {
+            var single = search.SingleRwCycle([.. set], EdgeKind.WW | EdgeKind.WR | extra, set.Contains, _options.SingleRwTries);
+            if (single is not null) return single;
+        }
+        foreach (var set in subs)
+        {
+            var cycle = search.ShortestCycle([.. set], data | extra, set.Contains, starts: 16);
+            if (cycle is not null) return cycle;
+        }
+        return null;
     }
 
     private static string Classify(DependencyGraph graph, List<int> cycle)
@@ -345,6 +425,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
                 {
                     EdgeKind.WW => $"{a} < {b} (ww): on key {order.Key}, {b} appended {order.Longest[e.Position + 1]} right after {a}'s {order.Longest[e.Position]}",
                     EdgeKind.WR => $"{a} < {b} (wr): {b} read key {order.Key} ending in {order.Longest[e.Position - 1]}, which {a} appended",
+                    _ when e.Unread >= 0 => $"{a} < {b} (rw): {a} read key {order.Key} at length {e.Position}, without {order.UnreadValues[e.Unread]}, which {b} appended and nobody read",
                     _ => $"{a} < {b} (rw): {a} read key {order.Key} at length {e.Position}, without {order.Longest[e.Position]}, which {b} appended next",
                 });
             }
