@@ -12,7 +12,7 @@ internal static class BenchCommand
         var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's)", DefaultValueFactory = _ => "banking" };
         workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle");
         var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
-        var store = new Option<string>("--store") { Description = "state store engine (memory)", DefaultValueFactory = _ => "memory" };
+        var store = new Option<string>("--store") { Description = "state store: memory | rocksdb[:PATH] (a fresh temporary directory without a path); a comma list runs each, side by side", DefaultValueFactory = _ => "memory" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
         var clients = new Option<int>("--clients") { Description = "closed loop: requests kept outstanding", DefaultValueFactory = _ => 64 };
@@ -84,10 +84,12 @@ internal static class BenchCommand
                 return ExitCodes.Usage;
             }
             var variants = new List<BenchSettings>();
+            var stores = Stores.StoreSpec.SplitList(settings.Store);
             for (int r = 0; r < roundCount; r++)
-                foreach (var p in protocols.Values)
-                    foreach (var g in gatings.Values)
-                        variants.Add(settings with { Protocol = p, Gating = g });
+                foreach (var st in stores)
+                    foreach (var p in protocols.Values)
+                        foreach (var g in gatings.Values)
+                            variants.Add(settings with { Protocol = p, Gating = g, Store = st });
             return await RunAsync(variants, cancellation);
         });
         return command;
@@ -109,11 +111,12 @@ internal static class BenchCommand
     public static async Task<int> RunAsync(IReadOnlyList<BenchSettings> variants, CancellationToken cancellation)
     {
         var settings = variants[0];
-        if (settings.Problem() is { } problem)
-        {
-            Console.Error.WriteLine($"leasehold bench: {problem}");
-            return ExitCodes.Usage;
-        }
+        foreach (var v in variants)
+            if (v.Problem() is { } problem)
+            {
+                Console.Error.WriteLine($"leasehold bench: {problem}");
+                return ExitCodes.Usage;
+            }
         if (settings.JsonPath is { } path && JsonPathProblem(path) is { } jsonProblem)
         {
             Console.Error.WriteLine($"leasehold bench: --json: {jsonProblem}");
@@ -139,6 +142,12 @@ internal static class BenchCommand
             try
             {
                 result = await runner.RunAsync(cancellation);
+            }
+            catch (Runtime.Storage.StoreUnavailableException e)
+            {
+                if (live) Console.Error.WriteLine();
+                Console.Error.WriteLine($"leasehold bench: --store {variant.Store}: {e.Message}");
+                return ExitCodes.Usage;
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
@@ -196,7 +205,8 @@ internal static class BenchCommand
     }
 
     private static string Name(BenchSettings s) =>
-        (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared");
+        (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared") +
+        (s.Store == "memory" ? "" : "@" + Stores.StoreSpec.Parse(s.Store).Spec?.Engine);
 
     private static void PrintComparison(List<BenchResult> results)
     {

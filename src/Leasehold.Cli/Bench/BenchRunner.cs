@@ -26,8 +26,11 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
     {
         var workload = WorkloadFactory.Create(settings);
         using var history = _history = BenchHistory.For(workload, settings);
-        var store = new MemoryStateStore();
-        store.Load(workload.InitialState());
+        await using var opened = await Stores.StoreSpec.Parse(settings.Store).Spec!.OpenAsync("bench");
+        var store = opened.Store;
+        if (await store.LastCommittedAsync(cancellation) > 0)
+            throw new InvalidOperationException($"the {store.Name} store at '{settings.Store}' already holds committed batches; bench needs a fresh store (give a new path, or none for a temporary one)");
+        await store.LoadAsync(workload.InitialState(), cancellation);
         using var scheduler = new ThreadPoolScheduler();
         var cluster = new SerializableCluster(settings.ToClusterOptions(), scheduler, store);
         foreach (var w in workload.Workflows) cluster.Register(w);

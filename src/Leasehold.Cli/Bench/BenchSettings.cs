@@ -44,7 +44,7 @@ internal sealed record BenchSettings
         if (Workload == "bank" && Keys is not null) return "--keys does not apply to bank: Jepsen's bank has 8 accounts";
         if (HistoryPath is not null && Workload is not "list-append") return $"--history records list-append histories; '{Workload}' has no checkable history (its invariant is checked instead)";
         if (AppendsPerKey is < 1 or > 100_000) return $"--appends-per-key must be in 1..100000, not {AppendsPerKey}";
-        if (Store != "memory") return $"--store '{Store}' is not available yet: this build has the memory engine only";
+        if (Stores.StoreSpec.Parse(Store).Problem is { } storeProblem) return storeProblem;
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
         if (Executors is < 1 or > 64) return $"--executors must be in 1..64, not {Executors}";
         if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
