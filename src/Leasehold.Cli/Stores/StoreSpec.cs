@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Storage;
+using Leasehold.Storage.Postgres;
 using Leasehold.Storage.RocksDb;
 
 namespace Leasehold.Cli.Stores;
@@ -24,8 +25,22 @@ internal sealed record StoreSpec(string Engine, string? Target)
             "memory" => (null, $"--store memory takes no argument, not '{target}'"),
             "rocksdb" when target is "" => (null, "--store rocksdb: needs a path after the colon (or none at all for a fresh temporary directory)"),
             "rocksdb" => (new StoreSpec("rocksdb", target), null),
-            _ => (null, $"--store '{text}': the engine must be memory or rocksdb[:PATH]"),
+            "postgres" when string.IsNullOrWhiteSpace(target) => (null, "--store postgres: needs a connection string, e.g. postgres:Host=127.0.0.1;Port=5432;Username=u;Password=p;Database=d"),
+            "postgres" => (new StoreSpec("postgres", target), null),
+            _ => (null, $"--store '{text}': the engine must be memory, rocksdb[:PATH] or postgres:CONNECTION-STRING"),
         };
+    }
+
+    private static string? PostgresSearchPath(string connectionString)
+    {
+        try
+        {
+            return new Npgsql.NpgsqlConnectionStringBuilder(connectionString).SearchPath;
+        }
+        catch (ArgumentException e)
+        {
+            throw new StoreUnavailableException($"postgres: not a valid connection string: {e.Message}", e);
+        }
     }
 
     /// <summary>
@@ -46,19 +61,25 @@ internal sealed record StoreSpec(string Engine, string? Target)
             case "rocksdb":
                 string path = Target ?? Path.Combine(Path.GetTempPath(), $"leasehold-{purpose}-{Environment.ProcessId}-{Environment.TickCount64}");
                 return new OpenedStore(RocksDbStateStore.Open(path), Target is null ? path : null);
+            case "postgres":
+                // The schema is the connection string's Search Path; without one a run gets a temporary schema.
+                string? named = PostgresSearchPath(Target!);
+                var pg = await PostgresStateStore.OpenAsync(Target!, named ?? $"leasehold_{purpose}_{Environment.ProcessId}");
+                return new OpenedStore(pg, null, named is null ? () => pg.DropAsync() : null);
             default:
                 throw new StoreUnavailableException($"unknown store engine '{Engine}'");
         }
     }
 }
 
-/// <summary>An open store, and the temporary directory to remove when it closes (if it made one).</summary>
-internal sealed class OpenedStore(IStateStore store, string? temporaryDirectory) : IAsyncDisposable
+/// <summary>An open store, and the temporary directory or schema to remove when it closes (if it made one).</summary>
+internal sealed class OpenedStore(IStateStore store, string? temporaryDirectory, Func<Task>? dropTemporary = null) : IAsyncDisposable
 {
     public IStateStore Store => store;
 
     public async ValueTask DisposeAsync()
     {
+        if (dropTemporary is not null) await dropTemporary();
         await store.DisposeAsync();
         if (temporaryDirectory is not null && Directory.Exists(temporaryDirectory)) Directory.Delete(temporaryDirectory, recursive: true);
     }

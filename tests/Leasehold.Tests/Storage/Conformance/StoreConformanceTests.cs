@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Storage;
+using Leasehold.Tests.Support;
 
 namespace Leasehold.Tests.Storage.Conformance;
 
@@ -18,7 +19,12 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     /// <summary>Whether the engine keeps data across a close and reopen.</summary>
     protected abstract bool Durable { get; }
 
-    public virtual Task InitializeAsync() => Task.CompletedTask;
+    /// <summary>Why the engine cannot be reached here (a server that is not running), or null.</summary>
+    protected virtual Task<string?> UnavailableAsync() => Task.FromResult<string?>(null);
+
+    private string? _unavailable;
+
+    public virtual async Task InitializeAsync() => _unavailable = await UnavailableAsync();
 
     public virtual async Task DisposeAsync()
     {
@@ -27,6 +33,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
 
     protected async Task<IStateStore> Fresh()
     {
+        ExternalServer.RequireOrSkip(_unavailable);
         var store = await OpenAsync(fresh: true);
         _open.Add(store);
         return store;
@@ -45,7 +52,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     private static readonly StateKey K = new("t", "k");
     private static StateKey Key(int i, string table = "t") => new(table, $"key-{i}");
 
-    [Fact]
+    [SkippableFact]
     public async Task Readers_see_the_newest_committed_version_and_never_an_uncommitted_one()
     {
         var store = await Fresh();
@@ -60,7 +67,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(2, await store.LastCommittedAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Commit_records_are_conditional_and_go_in_batch_order()
     {
         var store = await Fresh();
@@ -72,7 +79,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(1, await store.LastCommittedAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_committed_batch_is_final()
     {
         var store = await Fresh();
@@ -82,7 +89,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(5, Value.ToLong(await store.ReadCommittedAsync(K)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task A_delete_is_a_version_too_and_hides_the_key_once_committed()
     {
         var store = await Fresh();
@@ -98,7 +105,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(3, Value.ToLong(await store.ReadCommittedAsync(K)));
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(100)]
@@ -117,7 +124,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         if (size > 0) Assert.Equal(value[0], (await store.ReadCommittedAsync(K))![0]);
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task One_worker_write_of_many_keys_becomes_visible_at_the_commit_record_and_not_before()
     {
         var store = await Fresh();
@@ -133,7 +140,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.All(rows, r => Assert.Equal(long.Parse(r.Key[4..]), Value.ToLong(r.Value)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Tables_are_separate_namespaces_and_keys_may_hold_any_text()
     {
         var store = await Fresh();
@@ -154,7 +161,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Empty(await Scan(store, "on")); // a table is not a prefix match
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Discarding_uncommitted_batches_removes_their_versions_and_keeps_the_committed_ones()
     {
         var store = await Fresh();
@@ -177,7 +184,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(0, await store.DiscardUncommittedAsync());
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task The_batch_log_returns_inputs_in_batch_order_after_a_given_batch()
     {
         var store = await Fresh();
@@ -188,7 +195,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Empty(await Log(store, 5));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Records_are_written_only_when_they_hold_what_the_caller_expects()
     {
         var store = await Fresh();
@@ -201,7 +208,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Null(await store.ReadRecordAsync("idem:2"));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Racing_conditional_writes_let_exactly_one_win_each_round()
     {
         var store = await Fresh();
@@ -218,7 +225,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Concurrent_workers_write_one_batch_while_readers_read_and_the_commit_shows_all_of_it()
     {
         var store = await Fresh();
@@ -242,7 +249,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Initial_state_loads_only_into_a_fresh_store()
     {
         var store = await Fresh();
@@ -252,7 +259,7 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(1, Value.ToLong(await store.ReadCommittedAsync(K)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task Everything_committed_survives_a_restart_and_nothing_uncommitted_becomes_visible()
     {
         if (!Durable) return; // the memory engine keeps nothing across a restart by design
