@@ -122,8 +122,10 @@ cmd_install() {
   dpkg -s postgresql >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || pkgs+=(postgresql)
   command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || pkgs+=(redis-tools)
+  # strace: the durability tests watch the store engines' fsync/fdatasync calls.
+  command -v strace >/dev/null 2>&1 || pkgs+=(strace)
   if [ "${#pkgs[@]}" -eq 0 ]; then
-    log "install: postgresql and redis already installed"
+    log "install: postgresql, redis and strace already installed"
     return 0
   fi
   [ "$(id -u)" -eq 0 ] || die "install: need root to apt-get install ${pkgs[*]}"
