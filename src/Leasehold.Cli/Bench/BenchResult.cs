@@ -58,7 +58,7 @@ internal sealed record BenchResult
         w.WriteString("mode", "serializable");
         w.WriteString("workload", s.Workload);
         w.WriteString("protocol", s.Protocol == Runtime.Serializable.ProtocolKind.Lease ? "lease" : "nocc");
-        w.WriteString("store", s.Store);
+        w.WriteString("store", Stores.StoreSpec.Redact(s.Store));
         w.WriteNumber("workers", s.Workers);
         w.WriteNumber("executors", s.Executors);
         w.WriteNumber("clients", s.Clients);

@@ -29,7 +29,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         await using var opened = await Stores.StoreSpec.Parse(settings.Store).Spec!.OpenAsync("bench");
         var store = opened.Store;
         if (await store.LastCommittedAsync(cancellation) > 0)
-            throw new InvalidOperationException($"the {store.Name} store at '{settings.Store}' already holds committed batches; bench needs a fresh store (give a new path, or none for a temporary one)");
+            throw new Runtime.Storage.StoreUnavailableException($"the {store.Name} store already holds committed batches; bench needs a fresh store (give a new path or schema, or none for a temporary one), and leaves this one as it is");
         await store.LoadAsync(workload.InitialState(), cancellation);
         using var scheduler = new ThreadPoolScheduler();
         var cluster = new SerializableCluster(settings.ToClusterOptions(), scheduler, store);

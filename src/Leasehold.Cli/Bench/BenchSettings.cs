@@ -7,7 +7,7 @@ internal sealed record BenchSettings
 {
     public string Workload { get; init; } = "banking";
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Lease;
-    public string Store { get; init; } = "memory";
+    public string Store { get; init; } = "rocksdb";
     public int Workers { get; init; } = 4;
     public int Executors { get; init; } = 2;
     public int Clients { get; init; } = 64;

@@ -12,6 +12,10 @@ internal sealed record StoreSpec(string Engine, string? Target)
 {
     public override string ToString() => Target is null ? Engine : $"{Engine}:{Target}";
 
+    /// <summary>A `--store` value fit for messages and the JSON: a connection string's password is not repeated.</summary>
+    public static string Redact(string text) =>
+        System.Text.RegularExpressions.Regex.Replace(text, @"(?i)(password|pwd)\s*=\s*[^;]*", "$1=***");
+
     /// <summary>The parsed value, or a one-line reason it is not one.</summary>
     public static (StoreSpec? Spec, string? Problem) Parse(string text)
     {
