@@ -1,0 +1,35 @@
+using Leasehold.Runtime.Storage;
+using Leasehold.Storage.Redis;
+
+namespace Leasehold.Tests.Storage.Conformance;
+
+/// <summary>
+/// The suite on the Redis Cluster (LEASEHOLD_REDIS, default scripts/servers.sh's). Each test gets its own
+/// keyspace, removed at the end; a restart is a new connection on the same keyspace, as a new process makes.
+/// </summary>
+public sealed class RedisStoreConformanceTests : StoreConformanceTests
+{
+    private readonly List<string> _keyspaces = [];
+
+    protected override bool Durable => true;
+
+    protected override string? UnavailableReason => RedisTestCluster.SkipReason;
+
+    public override Task InitializeAsync()
+    {
+        if (UnavailableReason is null) RedisTestCluster.RequireAvailable(); // in CI: fail, saying how to start it
+        return base.InitializeAsync();
+    }
+
+    protected override async Task<IStateStore> OpenAsync(bool fresh)
+    {
+        if (fresh || _keyspaces.Count == 0) _keyspaces.Add(RedisTestCluster.NewKeyspace("conf"));
+        return await RedisTestCluster.OpenAsync(_keyspaces[^1]);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await RedisTestCluster.DeleteKeyspacesAsync(_keyspaces);
+    }
+}
