@@ -12,7 +12,7 @@ internal static class BenchCommand
         var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's)", DefaultValueFactory = _ => "banking" };
         workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle");
         var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
-        var store = new Option<string>("--store") { Description = "state store: memory | rocksdb[:PATH] (a fresh temporary directory without a path) | postgres:CONNECTION-STRING (its Search Path names the schema; a temporary one without); a comma list runs each, side by side", DefaultValueFactory = _ => "rocksdb" };
+        var store = new Option<string>("--store") { Description = "state store: memory | rocksdb[:PATH] (a fresh temporary directory without a path) | postgres:CONNECTION-STRING (its Search Path names the schema; a temporary one without) | redis:HOST:PORT[,HOST:PORT…] (a Redis Cluster; a temporary keyspace); a comma list runs each, side by side", DefaultValueFactory = _ => "rocksdb" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
         var clients = new Option<int>("--clients") { Description = "closed loop: requests kept outstanding", DefaultValueFactory = _ => 64 };

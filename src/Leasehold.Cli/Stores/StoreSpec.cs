@@ -1,5 +1,6 @@
 using Leasehold.Runtime.Storage;
 using Leasehold.Storage.Postgres;
+using Leasehold.Storage.Redis;
 using Leasehold.Storage.RocksDb;
 
 namespace Leasehold.Cli.Stores;
@@ -31,7 +32,9 @@ internal sealed record StoreSpec(string Engine, string? Target)
             "rocksdb" => (new StoreSpec("rocksdb", target), null),
             "postgres" when string.IsNullOrWhiteSpace(target) => (null, "--store postgres: needs a connection string, e.g. postgres:Host=127.0.0.1;Port=5432;Username=u;Password=p;Database=d"),
             "postgres" => (new StoreSpec("postgres", target), null),
-            _ => (null, $"--store '{text}': the engine must be memory, rocksdb[:PATH] or postgres:CONNECTION-STRING"),
+            "redis" when string.IsNullOrWhiteSpace(target) => (null, "--store redis: needs the cluster's endpoints, e.g. redis:127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103"),
+            "redis" => (new StoreSpec("redis", target), null),
+            _ => (null, $"--store '{text}': the engine must be memory, rocksdb[:PATH], postgres:CONNECTION-STRING or redis:HOST:PORT[,HOST:PORT…]"),
         };
     }
 
@@ -70,6 +73,11 @@ internal sealed record StoreSpec(string Engine, string? Target)
                 string? named = PostgresSearchPath(Target!);
                 var pg = await PostgresStateStore.OpenAsync(Target!, named ?? $"leasehold_{purpose}_{Environment.ProcessId}");
                 return new OpenedStore(pg, null, named is null ? () => pg.DropAsync() : null);
+            case "redis":
+                // A run gets a keyspace of its own on the cluster, removed afterwards.
+                var redis = await RedisStateStore.OpenAsync(Target!, $"leasehold-{purpose}-{Environment.ProcessId}-{Environment.TickCount64}");
+                if (redis.DurabilityWarning is { } warning) Console.Error.WriteLine($"leasehold: warning: {warning}");
+                return new OpenedStore(redis, null, () => redis.DropAsync());
             default:
                 throw new StoreUnavailableException($"unknown store engine '{Engine}'");
         }

@@ -66,6 +66,8 @@ public sealed class StoreFlagTests : IDisposable
     [InlineData("postgres:Host=127.0.0.1;Port=1;Username=u;Password=secret-pw;Database=d;Timeout=2", "cannot use 127.0.0.1:1/d")]
     [InlineData("postgres:", "needs a connection string")]
     [InlineData("rocksdb:", "needs a path")]
+    [InlineData("redis:127.0.0.1:1", "127.0.0.1:1")]
+    [InlineData("redis:", "needs the cluster")]
     [InlineData("cassandra:x", "the engine must be")]
     public async Task A_bad_store_spec_or_an_unreachable_server_is_a_usage_error_naming_it(string store, string named)
     {
