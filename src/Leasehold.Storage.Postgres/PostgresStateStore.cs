@@ -174,6 +174,8 @@ public sealed class PostgresStateStore : IStateStore
             BatchCommands =
             {
                 new NpgsqlBatchCommand($"UPDATE {_s}.commit_record SET last = $1 WHERE id = 1 AND last = $1 - 1") { Parameters = { new() { Value = batch } } },
+                // Recovery re-executes only uncommitted batches: the input goes with the commit.
+                new NpgsqlBatchCommand($"DELETE FROM {_s}.batch_log WHERE batch = $1 AND EXISTS (SELECT 1 FROM {_s}.commit_record WHERE id = 1 AND last = $1)") { Parameters = { new() { Value = batch } } },
                 // LATERAL forces one primary-key probe per object the batch wrote; a join let the planner
                 // hash-scan every version of every object (10 ms a commit at 100,000 accounts).
                 new NpgsqlBatchCommand($"""

@@ -29,7 +29,8 @@ internal static class RedisScripts
     /// <summary>
     /// The commit: only last + 1 may commit. Writes the record and drops the batch's write index, returning
     /// the version keys it named so the client can prune what they supersede.
-    /// KEYS: commit record, indexed batches, index of the batch. ARGV: batch.
+    /// The batch's logged input goes too: recovery re-executes only batches that did not commit.
+    /// KEYS: commit record, indexed batches, index of the batch, logged batches, log of the batch. ARGV: batch.
     /// Returns {-1, version keys} when committed, else {last committed}.
     /// </summary>
     public const string Commit = """
@@ -39,6 +40,8 @@ internal static class RedisScripts
         local written = redis.call('SMEMBERS', KEYS[3])
         redis.call('DEL', KEYS[3])
         redis.call('ZREM', KEYS[2], ARGV[1])
+        redis.call('DEL', KEYS[5])
+        redis.call('ZREM', KEYS[4], ARGV[1])
         return {-1, written}
         """;
 

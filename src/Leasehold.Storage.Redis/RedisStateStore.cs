@@ -196,7 +196,7 @@ public sealed class RedisStateStore : IStateStore
         RedisResult[] result;
         try
         {
-            result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Commit, [_keys.Commit, _keys.IndexedBatches, _keys.Index(batch)], [RedisKeys.Field(batch)]))!;
+            result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Commit, [_keys.Commit, _keys.IndexedBatches, _keys.Index(batch), _keys.LoggedBatches, _keys.Log(batch)], [RedisKeys.Field(batch)]))!;
         }
         catch (Exception e) when (IsUnavailable(e))
         {

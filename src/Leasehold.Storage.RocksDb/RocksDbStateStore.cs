@@ -157,6 +157,7 @@ public sealed class RocksDbStateStore : IStateStore
             var indexStart = RocksKeys.Numbered(RocksKeys.WriteIndex, batch, 0);
             var indexEnd = RocksKeys.Numbered(RocksKeys.WriteIndex, batch + 1, 0);
             wb.DeleteRange(indexStart, (ulong)indexStart.Length, indexEnd, (ulong)indexEnd.Length);
+            wb.Delete(RocksKeys.Numbered(RocksKeys.Log, batch)); // recovery re-executes only uncommitted batches
             if (_written.Remove(batch, out var written))
                 foreach (var (key, prefix) in written)
                 {

@@ -26,7 +26,8 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>
     /// Writes the commit record of <paramref name="batch"/>, durably, before it returns. Conditional:
     /// only <c>last committed + 1</c> may commit (a <see cref="StoreConflictException"/> otherwise), so
-    /// batches commit strictly in order even with two writers.
+    /// batches commit strictly in order even with two writers. The batch's logged input is dropped with
+    /// it (recovery re-executes only batches that did not commit), so the log stays as short as the pipeline.
     /// </summary>
     ValueTask CommitAsync(long batch, CancellationToken cancellation = default);
 

@@ -68,6 +68,7 @@ public sealed class MemoryStateStore : IStateStore
         {
             if (batch != _lastCommitted + 1) throw new StoreConflictException($"commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
             _lastCommitted = batch;
+            _batchLog.Remove(batch); // recovery re-executes only uncommitted batches
             if (_writtenBy.Remove(batch, out var keys))
                 foreach (var key in keys)
                 {

@@ -195,12 +195,34 @@ internal sealed class ClusterDriver
         Statistics.AdvanceEpoch();
         var time = _scheduler.Time.GetUtcNow();
         _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All));
-        for (int w = 0; w < _workers.Length; w++)
+        var plans = new BatchPlan[_workers.Length];
+        for (int w = 0; w < _workers.Length; w++) plans[w] = new BatchPlan(batch.Id, batch.FirstTs, time, [.. batch.PerWorker[w]], leases);
+        _toLog.Enqueue((batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
+        LogNext();
+    }
+
+    /// <summary>
+    /// §7's decision: a batch's input is durable before it executes, so any failure is repaired by
+    /// re-executing it. Inputs are logged one at a time, in batch order, and each batch's plans go out
+    /// once its own input is in the log; batch b+1 is still planned and logged while b executes.
+    /// </summary>
+    private void LogNext()
+    {
+        if (_halted is not null || _logging || !_toLog.TryPeek(out var next)) return;
+        _logging = true;
+        AsyncBridge.Then(_store.AppendBatchInputAsync(next.Batch, next.Input), Mailbox, () =>
         {
-            var plan = new BatchPlan(batch.Id, batch.FirstTs, time, [.. batch.PerWorker[w]], leases);
-            var worker = _workers[w];
-            _network.Send(Mailbox, worker.Mailbox, () => worker.OnPlan(plan));
-        }
+            _toLog.Dequeue();
+            _logging = false;
+            if (_halted is not null) return;
+            for (int w = 0; w < _workers.Length; w++)
+            {
+                var plan = next.Plans[w];
+                var worker = _workers[w];
+                _network.Send(Mailbox, worker.Mailbox, () => worker.OnPlan(plan));
+            }
+            LogNext();
+        }, e => Halt($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", unknownBatch: null));
     }
 
     public void OnWorkerExecuted(long batchId, int worker)
@@ -215,6 +237,9 @@ internal sealed class ClusterDriver
     }
 
     /// <summary>Writes commit records strictly in batch order, one at a time; callers hear back only after theirs.</summary>
+    private readonly Queue<(long Batch, byte[] Input, BatchPlan[] Plans)> _toLog = new();
+    private bool _logging;
+
     private void TryCommit()
     {
         if (_halted is not null || _committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;

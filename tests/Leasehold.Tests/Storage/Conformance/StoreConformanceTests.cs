@@ -193,6 +193,9 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal([3L, 4L, 5L], after2.Select(e => e.Key));
         Assert.Equal(new byte[] { 4, 0, 12 }, after2[1].Value);
         Assert.Empty(await Log(store, 5));
+        await store.CommitAsync(1);
+        await store.CommitAsync(2);
+        Assert.Equal([3L, 4L, 5L], (await Log(store, 0)).Select(e => e.Key)); // a committed batch's input is dropped with its commit
     }
 
     [SkippableFact]
