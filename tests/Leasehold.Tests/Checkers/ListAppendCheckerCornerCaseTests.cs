@@ -307,4 +307,21 @@ public class ListAppendCheckerCornerCaseTests
             .Serial(Read(-5, long.MinValue, 0));
         Verdict.Valid(h.Check(strict: true));
     }
+
+    [Fact]
+    public void A_stale_read_is_explained_by_its_two_transaction_real_time_cycle_however_many_time_nodes_lie_between()
+    {
+        // Regression: cycles were shortest in edges, so a run of real-time edges through several time nodes
+        // (one per completion after an invocation) counted as several steps, and the stale read below was
+        // explained through the long-running T3 (T1 wr→ T3 rt→ T2) instead of by T1 completing before T2.
+        var h = new HistoryBuilder()
+            .T(0, 0, 1, Ok, Append(X, 1))
+            .T(1, 2, 30, Ok, Read(X, 1));
+        for (int t = 3; t < 13; t += 2) h.T(10 + t, t, t + 1, Ok, Read(Z)); // completions after invocations: time nodes
+        h.T(2, 31, 32, Ok, Read(X));
+        Verdict.Valid(h.Check());
+        var r = h.Check(strict: true);
+        Verdict.Flags(r, AnomalyKinds.GSingleRealtime);
+        ListAppendCheckerTests.ExplainsCycle(r, AnomalyKinds.GSingleRealtime, [h.Name(1), h.Name(32)], ["rw", "rt"], notKinds: ["wr", "ww"]);
+    }
 }
