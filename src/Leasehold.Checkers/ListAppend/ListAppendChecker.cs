@@ -44,6 +44,12 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
         public readonly long Key = key;
         public long[] Longest = [];
         public int Reader = -1;
+        /// <summary>
+        /// The longest read holds a value twice (reported as duplicate-elements): it is no version order, and the ww
+        /// and next-append rw edges read off it would be false (an rw edge "without v" from a read that holds v, a ww
+        /// cycle from [1 2 1]), so the key gives none of those; wr edges and those to unread appends do not need it.
+        /// </summary>
+        public bool Duplicated;
         /// <summary>Committed appends to the key that no read shows (see <see cref="Unread"/>).</summary>
         public readonly List<long> UnreadValues = [];
     }
@@ -116,6 +122,9 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             }
         }
 
+        foreach (var order in orderById)
+            order.Duplicated = order.Longest.Length > 1 && new HashSet<long>(order.Longest).Count < order.Longest.Length;
+
         // Unknown transactions whose appends somebody read did commit: they join the graph.
         foreach (var (key, order) in orders)
             foreach (long v in order.Longest)
@@ -167,6 +176,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
         // ww edges along each key's version order.
         foreach (var order in orderById)
         {
+            if (order.Duplicated) continue;
             long key = order.Key;
             var seen = new HashSet<long>();
             for (int i = 0; i + 1 < order.Longest.Length; i++)
@@ -285,7 +295,7 @@ public sealed class ListAppendChecker(CheckerOptions? options = null)
             if (appendedBefore || earlierRead is not null) continue; // not an external read: no dependency of its own
             if (length > 0 && appends.TryGetValue((key, read[length - 1]), out var writer) && writer.Txn != t && txns[writer.Txn].InGraph)
                 edges.Add(new Edge(writer.Txn, t, EdgeKind.WR, order.Id, length));
-            if (length < order.Longest.Length && appends.TryGetValue((key, order.Longest[length]), out var next) && next.Txn != t && txns[next.Txn].InGraph)
+            if (!order.Duplicated && length < order.Longest.Length && appends.TryGetValue((key, order.Longest[length]), out var next) && next.Txn != t && txns[next.Txn].InGraph)
                 edges.Add(new Edge(t, next.Txn, EdgeKind.RW, order.Id, length));
 
             // A read-modify-write: two committed transactions that read the same version and both append lose one update.

@@ -324,4 +324,18 @@ public class ListAppendCheckerCornerCaseTests
         Verdict.Flags(r, AnomalyKinds.GSingleRealtime);
         ListAppendCheckerTests.ExplainsCycle(r, AnomalyKinds.GSingleRealtime, [h.Name(1), h.Name(32)], ["rw", "rt"], notKinds: ["wr", "ww"]);
     }
+
+    [Fact]
+    public void A_duplicated_element_in_the_longest_read_is_reported_as_such_and_makes_no_false_cycle()
+    {
+        // Regression: the read [1 2 1] became key x's version order, so its ww edges T1 → T2 → T1 made a G0 and the
+        // read [1] an rw edge to the appender of 2... and of 1, "without 1". Only the duplicate is real.
+        var r = new HistoryBuilder()
+            .Serial(Append(X, 1))
+            .Serial(Append(X, 2))
+            .Serial(Read(X, 1))
+            .Serial(Read(X, 1, 2, 1))
+            .Check(strict: true);
+        Verdict.Flags(r, AnomalyKinds.DuplicateElements);
+    }
 }
