@@ -76,6 +76,24 @@ public sealed class HistoryFormatTests : IDisposable
         Refused(2, $"missing \"{field}\"", Op(0, 0, "invoke", AppendX), line);
     }
 
+    [Fact]
+    public void Operations_of_a_nemesis_are_skipped_as_Jepsen_and_Elle_do()
+    {
+        // Regression: a Jepsen history names its fault injector's process "nemesis" (a string) and gives it its own
+        // functions; the whole file was refused at the first such line. Elle checks client operations only.
+        var r = new ListAppendChecker(new CheckerOptions { Strict = true }).Check(new FileHistory(File(
+            """{"index":0,"process":"nemesis","type":"info","f":"start-partition","value":null,"time":0}""",
+            Op(1, 0, "invoke", AppendX),
+            """{"index":2,"process":"nemesis","type":"info","f":"start-partition","value":[["n1","n2"],["n3"]],"time":1}""",
+            Op(3, 0, "ok", AppendX),
+            Op(4, 1, "invoke", ReadXUnknown),
+            Op(5, 1, "ok", """[["r",1,[5]]]"""))));
+        Verdict.Valid(r);
+        Assert.Equal(2, r.Committed);
+        // A client's process must still be a number.
+        Refused(1, "\"process\" must be an integer", Op(0, 0, "invoke", AppendX).Replace("\"process\":0", "\"process\":0.5", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(2)]
