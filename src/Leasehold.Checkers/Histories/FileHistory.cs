@@ -4,7 +4,8 @@ namespace Leasehold.Checkers.Histories;
 
 /// <summary>
 /// A JSON-lines history file, read one line at a time with a reused buffer. Blank lines are skipped;
-/// anything else that is not an operation is a <see cref="HistoryFormatException"/> naming the line.
+/// so are the operations of non-client processes (Jepsen's nemesis); anything else that is not an operation is a
+/// <see cref="HistoryFormatException"/> naming the line.
 /// </summary>
 public sealed class FileHistory(string path) : IHistorySource
 {
@@ -54,8 +55,8 @@ public sealed class FileHistory(string path) : IHistorySource
                         int n = stream.Read(buffer, end, buffer.Length - end);
                         if (n == 0)
                         {
-                            if (end > start && !IsBlank(buffer.AsSpan(start, end - start)))
-                                yield return HistoryJson.Parse(buffer.AsSpan(start, end - start), ++line);
+                            if (end > start && !IsBlank(buffer.AsSpan(start, end - start)) && HistoryJson.Parse(buffer.AsSpan(start, end - start), ++line) is { } last)
+                                yield return last;
                             yield break;
                         }
                         end += n;
@@ -65,7 +66,7 @@ public sealed class FileHistory(string path) : IHistorySource
                     var text = buffer.AsSpan(start, newline - start);
                     start = newline + 1;
                     if (IsBlank(text)) continue;
-                    yield return HistoryJson.Parse(text, line);
+                    if (HistoryJson.Parse(text, line) is { } op) yield return op; // null: not a client's operation (a nemesis)
                 }
             }
             finally

@@ -59,8 +59,12 @@ public static class HistoryJson
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, null),
     };
 
-    /// <summary>Parses one line; every problem is a <see cref="HistoryFormatException"/> naming <paramref name="line"/>.</summary>
-    public static HistoryOp Parse(ReadOnlySpan<byte> json, long line)
+    /// <summary>
+    /// Parses one line; every problem is a <see cref="HistoryFormatException"/> naming <paramref name="line"/>.
+    /// Null for an operation that is not a client's: as in Jepsen (and Elle, which checks client operations only),
+    /// a process named by a string, such as <c>"nemesis"</c>, injects faults and has no transaction to check.
+    /// </summary>
+    public static HistoryOp? Parse(ReadOnlySpan<byte> json, long line)
     {
         var r = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         try
@@ -73,14 +77,15 @@ public static class HistoryJson
         }
     }
 
-    private static HistoryOp ParseObject(ref Utf8JsonReader r, long line)
+    private static HistoryOp? ParseObject(ref Utf8JsonReader r, long line)
     {
         if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new HistoryFormatException(line, "expected a JSON object");
         long? index = null, process = null, time = null;
         OpType? type = null;
         string? f = null;
         MicroOp[]? value = null;
-        bool valueIsNull = false;
+        bool valueIsNull = false, notAClient = false, hasValue = false;
+        Utf8JsonReader valueAt = default;
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
             string name = r.GetString()!;
@@ -88,7 +93,11 @@ public static class HistoryJson
             switch (name)
             {
                 case "index": index = Integer(ref r, line, "index"); break;
-                case "process": process = Integer(ref r, line, "process"); break;
+                case "process":
+                    // Jepsen's nemesis (and any other non-client actor) is a string, not a process number.
+                    if (r.TokenType == JsonTokenType.String) notAClient = true;
+                    else process = Integer(ref r, line, "process");
+                    break;
                 case "time": time = Integer(ref r, line, "time"); break;
                 case "f":
                     if (r.TokenType != JsonTokenType.String) throw new HistoryFormatException(line, "\"f\" must be a string");
@@ -106,8 +115,16 @@ public static class HistoryJson
                     };
                     break;
                 case "value":
+                    // Before "process" (or after a nemesis's), parsed after the loop: "process" may still say this is a
+                    // nemesis, whose value is no transaction.
                     if (r.TokenType == JsonTokenType.Null) valueIsNull = true;
-                    else value = MicroOps(ref r, line);
+                    else if (process is not null) value = MicroOps(ref r, line);
+                    else
+                    {
+                        valueAt = r;
+                        hasValue = true;
+                        r.Skip();
+                    }
                     break;
                 default:
                     r.Skip(); // Jepsen histories may carry more fields (error, node…): ignored
@@ -115,6 +132,8 @@ public static class HistoryJson
             }
         }
         if (r.Read()) throw new HistoryFormatException(line, "extra text after the JSON object");
+        if (notAClient) return null; // its f and value are the nemesis's own (start-partition, kill…): not checked
+        if (hasValue) value = MicroOps(ref valueAt, line);
         if (index is null) throw new HistoryFormatException(line, "missing \"index\"");
         if (process is null) throw new HistoryFormatException(line, "missing \"process\"");
         if (type is null) throw new HistoryFormatException(line, "missing \"type\"");

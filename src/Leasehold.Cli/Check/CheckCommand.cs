@@ -40,19 +40,51 @@ internal static class CheckCommand
             var options = new CheckerOptions { Strict = parse.GetValue(strict), ExamplesPerKind = Math.Max(shown, 1) };
             var clock = Stopwatch.StartNew();
             CheckResult result;
+            string? spool = null;
             try
             {
-                result = new ListAppendChecker(options).Check(new FileHistory(path));
+                // The checker reads the history more than once; a pipe (/dev/stdin, <(…)) reads empty the second
+                // time, so it is copied to a temporary file first.
+                spool = SpoolIfNotSeekable(path);
+                result = new ListAppendChecker(options).Check(new FileHistory(spool ?? path));
             }
             catch (HistoryFormatException e)
             {
                 Console.Error.WriteLine($"leasehold check: {path}: {e.Message}");
                 return ExitCodes.Usage;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"leasehold check: cannot read '{path}': {e.Message}");
+                return ExitCodes.Usage;
+            }
+            finally
+            {
+                if (spool is not null) File.Delete(spool);
+            }
             Print(result, path, clock.Elapsed, shown);
             return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>A temporary copy of <paramref name="path"/> when it cannot be read from the start again (a pipe), else null.</summary>
+    private static string? SpoolIfNotSeekable(string path)
+    {
+        using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+        if (input.CanSeek) return null;
+        string spool = Path.Combine(Path.GetTempPath(), $"leasehold-check-{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            using var copy = new FileStream(spool, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            input.CopyTo(copy);
+        }
+        catch
+        {
+            File.Delete(spool);
+            throw;
+        }
+        return spool;
     }
 
     private static void Print(CheckResult r, string path, TimeSpan elapsed, int shown)

@@ -77,6 +77,51 @@ public sealed class HistoryFormatTests : IDisposable
     }
 
     [Fact]
+    public void Operations_of_a_nemesis_are_skipped_as_Jepsen_and_Elle_do()
+    {
+        // Regression: a Jepsen history names its fault injector's process "nemesis" (a string) and gives it its own
+        // functions; the whole file was refused at the first such line. Elle checks client operations only.
+        var r = new ListAppendChecker(new CheckerOptions { Strict = true }).Check(new FileHistory(File(
+            """{"index":0,"process":"nemesis","type":"info","f":"start-partition","value":null,"time":0}""",
+            Op(1, 0, "invoke", AppendX),
+            """{"index":2,"process":"nemesis","type":"info","f":"start-partition","value":[["n1","n2"],["n3"]],"time":1}""",
+            Op(3, 0, "ok", AppendX),
+            Op(4, 1, "invoke", ReadXUnknown),
+            Op(5, 1, "ok", """[["r",1,[5]]]"""))));
+        Verdict.Valid(r);
+        Assert.Equal(2, r.Committed);
+        // A client's process must still be a number.
+        Refused(1, "\"process\" must be an integer", Op(0, 0, "invoke", AppendX).Replace("\"process\":0", "\"process\":0.5", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(2)]
+    [InlineData(6)]
+    public void A_history_that_reads_differently_the_second_time_is_refused(int secondTime)
+    {
+        // Regression: a pipe reads empty on the second pass (every read went unchecked: valid), a file being
+        // written grows (an index out of range). Either way the history is not checkable as it stands.
+        string[] lines =
+        [
+            Op(0, 0, "invoke", AppendX), Op(1, 0, "ok", AppendX),
+            Op(2, 1, "invoke", ReadXUnknown), Op(3, 1, "ok", """[["r",1,[]]]"""),
+            Op(4, 2, "invoke", AppendX.Replace("5", "6", StringComparison.Ordinal)), Op(5, 2, "ok", AppendX.Replace("5", "6", StringComparison.Ordinal)),
+        ];
+        var history = new ChangingHistory([.. lines.Take(4).Select((l, i) => HistoryJson.Parse(System.Text.Encoding.UTF8.GetBytes(l), i + 1)!)],
+            [.. lines.Take(secondTime).Select((l, i) => HistoryJson.Parse(System.Text.Encoding.UTF8.GetBytes(l), i + 1)!)]);
+        var e = Assert.Throws<HistoryFormatException>(() => new ListAppendChecker(new CheckerOptions { Strict = true }).Check(history));
+        Assert.Contains("second pass", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ChangingHistory(List<HistoryOp> first, List<HistoryOp> later) : IHistorySource
+    {
+        private int _reads;
+        public string Name => "changing";
+        public IEnumerable<HistoryOp> Read() => _reads++ == 0 ? first : later;
+    }
+
+    [Fact]
     public void Time_is_optional()
     {
         var r = new ListAppendChecker().Check(new FileHistory(File(

@@ -307,4 +307,35 @@ public class ListAppendCheckerCornerCaseTests
             .Serial(Read(-5, long.MinValue, 0));
         Verdict.Valid(h.Check(strict: true));
     }
+
+    [Fact]
+    public void A_stale_read_is_explained_by_its_two_transaction_real_time_cycle_however_many_time_nodes_lie_between()
+    {
+        // Regression: cycles were shortest in edges, so a run of real-time edges through several time nodes
+        // (one per completion after an invocation) counted as several steps, and the stale read below was
+        // explained through the long-running T3 (T1 wr→ T3 rt→ T2) instead of by T1 completing before T2.
+        var h = new HistoryBuilder()
+            .T(0, 0, 1, Ok, Append(X, 1))
+            .T(1, 2, 30, Ok, Read(X, 1));
+        for (int t = 3; t < 13; t += 2) h.T(10 + t, t, t + 1, Ok, Read(Z)); // completions after invocations: time nodes
+        h.T(2, 31, 32, Ok, Read(X));
+        Verdict.Valid(h.Check());
+        var r = h.Check(strict: true);
+        Verdict.Flags(r, AnomalyKinds.GSingleRealtime);
+        ListAppendCheckerTests.ExplainsCycle(r, AnomalyKinds.GSingleRealtime, [h.Name(1), h.Name(32)], ["rw", "rt"], notKinds: ["wr", "ww"]);
+    }
+
+    [Fact]
+    public void A_duplicated_element_in_the_longest_read_is_reported_as_such_and_makes_no_false_cycle()
+    {
+        // Regression: the read [1 2 1] became key x's version order, so its ww edges T1 → T2 → T1 made a G0 and the
+        // read [1] an rw edge to the appender of 2... and of 1, "without 1". Only the duplicate is real.
+        var r = new HistoryBuilder()
+            .Serial(Append(X, 1))
+            .Serial(Append(X, 2))
+            .Serial(Read(X, 1))
+            .Serial(Read(X, 1, 2, 1))
+            .Check(strict: true);
+        Verdict.Flags(r, AnomalyKinds.DuplicateElements);
+    }
 }

@@ -49,6 +49,21 @@ public sealed class CheckCommandTests : IDisposable
         Assert.True(plain.ExitCode == 0, plain.Stdout + plain.Stderr);
     }
 
+    [Fact]
+    public async Task A_history_piped_through_stdin_is_checked_like_a_file()
+    {
+        // Regression: the checker reads its input twice; from a pipe the second pass read nothing, so no read was
+        // checked and this stale read (and any garbage read) was "valid", exit 0.
+        string history = string.Join("\n",
+            """{"index":0,"process":0,"type":"invoke","f":"txn","value":[["append",1,1]],"time":1}""",
+            """{"index":1,"process":0,"type":"ok","f":"txn","value":[["append",1,1]],"time":2}""",
+            """{"index":2,"process":1,"type":"invoke","f":"txn","value":[["r",1,null]],"time":3}""",
+            """{"index":3,"process":1,"type":"ok","f":"txn","value":[["r",1,[]]],"time":4}""") + "\n";
+        var run = await CliProcess.RunWithStdinAsync(history, "check", "--strict", "/dev/stdin");
+        Assert.True(run.ExitCode == 1, run.Stdout + run.Stderr);
+        Assert.Contains("G-single-realtime", run.Stdout);
+    }
+
     [Theory]
     [InlineData("{\"index\":0,\"process\":0,\"type\":\"invoke\",\"f\":\"txn\",\"value\":[[\"append\",1,1]],\"time\":1}\nnot json", "line 2")]
     [InlineData("{\"index\":0,\"process\":0,\"type\":\"launch\",\"f\":\"txn\",\"value\":[],\"time\":1}", "line 1")]
