@@ -62,6 +62,12 @@ internal static class CheckCommand
             {
                 if (spool is not null) File.Delete(spool);
             }
+            if (result.Committed + result.Failed + result.Unknown == 0)
+            {
+                // Vacuously valid, and so most likely a recorder that wrote nothing: not a verdict to trust.
+                Console.Error.WriteLine($"leasehold check: {path}: the history holds no transactions, so there is nothing to check");
+                return ExitCodes.Usage;
+            }
             Print(result, path, clock.Elapsed, shown);
             return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
         });

@@ -79,6 +79,15 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task An_empty_history_is_not_reported_valid()
+    {
+        string path = Write("empty.jsonl");
+        var run = await CliProcess.RunAsync("check", path);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("no transactions", run.Stderr);
+    }
+
+    [Fact]
     public async Task A_missing_file_or_no_file_is_a_usage_error()
     {
         Assert.Equal(2, (await CliProcess.RunAsync("check", Path.Combine(_dir, "absent.jsonl"))).ExitCode);
