@@ -57,6 +57,29 @@ public class ListAppendEngineTests
     }
 
     [Fact]
+    public void A_commit_record_that_fails_gives_info_operations_retired_processes_and_a_valid_history()
+    {
+        const int seed = 4, processes = 12;
+        int commits = 0;
+        // The sixth commit record cannot be written: its batch's outcome is unknown to the callers.
+        var (history, _) = SimulatedHistoryRun.Run(seed, new ListAppendWorkload(activeKeys: 5, maxAppendsPerKey: 12),
+            Options(ProtocolKind.Lease, 4, seed), processes, transactions: 300, timerBias: 0.3,
+            wrapStore: store => new FaultyStore(store, op => op == "commit" && ++commits == 6 ? new IOException("disk gone") : null));
+        var info = history.Where(o => o.Type == OpType.Info).ToList();
+        Assert.NotEmpty(info);
+        foreach (var op in info)
+        {
+            // Jepsen's rule: a process whose operation ended info never invokes again.
+            Assert.DoesNotContain(history, later => later.Process == op.Process && later.Index > op.Index);
+        }
+        Assert.Contains(history, o => o.Type == OpType.Invoke && o.Process >= processes); // fresh processes took over
+        Assert.Contains(history, o => o.Type == OpType.Ok);
+        var result = new ListAppendChecker(new CheckerOptions { Strict = true }).Check(new MemoryHistory(history));
+        Assert.True(result.Valid, $"seed {seed}: {Describe(result)}");
+        Assert.Equal(info.Count, result.Unknown);
+    }
+
+    [Fact]
     public void A_replayed_seed_records_the_same_history()
     {
         string Record() => string.Join("\n", SimulatedHistoryRun.Run(3, new ListAppendWorkload(), Options(ProtocolKind.Lease, 4, 3), 8, 200, 0.3)

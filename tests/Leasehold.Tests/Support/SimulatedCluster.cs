@@ -18,12 +18,19 @@ public sealed class SimulatedCluster
 
     /// <param name="timerBias">how often time passes while work is pending (see <see cref="DeterministicScheduler"/>)</param>
     public SimulatedCluster(int seed, double timerBias, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial, params WorkflowDefinition[] workflows)
+        : this(seed, timerBias, options, initial, null, workflows)
+    {
+    }
+
+    /// <param name="wrapStore">wraps the memory store the cluster uses (a <see cref="FaultyStore"/> to inject store failures)</param>
+    public SimulatedCluster(int seed, double timerBias, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial,
+        Func<MemoryStateStore, IStateStore>? wrapStore, params WorkflowDefinition[] workflows)
     {
         Seed = seed;
         Scheduler = new DeterministicScheduler(seed, timerBias);
         Store = new MemoryStateStore();
         Store.Load(initial);
-        Cluster = new SerializableCluster(options, Scheduler, Store);
+        Cluster = new SerializableCluster(options, Scheduler, wrapStore?.Invoke(Store) ?? Store);
         foreach (var w in workflows) Cluster.Register(w);
     }
 

@@ -1,5 +1,6 @@
 using Leasehold.Checkers.Histories;
 using Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Storage;
 using Leasehold.Workloads;
 
 namespace Leasehold.Tests.Support;
@@ -11,9 +12,9 @@ namespace Leasehold.Tests.Support;
 public static class SimulatedHistoryRun
 {
     public static (IReadOnlyList<HistoryOp> History, SimulatedCluster Sim) Run(int seed, IHistoryWorkload workload, ClusterOptions options,
-        int processes, int transactions, double timerBias = 0)
+        int processes, int transactions, double timerBias = 0, Func<MemoryStateStore, IStateStore>? wrapStore = null)
     {
-        var sim = new SimulatedCluster(seed, timerBias, options, workload.InitialState(), [.. workload.Workflows]);
+        var sim = new SimulatedCluster(seed, timerBias, options, workload.InitialState(), wrapStore, [.. workload.Workflows]);
         using var recorder = new HistoryRecorder(null, () => sim.Scheduler.VirtualTime.Nanoseconds, keepInMemory: true, firstFreshProcess: processes);
         var random = new Random(seed ^ 0x1157);
         int issued = 0, answered = 0;
