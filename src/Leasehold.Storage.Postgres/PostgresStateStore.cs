@@ -29,8 +29,6 @@ public sealed class PostgresStateStore : IStateStore
 
     public string Name => "postgres";
 
-    public string Schema => _s;
-
     /// <summary>
     /// Connects, creates the schema's tables if they are missing, and checks the store's format. Every
     /// failure (a malformed connection string, an unreachable server, a refused login, a missing database,

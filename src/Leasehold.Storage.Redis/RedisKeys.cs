@@ -76,18 +76,6 @@ internal sealed class RedisKeys
     public static bool IsValidKeyspace(string keyspace) =>
         keyspace.Length is > 0 and <= 100 && keyspace.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
-    /// <summary>A version's stored value: one tag byte (1 = a value, 0 = a delete), then the bytes; an empty value is [1].</summary>
-    public static byte[] Tagged(byte[]? value)
-    {
-        if (value is null) return [0];
-        var bytes = new byte[value.Length + 1];
-        bytes[0] = 1;
-        value.CopyTo(bytes, 1);
-        return bytes;
-    }
-
-    public static byte[]? Untagged(byte[] stored) => stored.Length == 0 || stored[0] == 0 ? null : stored[1..];
-
     internal static string Escape(string text)
     {
         if (text.AsSpan().IndexOfAny(Escaped) < 0) return text;

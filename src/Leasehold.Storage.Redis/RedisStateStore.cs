@@ -130,7 +130,7 @@ public sealed class RedisStateStore : IStateStore
             Task WriteChunkAsync(List<KeyValuePair<StateKey, byte[]>> items)
             {
                 var pipeline = _db.CreateBatch();
-                var pending = items.Select(i => pipeline.HashSetAsync(_keys.Version(i.Key), field, RedisKeys.Tagged(i.Value))).ToArray();
+                var pending = items.Select(i => pipeline.HashSetAsync(_keys.Version(i.Key), field, TaggedValue.Encode(i.Value))).ToArray();
                 pipeline.Execute();
                 return Task.WhenAll(pending);
             }
@@ -174,7 +174,7 @@ public sealed class RedisStateStore : IStateStore
             var pipeline = _db.CreateBatch();
             var pending = new Task[writes.Count];
             for (int i = 0; i < writes.Count; i++)
-                pending[i] = pipeline.HashSetAsync(versionKeys[i], indexArgs[0], RedisKeys.Tagged(writes[i].Value));
+                pending[i] = pipeline.HashSetAsync(versionKeys[i], indexArgs[0], TaggedValue.Encode(writes[i].Value));
             pipeline.Execute();
             await Task.WhenAll(pending);
         }
@@ -258,7 +258,7 @@ public sealed class RedisStateStore : IStateStore
         while (true)
         {
             var found = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Read, [versionKey], [RedisKeys.Field(last)]))!;
-            if (found.Length == 2) return RedisKeys.Untagged((byte[])found[1]!);
+            if (found.Length == 2) return TaggedValue.Decode((byte[])found[1]!);
             if (found.Length == 0) return null;
             long fresh = await ReadCommitRecordAsync();
             if ((long)found[0] > fresh) return null; // only uncommitted versions there

@@ -106,7 +106,7 @@ public sealed class RocksDbStateStore : IStateStore
             foreach (var (key, value) in objects)
             {
                 cancellation.ThrowIfCancellationRequested();
-                batch.Put(RocksKeys.VersionKey(RocksKeys.ObjectPrefix(key), 0), RocksKeys.Tagged(value));
+                batch.Put(RocksKeys.VersionKey(RocksKeys.ObjectPrefix(key), 0), TaggedValue.Encode(value));
                 _newestCommitted[key] = 0;
                 if (batch.Count() >= 10_000)
                 {
@@ -130,7 +130,7 @@ public sealed class RocksDbStateStore : IStateStore
         {
             var prefix = RocksKeys.ObjectPrefix(key);
             prefixes.Add(prefix);
-            wb.Put(RocksKeys.VersionKey(prefix, batch), RocksKeys.Tagged(value));
+            wb.Put(RocksKeys.VersionKey(prefix, batch), TaggedValue.Encode(value));
         }
         lock (_lock)
         {
@@ -188,7 +188,7 @@ public sealed class RocksDbStateStore : IStateStore
         if (!it.Valid()) return ValueTask.FromResult<byte[]?>(null);
         var found = it.GetKeySpan();
         if (found.Length != prefix.Length + 8 || !found.StartsWith(prefix)) return ValueTask.FromResult<byte[]?>(null);
-        return ValueTask.FromResult(RocksKeys.Untagged(it.GetValueSpan()));
+        return ValueTask.FromResult(TaggedValue.Decode(it.GetValueSpan()));
     }
 
     public ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default) => ValueTask.FromResult(Volatile.Read(ref _lastCommitted));
@@ -221,7 +221,7 @@ public sealed class RocksDbStateStore : IStateStore
 
             void Flush()
             {
-                if (current is not null && newest is not null && RocksKeys.Untagged(newest) is { } value)
+                if (current is not null && newest is not null && TaggedValue.Decode(newest) is { } value)
                     rows.Add(new(RocksKeys.ObjectKeyOf(RocksKeys.VersionKey(current, 0)), value));
             }
         }

@@ -88,18 +88,6 @@ internal static class RocksKeys
         return bytes;
     }
 
-    /// <summary>A version's stored value: one tag byte (1 = a value, 0 = a delete), then the bytes.</summary>
-    public static byte[] Tagged(byte[]? value)
-    {
-        if (value is null) return [0];
-        var bytes = new byte[value.Length + 1];
-        bytes[0] = 1;
-        value.CopyTo(bytes, 1);
-        return bytes;
-    }
-
-    public static byte[]? Untagged(ReadOnlySpan<byte> stored) => stored[0] == 0 ? null : stored[1..].ToArray();
-
     /// <summary>The write index's value: the object prefixes, each with its length.</summary>
     public static byte[] EncodePrefixes(IReadOnlyList<byte[]> prefixes)
     {

@@ -21,6 +21,4 @@ public sealed class CheckResult
     public required IReadOnlyDictionary<string, long> Counts { get; init; }
     /// <summary>The first few anomalies of each kind, explained.</summary>
     public required IReadOnlyList<Anomaly> Examples { get; init; }
-
-    public long Total => Counts.Values.Sum();
 }

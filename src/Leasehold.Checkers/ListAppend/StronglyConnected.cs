@@ -60,9 +60,8 @@ internal sealed class StronglyConnected(DependencyGraph graph)
                 }
                 if (call.Count > 0)
                 {
-                    var (parent, pnext) = call.Peek();
+                    int parent = call.Peek().Node;
                     _low[parent] = Math.Min(_low[parent], _low[node]);
-                    _ = pnext;
                 }
             }
         }
