@@ -8,6 +8,9 @@ public sealed class ClusterCounters
     private long _leaseTransfers;
     private long _batches;
     private long _outcomeBarriers;
+    private long _rollbacks;
+    private long _reexecuted;
+    private long _deduplicated;
 
     public long LocalAccesses => Interlocked.Read(ref _localAccesses);
     public long RemoteAccesses => Interlocked.Read(ref _remoteAccesses);
@@ -15,6 +18,13 @@ public sealed class ClusterCounters
     public long BatchesCommitted => Interlocked.Read(ref _batches);
     /// <summary>Times a key was held back from later workflows until a workflow's outcome was known.</summary>
     public long OutcomeBarriers => Interlocked.Read(ref _outcomeBarriers);
+
+    /// <summary>Times the cluster rolled back to the last commit and rebuilt its caches after a store failure.</summary>
+    public long Rollbacks => Interlocked.Read(ref _rollbacks);
+    /// <summary>Batches re-executed from the batch log (after a rollback, or on start after a crash).</summary>
+    public long BatchesReexecuted => Interlocked.Read(ref _reexecuted);
+    /// <summary>Requests answered from an earlier request with the same idempotency key instead of running.</summary>
+    public long Deduplicated => Interlocked.Read(ref _deduplicated);
 
     /// <summary>Share of accesses that ran on the key's leaseholder.</summary>
     public double LocalRatio
@@ -29,5 +39,8 @@ public sealed class ClusterCounters
     internal void Access(bool local) => Interlocked.Increment(ref local ? ref _localAccesses : ref _remoteAccesses);
     internal void LeaseTransferred() => Interlocked.Increment(ref _leaseTransfers);
     internal void BatchCommitted() => Interlocked.Increment(ref _batches);
+    internal void RolledBack() => Interlocked.Increment(ref _rollbacks);
+    internal void Reexecuted(int batches) => Interlocked.Add(ref _reexecuted, batches);
+    internal void Deduplicate() => Interlocked.Increment(ref _deduplicated);
     internal void OutcomeBarrier() => Interlocked.Increment(ref _outcomeBarriers);
 }

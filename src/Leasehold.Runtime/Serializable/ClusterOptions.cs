@@ -44,6 +44,12 @@ public sealed record ClusterOptions
     /// <summary>A function running longer than this fails its workflow.</summary>
     public TimeSpan FunctionTimeLimit { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Store failures in a row, with no batch committing between them, that the cluster rolls back from before it stops.</summary>
+    public int RecoveryAttempts { get; init; } = 8;
+    /// <summary>The wait before the first rollback's recovery; it doubles with each failure in a row, up to <see cref="MaxRecoveryBackoff"/>.</summary>
+    public TimeSpan RecoveryBackoff { get; init; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan MaxRecoveryBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
     public void Validate()
     {
         static void Require(bool ok, string message)
@@ -61,5 +67,7 @@ public sealed record ClusterOptions
         Require(LeaseHysteresis >= 0, "lease hysteresis cannot be negative");
         Require(MaxOutstanding >= 1, "max outstanding must be at least 1");
         Require(FunctionTimeLimit > TimeSpan.Zero, "the function time limit must be positive");
+        Require(RecoveryAttempts >= 0, "recovery attempts cannot be negative");
+        Require(RecoveryBackoff >= TimeSpan.Zero && MaxRecoveryBackoff >= RecoveryBackoff, "the recovery backoff must be non-negative and at most its maximum");
     }
 }

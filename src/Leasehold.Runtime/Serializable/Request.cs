@@ -9,18 +9,28 @@ internal readonly record struct ResolvedAccess(int KeyId, StateKey Key, AccessMo
 /// </summary>
 internal sealed class Request
 {
-    public Request(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, long admittedAt)
+    public Request(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, long admittedAt, string? idempotencyKey, bool holdsPermit)
     {
         Workflow = workflow;
         Args = args;
         OnDone = onDone;
         AdmittedAt = admittedAt;
+        IdempotencyKey = idempotencyKey;
+        HoldsPermit = holdsPermit;
     }
+
+    /// <summary>A fresh request for re-executing this one (rollback, recovery): same input, same callers, no execution state.</summary>
+    public Request Reincarnate() => new(Workflow, Args, OnDone, AdmittedAt, IdempotencyKey, HoldsPermit);
 
     public WorkflowDefinition Workflow { get; }
     public Args Args { get; }
-    public Action<WorkflowResult> OnDone { get; }
+    /// <summary>Everyone waiting for the result: the caller, and callers that retried with the same idempotency key.</summary>
+    public Action<WorkflowResult> OnDone;
     public long AdmittedAt { get; }
+    /// <summary>The caller's key for retries: a request with a key that already committed returns the first result.</summary>
+    public string? IdempotencyKey { get; }
+    /// <summary>The request holds one of the admission queue's permits (a re-executed logged request with no caller does not).</summary>
+    public bool HoldsPermit { get; }
 
     // Filled by the driver at admission.
     public long Ts;

@@ -76,9 +76,9 @@ public class BatchLogTests
         }
         scheduler.RunUntil(() => results.Count == 10, 1_000_000);
         Assert.Equal(10, results.Count);
-        // The batch that closed first is Failed; requests admitted after the cluster stopped are Rejected.
-        Assert.All(results, r => Assert.True(r.Status is WorkflowStatus.Failed or WorkflowStatus.Rejected, r.ToString()));
-        Assert.Contains(results, r => r.Status == WorkflowStatus.Failed);
+        // After the rollbacks give up: the batch whose input was being written is Unknown (a failed write may
+        // still have landed), later ones Failed, and requests admitted after the cluster stopped Rejected.
+        Assert.All(results, r => Assert.True(r.Status is WorkflowStatus.Unknown or WorkflowStatus.Failed or WorkflowStatus.Rejected, r.ToString()));
         Assert.All(results, r => Assert.Contains("could not be logged", r.Reason));
         Assert.Equal(0, writes); // nothing executed, so nothing was written back
         Assert.Equal(0, await store.LastCommittedAsync());

@@ -40,8 +40,7 @@ public class RemoteLeaseholderTests
     private static int HolderOf(SerializableCluster cluster, StateKey key)
     {
         const BindingFlags Private = BindingFlags.NonPublic | BindingFlags.Instance;
-        var driver = (ClusterDriver)(typeof(SerializableCluster).GetField("_driver", Private)?.GetValue(cluster)
-            ?? throw new InvalidOperationException("SerializableCluster._driver not found: update this probe"));
+        var driver = cluster.Driver ?? throw new InvalidOperationException("the cluster has not started");
         var leases = (LeaseTable)(typeof(ClusterDriver).GetField("_leases", Private)?.GetValue(driver)
             ?? throw new InvalidOperationException("ClusterDriver._leases not found: update this probe"));
         var keys = (KeyDirectory)(typeof(ClusterDriver).GetField("_keys", Private)?.GetValue(driver)

@@ -7,8 +7,9 @@ using Leasehold.Tests.Support;
 namespace Leasehold.Tests.Review;
 
 /// <summary>
-/// A store whose write-back fails (a disk error, a lost connection) stops the cluster: the requests in
-/// flight are answered (Failed: their batch never committed) and new ones are refused, naming the cause.
+/// A store whose write-back keeps failing (a disk error, a lost connection) is rolled back from a few
+/// times, then stops the cluster: the requests in flight are answered (Unknown: their batch's input is
+/// logged, so the next start re-executes it) and new ones are refused, naming the cause.
 /// (Found by review: the first version faulted the mailbox and left callers hanging.)
 /// </summary>
 public class StoreFailureTests
@@ -17,7 +18,7 @@ public class StoreFailureTests
     public async Task A_failed_store_write_fails_the_requests_in_flight_instead_of_hanging_them()
     {
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2 }, scheduler, new FaultyStore(new MemoryStateStore(), op => op == "write" ? new IOException("disk full") : null));
+        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2, RecoveryAttempts = 3 }, scheduler, new FaultyStore(new MemoryStateStore(), op => op == "write" ? new IOException("disk full") : null));
         cluster.Register(new WorkflowBuilder("put")
             .Function("put", f => f.Updates("t", a => "k").Body(ctx => ctx.WriteLong("t", "k", 1)))
             .Build());
@@ -25,7 +26,8 @@ public class StoreFailureTests
         var first = await Task.WhenAny(call, Task.Delay(5000));
         Assert.True(first == call, $"the caller was never answered after the store failed: fault = {scheduler.Fault?.Message}");
         var result = await call;
-        Assert.Equal(WorkflowStatus.Failed, result.Status); // its batch's commit record was never written
+        Assert.Equal(WorkflowStatus.Unknown, result.Status); // logged, never committed: the next start re-executes it
+        Assert.Equal(4, cluster.Counters.Rollbacks);
         Assert.Contains("disk full", result.Reason);
         var later = await cluster.InvokeAsync("put", Args.Empty);
         Assert.Equal(WorkflowStatus.Rejected, later.Status);

@@ -6,12 +6,19 @@ namespace Leasehold.Tests.Support;
 /// Wraps a real store and fails the operations a test names (a disk error, a lost connection), so the
 /// engine's handling of store failures can be tested without a broken disk.
 /// </summary>
-public sealed class FaultyStore(IStateStore inner, Func<string, Exception?> fault) : IStateStore
+/// <remarks><paramref name="faultAfter"/> fails an operation after it took effect (a reply lost on the way back).</remarks>
+public sealed class FaultyStore(IStateStore inner, Func<string, Exception?> fault, Func<string, Exception?>? faultAfter = null) : IStateStore
 {
     public string Name => $"faulty({inner.Name})";
 
     private ValueTask Guard(string operation, Func<ValueTask> run) =>
-        fault(operation) is { } e ? ValueTask.FromException(e) : run();
+        fault(operation) is { } e ? ValueTask.FromException(e) : faultAfter is null ? run() : ThenFail(operation, run);
+
+    private async ValueTask ThenFail(string operation, Func<ValueTask> run)
+    {
+        await run();
+        if (faultAfter!(operation) is { } e) throw e;
+    }
 
     private ValueTask<T> Guard<T>(string operation, Func<ValueTask<T>> run) =>
         fault(operation) is { } e ? ValueTask.FromException<T>(e) : run();

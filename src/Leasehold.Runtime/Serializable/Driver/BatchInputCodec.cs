@@ -5,8 +5,8 @@ namespace Leasehold.Runtime.Serializable.Driver;
 /// <summary>A batch's logged input: what re-executing it needs and nothing the workers computed.</summary>
 public sealed record BatchInput(long Batch, long FirstTs, DateTimeOffset Time, IReadOnlyList<LoggedRequest> Requests, IReadOnlyList<LoggedLease> Leases);
 
-/// <summary>One admitted request: its timestamp, the worker it was routed to, the workflow and its parameters.</summary>
-public sealed record LoggedRequest(long Ts, int Worker, string Workflow, Args Args);
+/// <summary>One admitted request: its timestamp, the worker it was routed to, the workflow, its parameters and the caller's idempotency key.</summary>
+public sealed record LoggedRequest(long Ts, int Worker, string Workflow, Args Args, string? IdempotencyKey = null);
 
 /// <summary>One lease of the batch's table: who holds the key for the batch, and who held it before.</summary>
 public sealed record LoggedLease(StateKey Key, int Holder, int PreviousHolder, bool Written);
@@ -18,7 +18,7 @@ public sealed record LoggedLease(StateKey Key, int Holder, int PreviousHolder, b
 /// </summary>
 public static class BatchInputCodec
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
     private const byte LongArg = 1, StringArg = 2, BytesArg = 3;
 
     internal static byte[] Encode(long batch, long firstTs, DateTimeOffset time, IReadOnlyList<Request> requests, IReadOnlyList<LeaseEntry> leases)
@@ -35,18 +35,9 @@ public static class BatchInputCodec
             w.Write(r.Ts);
             w.Write(r.Worker);
             w.Write(r.Workflow.Name);
-            w.Write(r.Args.Count);
-            for (int i = 0; i < r.Args.Count; i++)
-            {
-                w.Write(r.Args.NameAt(i));
-                switch (r.Args.ValueAt(i))
-                {
-                    case long l: w.Write(LongArg); w.Write(l); break;
-                    case string s: w.Write(StringArg); w.Write(s); break;
-                    case byte[] b: w.Write(BytesArg); w.Write(b.Length); w.Write(b); break;
-                    case var other: throw new InvalidOperationException($"parameter '{r.Args.NameAt(i)}' is a {other.GetType().Name}, which the batch log cannot hold");
-                }
-            }
+            WriteArgs(w, r.Args);
+            w.Write(r.IdempotencyKey is not null);
+            if (r.IdempotencyKey is not null) w.Write(r.IdempotencyKey);
         }
         w.Write(leases.Count);
         foreach (var l in leases)
@@ -76,20 +67,9 @@ public static class BatchInputCodec
                 long ts = r.ReadInt64();
                 int worker = r.ReadInt32();
                 string workflow = r.ReadString();
-                var args = Args.Create();
-                int n = Count(r, record.Length);
-                for (int a = 0; a < n; a++)
-                {
-                    string name = r.ReadString();
-                    switch (r.ReadByte())
-                    {
-                        case LongArg: args.Set(name, r.ReadInt64()); break;
-                        case StringArg: args.Set(name, r.ReadString()); break;
-                        case BytesArg: args.Set(name, r.ReadBytes(Count(r, record.Length))); break;
-                        case var tag: throw new FormatException($"parameter '{name}' has unknown type tag {tag}");
-                    }
-                }
-                requests[i] = new LoggedRequest(ts, worker, workflow, args.Build());
+                var args = ReadArgs(r, record.Length);
+                string? key = r.ReadBoolean() ? r.ReadString() : null;
+                requests[i] = new LoggedRequest(ts, worker, workflow, args, key);
             }
             var leases = new LoggedLease[Count(r, record.Length)];
             for (int i = 0; i < leases.Length; i++)
@@ -103,8 +83,42 @@ public static class BatchInputCodec
         }
     }
 
+    internal static void WriteArgs(BinaryWriter w, Args args)
+    {
+        w.Write(args.Count);
+        for (int i = 0; i < args.Count; i++)
+        {
+            w.Write(args.NameAt(i));
+            switch (args.ValueAt(i))
+            {
+                case long l: w.Write(LongArg); w.Write(l); break;
+                case string s: w.Write(StringArg); w.Write(s); break;
+                case byte[] b: w.Write(BytesArg); w.Write(b.Length); w.Write(b); break;
+                case var other: throw new InvalidOperationException($"parameter '{args.NameAt(i)}' is a {other.GetType().Name}, which the batch log cannot hold");
+            }
+        }
+    }
+
+    internal static Args ReadArgs(BinaryReader r, int recordLength)
+    {
+        var args = Args.Create();
+        int n = Count(r, recordLength);
+        for (int a = 0; a < n; a++)
+        {
+            string name = r.ReadString();
+            switch (r.ReadByte())
+            {
+                case LongArg: args.Set(name, r.ReadInt64()); break;
+                case StringArg: args.Set(name, r.ReadString()); break;
+                case BytesArg: args.Set(name, r.ReadBytes(Count(r, recordLength))); break;
+                case var tag: throw new FormatException($"parameter '{name}' has unknown type tag {tag}");
+            }
+        }
+        return args.Build();
+    }
+
     /// <summary>A count that cannot exceed what the record could hold (a corrupted one would allocate without bound).</summary>
-    private static int Count(BinaryReader r, int recordLength)
+    internal static int Count(BinaryReader r, int recordLength)
     {
         int n = r.ReadInt32();
         if (n < 0 || n > recordLength) throw new FormatException($"a count of {n} in a record of {recordLength} bytes: corrupted");

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Serializable.Worker;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
@@ -24,11 +25,16 @@ internal sealed class ClusterDriver
     private readonly Queue<InFlightBatch> _inFlight = new();
     private ClusterWorker[] _workers = [];
     private readonly SemaphoreSlim _admission;
-    private long _nextTs = 1;
-    private long _nextBatch = 1;
+    private readonly Generation _generation;
+    private readonly Action<Request> _reroute;
+    private readonly Action<Interruption> _onFailure;
+    private readonly Dictionary<string, Request> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<Request>> _lookingUp = new(StringComparer.Ordinal);
+    private long _nextTs;
+    private long _nextBatch;
     private OpenBatch? _open;
     private bool _committing;
-    private volatile string? _halted;
+    private bool _failed;
     private long[] _touchedIn = new long[1024];
     private int[] _touchedAt = new int[1024];
 
@@ -48,74 +54,111 @@ internal sealed class ClusterDriver
         public int Executed;
     }
 
-    public ClusterDriver(ClusterOptions options, IScheduler scheduler, Network network, IStateStore store, ClusterCounters counters)
+    public ClusterDriver(ClusterOptions options, IScheduler scheduler, Network network, IStateStore store, ClusterCounters counters,
+        Generation generation, DriverStart start, SemaphoreSlim admission, Action<Request> reroute, Action<Interruption> onFailure)
     {
         _options = options;
         _scheduler = scheduler;
         _network = network;
         _store = store;
         _counters = counters;
-        Mailbox = scheduler.CreateMailbox("driver");
+        _generation = generation;
+        _admission = admission;
+        _reroute = reroute;
+        _onFailure = onFailure;
+        _nextBatch = start.NextBatch;
+        _nextTs = start.NextTs;
+        LastCommitted = start.LastCommitted;
+        Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
         _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
         _router = new Router(Statistics, options.Routing, options.AffinityWeight, options.LoadWeight);
         _leases = new LeaseTable(Statistics, options.LeaseHysteresis);
-        _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
     }
 
     public Mailbox Mailbox { get; }
     public AccessStatistics Statistics { get; }
-    /// <summary>Admitted requests not yet answered.</summary>
-    public int Outstanding => _options.MaxOutstanding - _admission.CurrentCount;
     public long LastCommitted { get; private set; }
     public int BatchesInFlight => _inFlight.Count;
 
     public void Connect(ClusterWorker[] workers) => _workers = workers;
 
-    /// <summary>Admits a request unless the bounded queue is full; thread-safe. The callback runs after commit.</summary>
-    public bool TryAdmit(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, out string? refusal)
-    {
-        if ((refusal = Stopped()) is not null) return false;
-        if (!_admission.Wait(0))
-        {
-            refusal = $"admission queue full ({_options.MaxOutstanding} requests outstanding)";
-            return false;
-        }
-        Enqueue(workflow, args, onDone);
-        return true;
-    }
-
-    /// <summary>Admits a request, waiting while the bounded queue is full.</summary>
-    public async ValueTask<string?> AdmitAsync(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, CancellationToken cancellation)
-    {
-        if (Stopped() is { } refusal) return refusal;
-        await _admission.WaitAsync(cancellation).ConfigureAwait(false);
-        Enqueue(workflow, args, onDone);
-        return null;
-    }
-
-    private string? Stopped() =>
-        _halted is { } halted ? $"the cluster stopped: {halted}"
-        : _scheduler.Fault is { } fault ? $"the cluster stopped after an internal error: {fault.Message}" : null;
-
-    private void Enqueue(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone)
-    {
-        var request = new Request(workflow, args, onDone, _scheduler.Time.GetTimestamp());
-        Mailbox.Post(() => Admit(request));
-    }
+    /// <summary>Hands an admitted request to this driver; thread-safe. Its callback runs after its batch commits.</summary>
+    public void Post(Request request) => Mailbox.Post(() => Admit(request));
 
     private void Admit(Request request)
     {
-        if (_halted is { } halted)
+        if (_failed)
         {
-            Answer(WorkflowResult.Rejected($"the cluster stopped: {halted}"), request);
+            _reroute(request); // this incarnation is being replaced: the next one takes the request
             return;
         }
+        if (request.IdempotencyKey is { } key && !ClaimKey(request, key)) return;
+        Stamp(request);
+    }
+
+    /// <summary>
+    /// A request with an idempotency key runs only if no request with that key ran before: one in
+    /// flight gets the retry attached to it; a committed one is looked up in the store (its result
+    /// record); only when neither exists is the request stamped. False when the request is answered or parked.
+    /// </summary>
+    private bool ClaimKey(Request request, string key)
+    {
+        if (_byKey.TryGetValue(key, out var first))
+        {
+            Attach(first, request);
+            return false;
+        }
+        if (_lookingUp.TryGetValue(key, out var waiting))
+        {
+            waiting.Add(request);
+            return false;
+        }
+        _lookingUp.Add(key, [request]);
+        _generation.Call(() => _store.ReadCommittedAsync(ResultRecord.KeyOf(key)), Mailbox, record =>
+        {
+            if (_failed || !_lookingUp.Remove(key, out var requests)) return;
+            if (record is not null)
+            {
+                foreach (var r in requests)
+                {
+                    _counters.Deduplicate();
+                    WorkflowResult stored;
+                    try { stored = ResultRecord.Decode(record, key, r.Workflow, r.Args); }
+                    catch (FormatException e) { stored = new WorkflowResult(WorkflowStatus.Failed, -1, e.Message, [], r.Workflow); }
+                    Answer(stored, r);
+                }
+                return;
+            }
+            Stamp(requests[0]);
+            for (int i = 1; i < requests.Count; i++) Attach(requests[0], requests[i]);
+        }, e => Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store: {e.Message}", commitInDoubt: null));
+        return false;
+    }
+
+    /// <summary>A retry of a request still in flight: it gets the first one's result, and gives its queue place back at once.</summary>
+    private void Attach(Request first, Request retry)
+    {
+        if (!ResultRecord.SameInput(first, retry))
+        {
+            Answer(new WorkflowResult(WorkflowStatus.Failed, -1,
+                $"idempotency key '{retry.IdempotencyKey}' is in use by {first.Workflow.Name}({first.Args}), not {retry.Workflow.Name}({retry.Args}); a key names one request", [], retry.Workflow), retry);
+            return;
+        }
+        _counters.Deduplicate();
+        if (retry.HoldsPermit) _admission.Release();
+        var callback = retry.OnDone;
+        first.OnDone += callback;
+    }
+
+    private void Stamp(Request request)
+    {
         if (!TryResolve(request, out string? error))
         {
             Answer(new WorkflowResult(WorkflowStatus.Failed, -1, error, [], request.Workflow), request);
             return;
         }
+        if (request.IdempotencyKey is { } key) _byKey[key] = request;
         var batch = _open ??= StartBatch();
         request.Ts = _nextTs++;
         request.Batch = batch.Id;
@@ -128,6 +171,38 @@ internal sealed class ClusterDriver
         batch.All.Add(request);
         batch.PerWorker[request.Worker].Add(request);
         if (batch.All.Count >= _options.MaxBatchSize) Close(batch);
+    }
+
+    /// <summary>
+    /// Re-executes a batch from its logged input (rollback, recovery): the same requests, timestamps,
+    /// routes and leaseholders, so deterministic bodies give the same results. The input is durable
+    /// already, so the plans go out at once. Runs on this driver's mailbox before any new admission.
+    /// </summary>
+    public void Replay(BatchInput input, IReadOnlyList<Request> requests)
+    {
+        int workers = _workers.Length;
+        var perWorker = Enumerable.Range(0, workers).Select(_ => new List<Request>()).ToArray();
+        for (int i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            if (!TryResolve(request, out string? error))
+                throw new InvalidOperationException($"batch {input.Batch}: a logged request no longer resolves its keys: {error}");
+            request.Ts = input.Requests[i].Ts;
+            request.Batch = input.Batch;
+            request.Worker = input.Requests[i].Worker % workers;
+            if (request.IdempotencyKey is { } key) _byKey[key] = request;
+            perWorker[request.Worker].Add(request);
+        }
+        var leases = new LeaseEntry[input.Leases.Count];
+        for (int i = 0; i < leases.Length; i++)
+        {
+            var l = input.Leases[i];
+            leases[i] = _leases.Place(_intern(l.Key), l.Key, l.Holder % workers, l.Written);
+        }
+        _nextBatch = Math.Max(_nextBatch, input.Batch + 1);
+        if (requests.Count > 0) _nextTs = Math.Max(_nextTs, input.Requests[^1].Ts + 1);
+        _inFlight.Enqueue(new InFlightBatch(input.Batch, [.. requests]));
+        SendPlans(Enumerable.Range(0, workers).Select(w => new BatchPlan(input.Batch, input.FirstTs, input.Time, [.. perWorker[w]], leases)).ToArray());
     }
 
     private OpenBatch StartBatch()
@@ -184,7 +259,7 @@ internal sealed class ClusterDriver
     /// <summary>Closes a batch: assigns its leases, sends every worker its plan, and starts decaying the statistics.</summary>
     private void Close(OpenBatch batch)
     {
-        if (_halted is not null) return;
+        if (_failed) return;
         _open = null;
         var leases = new LeaseEntry[batch.Touched.Count];
         for (int i = 0; i < leases.Length; i++)
@@ -208,25 +283,31 @@ internal sealed class ClusterDriver
     /// </summary>
     private void LogNext()
     {
-        if (_halted is not null || _logging || !_toLog.TryPeek(out var next)) return;
+        if (_failed || _logging || !_toLog.TryPeek(out var next)) return;
         _logging = true;
-        AsyncBridge.Then(_store.AppendBatchInputAsync(next.Batch, next.Input), Mailbox, () =>
+        _generation.Call(() => _store.AppendBatchInputAsync(next.Batch, next.Input), Mailbox, () =>
         {
+            if (_failed) return;
             _toLog.Dequeue();
             _logging = false;
-            if (_halted is not null) return;
-            for (int w = 0; w < _workers.Length; w++)
-            {
-                var plan = next.Plans[w];
-                var worker = _workers[w];
-                _network.Send(Mailbox, worker.Mailbox, () => worker.OnPlan(plan));
-            }
+            SendPlans(next.Plans);
             LogNext();
-        }, e => Halt($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", unknownBatch: null));
+        }, e => Fail($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", commitInDoubt: null));
+    }
+
+    private void SendPlans(BatchPlan[] plans)
+    {
+        for (int w = 0; w < _workers.Length; w++)
+        {
+            var plan = plans[w];
+            var worker = _workers[w];
+            _network.Send(Mailbox, worker.Mailbox, () => worker.OnPlan(plan));
+        }
     }
 
     public void OnWorkerExecuted(long batchId, int worker)
     {
+        if (_failed) return;
         foreach (var b in _inFlight)
             if (b.Id == batchId)
             {
@@ -242,47 +323,69 @@ internal sealed class ClusterDriver
 
     private void TryCommit()
     {
-        if (_halted is not null || _committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;
+        if (_failed || _committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;
         _committing = true;
-        AsyncBridge.Then(_store.CommitAsync(next.Id), Mailbox, () =>
+        var results = ResultRecords(next);
+        if (results.Count == 0) WriteCommitRecord(next);
+        else _generation.Call(() => _store.WriteVersionsAsync(next.Id, results), Mailbox, () => WriteCommitRecord(next),
+            e => Fail($"the idempotency records of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: null));
+    }
+
+    /// <summary>The results of the batch's requests that carry an idempotency key; they commit with the batch.</summary>
+    private static List<KeyValuePair<StateKey, byte[]?>> ResultRecords(InFlightBatch batch)
+    {
+        List<KeyValuePair<StateKey, byte[]?>>? records = null;
+        foreach (var request in batch.Requests)
+            if (request.IdempotencyKey is { } key)
+                (records ??= []).Add(new(ResultRecord.KeyOf(key), ResultRecord.Encode(request, request.ToResult())));
+        return records ?? [];
+    }
+
+    private void WriteCommitRecord(InFlightBatch next)
+    {
+        _generation.Call(() => _store.CommitAsync(next.Id), Mailbox, () =>
         {
+            if (_failed) return;
             _inFlight.Dequeue();
             LastCommitted = next.Id;
             _counters.BatchCommitted();
             foreach (var request in next.Requests) Answer(request.ToResult(), request);
             _committing = false;
             TryCommit();
-        }, e => Halt($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", unknownBatch: next.Id));
+        }, e => Fail($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: next.Id));
     }
 
     /// <summary>
-    /// The store failed: stop admitting and answer everything in flight. The batch whose commit record was
-    /// being written may have committed (Unknown); every other batch in flight certainly did not (Failed).
-    /// Restarting from the last commit is the durability work's recovery path.
+    /// The store failed under this incarnation (§7: b cannot commit). Nothing more of it reaches the
+    /// store or a caller; every request it holds goes to the cluster, which rolls back to the last
+    /// commit and re-executes. Requests admitted from now on are passed on to the next incarnation.
     /// </summary>
-    public void Halt(string reason, long? unknownBatch)
+    public void Fail(string reason, long? commitInDoubt)
     {
-        if (_halted is not null) return;
-        _halted = reason;
-        foreach (var batch in _inFlight)
-            foreach (var request in batch.Requests)
-            {
-                bool unknown = batch.Id == unknownBatch;
-                Answer(new WorkflowResult(unknown ? WorkflowStatus.Unknown : WorkflowStatus.Failed, request.Ts,
-                    unknown ? $"the outcome is unknown: {reason}" : $"batch {batch.Id} did not commit: {reason}", [], request.Workflow), request);
-            }
+        if (_failed) return;
+        _failed = true;
+        var maybeLogged = new List<Request>();
+        var notLogged = new List<Request>();
+        // Plans go out only after their input is logged, and inputs are logged in order: every batch before
+        // the first one still waiting for the log is logged, and the one being written may be.
+        long firstUnlogged = _toLog.TryPeek(out var head) ? head.Batch + (_logging ? 1 : 0) : long.MaxValue;
+        foreach (var batch in _inFlight) (batch.Id < firstUnlogged ? maybeLogged : notLogged).AddRange(batch.Requests);
+        if (_open is { } open) notLogged.AddRange(open.All);
+        foreach (var (_, waiting) in _lookingUp) notLogged.AddRange(waiting);
         _inFlight.Clear();
-        if (_open is { } open)
-        {
-            _open = null;
-            foreach (var request in open.All)
-                Answer(new WorkflowResult(WorkflowStatus.Failed, request.Ts, $"batch {open.Id} did not run: {reason}", [], request.Workflow), request);
-        }
+        _toLog.Clear();
+        _lookingUp.Clear();
+        _open = null;
+        _onFailure(new Interruption(reason, commitInDoubt, maybeLogged, notLogged, _nextTs, LastCommitted));
     }
+
+    /// <summary>A request of a batch that committed just before the previous incarnation failed.</summary>
+    public void AnswerRecovered(Request request, WorkflowResult result) => Answer(result, request);
 
     private void Answer(WorkflowResult result, Request request)
     {
-        _admission.Release();
+        if (request.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var owner) && owner == request) _byKey.Remove(key);
+        if (request.HoldsPermit) _admission.Release();
         request.OnDone(result);
     }
 }

@@ -14,9 +14,23 @@ internal sealed class LeaseTable(AccessStatistics statistics, double hysteresis)
 
     public int HolderOf(int keyId) => keyId < _holders.Length ? _holders[keyId] - 1 : -1;
 
-    public LeaseEntry Assign(int keyId, StateKey key, bool written)
+    /// <summary>Re-executing a logged batch: the holder is the one the log names; the previous holder is this table's.</summary>
+    public LeaseEntry Place(int keyId, StateKey key, int holder, bool written)
+    {
+        Grow(keyId);
+        int previous = _holders[keyId] - 1;
+        _holders[keyId] = holder + 1;
+        return new LeaseEntry(keyId, key, holder, previous, written);
+    }
+
+    private void Grow(int keyId)
     {
         if (keyId >= _holders.Length) Array.Resize(ref _holders, Math.Max(keyId + 1, Math.Max(1024, _holders.Length * 2)));
+    }
+
+    public LeaseEntry Assign(int keyId, StateKey key, bool written)
+    {
+        Grow(keyId);
         int previous = _holders[keyId] - 1;
         int best = 0;
         double bestCount = statistics.Count(keyId, 0);

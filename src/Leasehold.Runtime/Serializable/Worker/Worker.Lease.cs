@@ -140,7 +140,7 @@ internal sealed partial class ClusterWorker
                     {
                         head.Active = true;
                         var loading = head;
-                        AsyncBridge.Then(_store.ReadCommittedAsync(key.Key), Mailbox, value =>
+                        _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
                         {
                             Region[key.Id].WriteValueThenFlag(value, Id);
                             key.ValueReady = true;

@@ -39,7 +39,7 @@ internal sealed partial class ClusterWorker
     {
         if (previous < 0)
         {
-            AsyncBridge.Then(_store.ReadCommittedAsync(key.Key), Mailbox, value => NoCCLoaded(key, value),
+            _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value => NoCCLoaded(key, value),
                 e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
             return;
         }

@@ -1,5 +1,6 @@
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable.Driver;
+using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -19,6 +20,7 @@ internal sealed partial class ClusterWorker
     private readonly RemoteMemory _memory;
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
+    private readonly Generation _generation;
     private readonly Executor[] _executors;
     private readonly HashSet<Operation> _running = [];
     private bool _watchdogArmed;
@@ -27,11 +29,13 @@ internal sealed partial class ClusterWorker
     private int[] _holderNow = [];
     private ClusterWorker[] _peers = [];
     private ClusterDriver? _driver;
-    private long _nextToReport = 1;
+    private long _nextToReport;
 
     public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
-        IStateStore store, ClusterCounters counters)
+        IStateStore store, ClusterCounters counters, Generation generation, long firstBatch)
     {
+        _nextToReport = firstBatch;
+        _generation = generation;
         Id = id;
         _options = options;
         Scheduler = scheduler;
@@ -39,7 +43,7 @@ internal sealed partial class ClusterWorker
         _memory = memory;
         _store = store;
         _counters = counters;
-        Mailbox = scheduler.CreateMailbox($"worker-{id}");
+        Mailbox = scheduler.CreateMailbox($"worker-{id}#{generation.Number}");
         Region = memory.Region(id);
         _executors = new Executor[options.ExecutorsPerWorker];
         for (int i = 0; i < _executors.Length; i++) _executors[i] = new Executor(scheduler.CreateMailbox($"worker-{id}/executor-{i}"));
@@ -149,7 +153,7 @@ internal sealed partial class ClusterWorker
             if (writes.Count == 0) ReportExecuted(id);
             else
             {
-                AsyncBridge.Then(_store.WriteVersionsAsync(id, writes), Mailbox, () => ReportExecuted(id),
+                _generation.Call(() => _store.WriteVersionsAsync(id, writes), Mailbox, () => ReportExecuted(id),
                     e => ReportStoreFailure($"worker {Id} could not write batch {id} to the {_store.Name} store: {e.Message}"));
             }
         }
@@ -157,11 +161,11 @@ internal sealed partial class ClusterWorker
 
     private bool IsFinished(BatchState batch) => IsLease ? batch.IsOpen && batch.Open == 0 : NoCCFinished(batch);
 
-    /// <summary>The store failed under us: the driver stops the cluster and answers every request in flight.</summary>
+    /// <summary>The store failed under us: the driver rolls the cluster back to the last commit (§7).</summary>
     private void ReportStoreFailure(string reason)
     {
         var driver = _driver!;
-        _network.Send(Mailbox, driver.Mailbox, () => driver.Halt(reason, unknownBatch: null));
+        _network.Send(Mailbox, driver.Mailbox, () => driver.Fail(reason, commitInDoubt: null));
     }
 
     private void ReportExecuted(long batchId)
