@@ -2,11 +2,14 @@ using System.CommandLine;
 using Leasehold.Cli;
 using Leasehold.Cli.Bench;
 using Leasehold.Cli.Check;
+using Leasehold.Cli.Crash;
 
 var root = new RootCommand("Leasehold: stateful serverless workflows with serializable transactions")
 {
     BenchCommand.Create(),
     CheckCommand.Create(),
+    CrashTestCommand.Create(),
+    CrashNodeCommand.Create(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
