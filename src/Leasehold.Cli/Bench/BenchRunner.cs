@@ -30,7 +30,15 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         var store = opened.Store;
         if (await store.LastCommittedAsync(cancellation) > 0)
             throw new Runtime.Storage.StoreUnavailableException($"the {store.Name} store already holds committed batches; bench needs a fresh store (give a new path or schema, or none for a temporary one), and leaves this one as it is");
-        await store.LoadAsync(workload.InitialState(), cancellation);
+        try
+        {
+            await store.LoadAsync(workload.InitialState(), cancellation);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A store error (a full disk) is the run's failure, named in one line, not a crash dump.
+            throw new InvalidOperationException($"loading the initial state into the {store.Name} store failed: {e.Message}", e);
+        }
         using var scheduler = new ThreadPoolScheduler();
         var cluster = new SerializableCluster(settings.ToClusterOptions(), scheduler, store);
         foreach (var w in workload.Workflows) cluster.Register(w);
@@ -57,7 +65,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
                 measureStart = clock.Elapsed.TotalSeconds;
                 _measuring = true;
             }
-            if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped: {fault}");
+            ThrowIfStopped(cluster, scheduler);
             if (settings.Rate is null && loop.IsCompleted) await loop; // a client died: surface its exception
             await Task.Delay(250, CancellationToken.None);
             progress($"{clock.Elapsed.TotalSeconds,5:F1}s {(_measuring ? "measuring" : "warming up")}  committed {Interlocked.Read(ref _committed):N0}  aborted {Interlocked.Read(ref _aborted):N0}  outstanding {cluster.Outstanding:N0}  batches {cluster.LastCommittedBatch:N0}");
@@ -75,14 +83,14 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         _stopping = true;
 
         var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
-        if (scheduler.Fault is { } fault2) throw new InvalidOperationException($"the engine stopped: {fault2}");
+        ThrowIfStopped(cluster, scheduler);
         if (drained != loop)
             throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck");
         await loop;
         var deadline = Stopwatch.StartNew();
         while (cluster.Outstanding > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10, CancellationToken.None);
         if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck");
-        if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
+        ThrowIfStopped(cluster, scheduler);
 
         var invariant = await workload.CheckAsync(store, CancellationToken.None);
         progress("checking the history…");
@@ -119,12 +127,27 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         };
     }
 
+    /// <summary>
+    /// An internal fault, or a cluster that stopped for good (its store kept failing: a full disk, a lost
+    /// server), ends the run as a failure naming the cause; from then on every request would only be
+    /// refused, and a summary of refusals is no benchmark.
+    /// </summary>
+    private void ThrowIfStopped(SerializableCluster cluster, ThreadPoolScheduler scheduler)
+    {
+        string? why = scheduler.Fault is { } fault ? $"the engine stopped: {fault}"
+            : cluster.StopReason is { } stopped ? $"the cluster stopped: {stopped}" : null;
+        if (why is null) return;
+        _stopping = true; // the clients stop submitting
+        throw new InvalidOperationException(why);
+    }
+
     private async Task ClosedLoop(SerializableCluster cluster, IWorkload workload, int client)
     {
         await Task.Yield();
         var random = new Random(HashCode.Combine(settings.Seed, client));
         long process = client;
-        while (!_stopping)
+        // A stopped cluster refuses at once, without yielding: spinning on that would starve the thread pool.
+        while (!_stopping && cluster.StopReason is null)
         {
             var (workflow, args) = workload.Next(random);
             long start = Stopwatch.GetTimestamp();

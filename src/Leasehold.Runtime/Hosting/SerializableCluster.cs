@@ -60,6 +60,11 @@ public sealed class SerializableCluster
     public int DriverBatchesInFlight => _last?.Driver.BatchesInFlight ?? 0;
     public int WorkerBatchesInFlight => _last?.Workers.Sum(w => w.BatchesInFlight) ?? 0;
     public int StatisticsRows => _last?.Driver.Statistics.RowCount ?? 0;
+    /// <summary>
+    /// Why the cluster stopped for good (a store that kept failing, or a recovery that could not run), or
+    /// null while it serves. Once set, every request is refused with this reason.
+    /// </summary>
+    public string? StopReason => Volatile.Read(ref _halted);
 
     /// <summary>Registers a workflow. A table belongs to one consistency level; names are unique.</summary>
     public void Register(WorkflowDefinition workflow)

@@ -32,6 +32,7 @@ public class StoreFailureTests
         var later = await cluster.InvokeAsync("put", Args.Empty);
         Assert.Equal(WorkflowStatus.Rejected, later.Status);
         Assert.Contains("disk full", later.Reason);
+        Assert.Contains("disk full", cluster.StopReason);
         Assert.Null(scheduler.Fault); // a store error is an expected event, not a protocol fault
     }
 }
