@@ -232,7 +232,8 @@ public sealed class SerializableCluster
                 if (failed)
                 {
                     if (++_failuresWithoutCommit > Options.RecoveryAttempts)
-                        throw new StoreUnavailableException($"the {Store.Name} store failed {Options.RecoveryAttempts + 1} times in a row without a batch committing; last: {reason}");
+                        throw new StoreUnavailableException($"the {Store.Name} store failed {Options.RecoveryAttempts + 1} times in a row without a batch committing; "
+                            + (interruption is not null && interruption.Reason != reason ? $"last failure: {interruption.Reason}; then: {reason}" : $"last: {reason}"));
                     await DelayAsync(Backoff(_failuresWithoutCommit)).ConfigureAwait(false);
                 }
                 RecoveredState state;
