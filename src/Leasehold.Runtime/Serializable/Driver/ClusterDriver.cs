@@ -122,16 +122,22 @@ internal sealed class ClusterDriver
             {
                 foreach (var r in requests)
                 {
-                    _counters.Deduplicate();
                     WorkflowResult stored;
-                    try { stored = ResultRecord.Decode(record, key, r.Workflow, r.Args); }
+                    try
+                    {
+                        stored = ResultRecord.Decode(record, key, r.Workflow, r.Args, out bool sameRequest);
+                        if (sameRequest) _counters.Deduplicate(); // a key reused for another request is refused, not deduplicated
+                    }
                     catch (FormatException e) { stored = new WorkflowResult(WorkflowStatus.Failed, -1, e.Message, [], r.Workflow); }
                     Answer(stored, r);
                 }
                 return;
             }
-            Stamp(requests[0]);
-            for (int i = 1; i < requests.Count; i++) Attach(requests[0], requests[i]);
+            // The first request that gets stamped runs; the rest attach to it. One that fails before it is
+            // stamped (a key selector throws) was answered and never ran, so it cannot carry the others.
+            int first = 0;
+            while (first < requests.Count && !Stamp(requests[first])) first++;
+            for (int i = first + 1; i < requests.Count; i++) Attach(requests[first], requests[i]);
         }, e => Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store: {e.Message}", commitInDoubt: null));
         return false;
     }
@@ -151,12 +157,13 @@ internal sealed class ClusterDriver
         first.OnDone += callback;
     }
 
-    private void Stamp(Request request)
+    /// <summary>Stamps the request into the open batch; false when its keys do not resolve (it is answered Failed and never runs).</summary>
+    private bool Stamp(Request request)
     {
         if (!TryResolve(request, out string? error))
         {
             Answer(new WorkflowResult(WorkflowStatus.Failed, -1, error, [], request.Workflow), request);
-            return;
+            return false;
         }
         if (request.IdempotencyKey is { } key) _byKey[key] = request;
         var batch = _open ??= StartBatch();
@@ -171,6 +178,7 @@ internal sealed class ClusterDriver
         batch.All.Add(request);
         batch.PerWorker[request.Worker].Add(request);
         if (batch.All.Count >= _options.MaxBatchSize) Close(batch);
+        return true;
     }
 
     /// <summary>

@@ -51,8 +51,10 @@ internal static class ResultRecord
     }
 
     /// <summary>The stored result, or a Failed result naming the mismatch when the key was first used for another request.</summary>
-    public static WorkflowResult Decode(byte[] record, string idempotencyKey, WorkflowDefinition workflow, Args args)
+    /// <param name="sameRequest">false when the record is of another request (the result is then the refusal)</param>
+    public static WorkflowResult Decode(byte[] record, string idempotencyKey, WorkflowDefinition workflow, Args args, out bool sameRequest)
     {
+        sameRequest = false;
         try
         {
             using var r = new BinaryReader(new MemoryStream(record, writable: false), Encoding.UTF8);
@@ -73,6 +75,7 @@ internal static class ResultRecord
             if (name != workflow.Name || !ArgsBytes(firstArgs).AsSpan().SequenceEqual(ArgsBytes(args)))
                 return new WorkflowResult(WorkflowStatus.Failed, -1,
                     $"idempotency key '{idempotencyKey}' was first used for {name}({firstArgs}), not {workflow.Name}({args}); a key names one request", [], workflow);
+            sameRequest = true;
             return new WorkflowResult(status, ts, reason, outputs, workflow);
         }
         catch (EndOfStreamException)

@@ -10,10 +10,11 @@ internal sealed record RecoveredState(long LastCommitted, long DiscardedVersions
 public sealed class RecoveryException(string message) : Exception(message);
 
 /// <summary>
-/// §7's recovery, read from the store: the last committed batch, the versions of every later batch
-/// discarded (found through the write index, not by scanning), and the logged inputs of the batches
-/// after the last commit — whose callers never saw a result, so re-executing them changes nothing
-/// anyone observed. Used on start (after a crash) and after a failed commit (rollback).
+/// §7's recovery, read from the store: the last committed batch, the logged inputs of the batches
+/// after it, and — once those are known to be re-executable — the versions of every later batch
+/// discarded (found through the write index, not by scanning). The callers of the logged batches never
+/// saw a result, so re-executing them changes nothing anyone observed. Used on start (after a crash)
+/// and after a failed commit (rollback).
 /// </summary>
 internal static class StoreRecovery
 {
@@ -24,7 +25,6 @@ internal static class StoreRecovery
     public static async Task<RecoveredState> ReadAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, bool onStart, CancellationToken cancellation)
     {
         long last = await store.LastCommittedAsync(cancellation).ConfigureAwait(false);
-        long discarded = await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
         var replay = new List<BatchInput>();
         await foreach (var (batch, record) in store.ReadBatchInputsAsync(last, cancellation).ConfigureAwait(false))
         {
@@ -40,6 +40,8 @@ internal static class StoreRecovery
                     throw new RecoveryException($"logged batch {batch} ran workflow '{request.Workflow}', which is not registered: register every workflow before the first request");
             replay.Add(input);
         }
+        // Only once the log is known to be recoverable: a refusal leaves the store exactly as the crash did.
+        long discarded = await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
         long floor = onStart ? await NextIncarnationAsync(store, cancellation).ConfigureAwait(false) << IncarnationShift : 0;
         return new RecoveredState(last, discarded, replay, floor);
     }
