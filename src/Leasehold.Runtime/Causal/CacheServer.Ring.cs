@@ -1,0 +1,89 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>A write on its way around the ring: its key and version, its head, and which lap it is on.</summary>
+internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap);
+
+internal sealed partial class CacheServer
+{
+    /// <summary>
+    /// Two laps (§3): every server adds the write to its I-cache and forwards it; the tail (the head's
+    /// predecessor) turns lap 1 into lap 2, and at the end of lap 2 makes the write visible — clock
+    /// joined, its deps integrated, the write merged with its own clock — then sends the stable notice.
+    /// By FIFO links, everything in the write's causal past finished lap 1 before that.
+    /// </summary>
+    public void Receive(Propagation p)
+    {
+        bool tail = HeadOfMyTail == p.Head;
+        if (!tail || (p.Lap == 1 && !_options.UnsafeOneLap))
+        {
+            AddToICache(p.Key, p.Version);
+            var next = tail ? p with { Lap = 2 } : p;
+            var successor = _successor!;
+            _next!.Send(() => successor.Receive(next));
+            return;
+        }
+        JoinClock(p.Version.Clock);
+        Integrate(p.Version.Deps);
+        MergeVisible(p.Key, p.Version);
+        if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, _c[p.Key]);
+        if (Servers > 1)
+        {
+            var notice = new StableNotice(p.Key, p.Version.Clock, Id);
+            var successor = _successor!;
+            _next!.Send(() => successor.ReceiveStable(notice));
+        }
+    }
+
+    internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Tail);
+
+    /// <summary>§4's Decision: the write is visible at its tail; a server may integrate it now rather than when a read needs it.</summary>
+    public void ReceiveStable(StableNotice notice)
+    {
+        if (_options.EagerIntegration) Integrate(new Dictionary<StateKey, VectorClock> { [notice.Key] = notice.Clock });
+        if ((Id + 1) % Servers != notice.Tail)
+        {
+            var successor = _successor!;
+            _next!.Send(() => successor.ReceiveStable(notice));
+        }
+    }
+
+    /// <summary>
+    /// Integrate(deps) as one atomic step: a worklist over (key, clock), taking every I-cache version of
+    /// the key with a clock ≤ the needed one and following its own deps, then merging everything taken
+    /// into the C-cache at once — so the C-cache stays a causal cut.
+    /// </summary>
+    private void Integrate(IReadOnlyDictionary<StateKey, VectorClock> deps)
+    {
+        if (deps.Count == 0) return;
+        List<(StateKey Key, CausalVersion Version)>? taken = null;
+        var work = new Stack<KeyValuePair<StateKey, VectorClock>>(deps);
+        while (work.TryPop(out var need))
+        {
+            if (!_i.TryGetValue(need.Key, out var versions)) continue;
+            for (int v = versions.Count - 1; v >= 0; v--)
+            {
+                var version = versions[v];
+                if (!version.Clock.LessOrEqual(need.Value)) continue;
+                versions.RemoveAt(v);
+                (taken ??= []).Add((need.Key, version));
+                foreach (var dep in version.Deps) work.Push(dep);
+            }
+            if (versions.Count == 0) _i.Remove(need.Key);
+        }
+        if (taken is null) return;
+        Integrations++;
+        foreach (var (key, version) in taken) MergeVisible(key, version);
+    }
+
+    private void MergeVisible(StateKey key, CausalVersion version)
+    {
+        var merged = Visible(key).Merge(version);
+        _c[key] = merged;
+        if (_i.TryGetValue(key, out var versions))
+        {
+            if (_options.DropDominatedVersions) versions.RemoveAll(v => v.Clock.LessOrEqual(merged.Clock));
+            else versions.RemoveAll(v => v.Clock.Equals(version.Clock));
+            if (versions.Count == 0) _i.Remove(key);
+        }
+    }
+}

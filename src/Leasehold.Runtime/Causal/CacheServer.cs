@@ -1,0 +1,126 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// One CausalMesh cache server (§2–§5): a vector clock, the C-cache (a causal cut: what it serves) and
+/// the I-cache (versions received but not yet visible here), on a ring. Everything runs on its mailbox,
+/// so a read, a write, a ring message or an integration is one atomic step. This file holds the client
+/// operations; CacheServer.Ring.cs the propagation, integration and stable notices.
+/// </summary>
+internal sealed partial class CacheServer : ICacheServer
+{
+    private readonly CausalOptions _options;
+    private readonly Func<StateKey, byte[]?> _initial;
+    private readonly long[] _gvc;
+    private readonly Dictionary<StateKey, CausalVersion> _c = [];
+    private readonly Dictionary<StateKey, List<CausalVersion>> _i = [];
+    private RingLink? _next;
+    private CacheServer? _successor;
+
+    public CacheServer(int id, CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?> initial)
+    {
+        Id = id;
+        _options = options;
+        _initial = initial;
+        _gvc = new long[options.Servers];
+        Mailbox = scheduler.CreateMailbox($"cache-{id}");
+    }
+
+    public int Id { get; }
+    public Mailbox Mailbox { get; }
+    private int Servers => _gvc.Length;
+
+    /// <summary>The head whose tail this server is: the server after it on the ring.</summary>
+    private int HeadOfMyTail => (Id + 1) % Servers;
+
+    public void Connect(RingLink next, CacheServer successor)
+    {
+        _next = next;
+        _successor = successor;
+    }
+
+    // Views for the invariant checks (tests): read on this server's mailbox, or when the run is quiet.
+    public IReadOnlyDictionary<StateKey, CausalVersion> CCache => _c;
+    public IReadOnlyDictionary<StateKey, List<CausalVersion>> ICache => _i;
+    public VectorClock Clock => VectorClock.Of(_gvc);
+
+    public long Integrations { get; private set; }
+
+    /// <summary>The C-cache version of a key; a key never written here starts at its initial value with clock zero.</summary>
+    public CausalVersion Visible(StateKey key) =>
+        _c.TryGetValue(key, out var v) ? v : CausalVersion.Initial(_initial(key), Servers);
+
+    /// <summary>
+    /// §3's read: integrate the workflow's deps, then answer. A key the workflow wrote is answered from its
+    /// own version — unless the C-cache now holds one that strictly dominates it (the Decision), which
+    /// replaces it, so a workflow never reads its own stale write after reading something newer.
+    /// </summary>
+    public byte[]? Read(CausalSession session, StateKey key)
+    {
+        if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
+        Integrate(session.Deps);
+        if (_options.CheckInvariants) Invariants.DepsIntegrated(this, session);
+        var visible = Visible(key);
+        if (session.Local.TryGetValue(key, out var mine))
+        {
+            if (!mine.Clock.StrictlyLess(visible.Clock)) return mine.Value;
+            session.Local.Remove(key);
+        }
+        if (_options.CheckInvariants)
+        {
+            if (session.Deps.TryGetValue(key, out var before) && !before.LessOrEqual(visible.Clock))
+                throw new CausalInvariantException($"server {Id}: monotonic reads broken on {key}: read {visible.Clock} after {before}");
+            Invariants.VersionCovered(this, key, visible);
+        }
+        session.AddDep(key, visible.Clock);
+        return visible.Value;
+    }
+
+    /// <summary>
+    /// §3's write, with this server as its head: the clock joins everything the workflow has seen, then
+    /// ticks; the write and the workflow's own earlier writes go into the I-cache here; the write is queued
+    /// on the ring link before the workflow continues (the two-lap argument needs that order).
+    /// </summary>
+    public void Write(CausalSession session, StateKey key, byte[]? value)
+    {
+        foreach (var clock in session.Clocks) JoinClock(clock);
+        _gvc[Id]++;
+        var version = new CausalVersion(value, VectorClock.Of(_gvc), WriteDeps(session));
+        if (_options.CheckInvariants)
+            foreach (var clock in session.Clocks)
+                if (!clock.LessOrEqual(version.Clock)) throw new CausalInvariantException($"server {Id}: monotonic writes broken: {version.Clock} does not dominate {clock}");
+        AddToICache(key, version);
+        foreach (var (k, mine) in session.Local) AddToICache(k, mine);
+        var propagation = new Propagation(key, version, Id, Lap: 1);
+        var successor = _successor!;
+        _next!.Send(() => successor.Receive(propagation));
+        session.Local[key] = version;
+    }
+
+    private static Dictionary<StateKey, VectorClock> WriteDeps(CausalSession session)
+    {
+        var deps = new Dictionary<StateKey, VectorClock>(session.Deps);
+        foreach (var (k, mine) in session.Local)
+            deps[k] = deps.TryGetValue(k, out var read) ? read.Join(mine.Clock) : mine.Clock;
+        return deps;
+    }
+
+    private void JoinClock(VectorClock clock)
+    {
+        for (int i = 0; i < _gvc.Length; i++) _gvc[i] = Math.Max(_gvc[i], clock[i]);
+    }
+
+    /// <summary>Idempotent: a version is known by its key and clock (the head and lap 2 add it again).</summary>
+    private void AddToICache(StateKey key, CausalVersion version)
+    {
+        if (_options.DropDominatedVersions && _c.TryGetValue(key, out var visible) && version.Clock.LessOrEqual(visible.Clock)) return;
+        if (!_i.TryGetValue(key, out var versions)) _i[key] = versions = [];
+        foreach (var v in versions)
+            if (v.Clock.Equals(version.Clock)) return;
+        versions.Add(version);
+    }
+}
+
+/// <summary>A §7 invariant broke: the run is void, and the seed replays it.</summary>
+public sealed class CausalInvariantException(string message) : Exception(message);

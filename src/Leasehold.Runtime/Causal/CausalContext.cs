@@ -1,0 +1,69 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>One micro-operation of a function as it ran: a read and the value it got, or a write.</summary>
+public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value);
+
+/// <summary>
+/// The <see cref="FunctionContext"/> of a causal function: each read and write goes to the cache server
+/// the function runs on, with the workflow's session, at once (causal reads and writes never wait for
+/// anyone). Declarations are enforced as in the serializable mode; a causal function cannot abort.
+/// </summary>
+internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
+    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record) : FunctionContext
+{
+    private Random? _random;
+
+    public List<CausalOp>? Ops { get; } = record ? [] : null;
+    public string? Violation { get; private set; }
+
+    public override Args Args => args;
+    public override long Timestamp => workflowId;
+    public override DateTimeOffset BatchTime => now;
+    public override string FunctionName => function.Name;
+    public override Random Random => _random ??= new Random(HashCode.Combine(workflowId, function.Index));
+
+    public override byte[]? Read(string table, string key)
+    {
+        var k = Declared(table, key, forWrite: false);
+        var value = server.Read(session, k);
+        Ops?.Add(new CausalOp(false, k, value));
+        return value is null ? null : (byte[])value.Clone();
+    }
+
+    public override void Write(string table, string key, byte[]? value)
+    {
+        var k = Declared(table, key, forWrite: true);
+        var copy = value is null ? null : (byte[])value.Clone();
+        server.Write(session, k, copy);
+        Ops?.Add(new CausalOp(true, k, copy));
+    }
+
+    public override byte[]? Parent(string functionName)
+    {
+        foreach (var p in function.Parents)
+            if (workflow.Functions[p].Name == functionName) return outputs[p];
+        throw Fail($"function '{function.Name}' asked for the output of '{functionName}', which is not one of its parents");
+    }
+
+    public override void Abort(string reason) =>
+        throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
+
+    private StateKey Declared(string table, string key, bool forWrite)
+    {
+        bool declared = false;
+        foreach (var access in function.Accesses)
+            if (access.Table == table && access.KeySelector(args) == key)
+            {
+                if (!forWrite || access.Mode == AccessMode.ReadWrite) return new StateKey(table, key);
+                declared = true; // read-only here; a later declaration of the same key may allow the write
+            }
+        if (declared) throw Fail($"function '{function.Name}' wrote {table}/{key}, which it declared read-only");
+        throw Fail($"function '{function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
+    }
+
+    private DeclarationViolationException Fail(string message)
+    {
+        Violation ??= message;
+        return new DeclarationViolationException(message);
+    }
+}

@@ -1,0 +1,40 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>The protocol the cache servers run.</summary>
+public enum CausalProtocol
+{
+    /// <summary>CausalMesh (VLDB '25): C-cache, I-cache, vector clocks, two-lap propagation, dependency integration.</summary>
+    CausalMesh,
+    /// <summary>The negative control: each server applies writes as they arrive and reads whatever it has. Not causal.</summary>
+    Eventual,
+}
+
+/// <summary>Everything a causal cluster is configured with; validated once at start.</summary>
+public sealed record CausalOptions
+{
+    public int Servers { get; init; } = 4;
+    public CausalProtocol Protocol { get; init; } = CausalProtocol.CausalMesh;
+    /// <summary>Waiting time of each message hop: ring links, a workflow moving to another server, client to server.</summary>
+    public TimeSpan LinkLatency { get; init; } = TimeSpan.Zero;
+    /// <summary>Extra random delay per ring message (deterministic mode); links stay first-in-first-out.</summary>
+    public TimeSpan RingJitter { get; init; } = TimeSpan.Zero;
+    /// <summary>§4: integrate a write eagerly when its stable notice arrives, so nobody serves it stale for long.</summary>
+    public bool EagerIntegration { get; init; } = true;
+    /// <summary>§5: drop an I-cache version once the C-cache version of its key has a clock ≥ its clock.</summary>
+    public bool DropDominatedVersions { get; init; } = true;
+    /// <summary>Assert the per-operation invariants of §7 (4, 6, 7, 8) on every read and write; a violation faults the run.</summary>
+    public bool CheckInvariants { get; init; }
+    /// <summary>
+    /// The invariant checks' negative control, never for use: the tail makes a write visible after one lap,
+    /// before the other servers are sure to hold it, which breaks invariant 2 (and so causality).
+    /// </summary>
+    public bool UnsafeOneLap { get; init; }
+    /// <summary>Seeds the default placement of functions on servers.</summary>
+    public int Seed { get; init; } = 1;
+
+    public void Validate()
+    {
+        if (Servers is < 1 or > 1024) throw new ArgumentException($"servers must be in 1..1024, not {Servers}");
+        if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
+    }
+}

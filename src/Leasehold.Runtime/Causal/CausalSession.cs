@@ -1,0 +1,59 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// A workflow's causal metadata (§1): the clock of every version it read, per key (deps, compacted to
+/// the latest clock per key), and every version it wrote (local). It travels with the workflow from
+/// function to function and merges at fan-in; owned by one function at a time.
+/// </summary>
+public sealed class CausalSession
+{
+    public Dictionary<StateKey, VectorClock> Deps { get; } = [];
+    public Dictionary<StateKey, CausalVersion> Local { get; } = [];
+
+    public CausalSession Clone()
+    {
+        var copy = new CausalSession();
+        foreach (var (k, v) in Deps) copy.Deps[k] = v;
+        foreach (var (k, v) in Local) copy.Local[k] = v;
+        return copy;
+    }
+
+    /// <summary>Adds what another branch of the workflow saw and wrote (a fan-in join).</summary>
+    public void MergeFrom(CausalSession other)
+    {
+        foreach (var (k, clock) in other.Deps) AddDep(k, clock);
+        foreach (var (k, version) in other.Local)
+            Local[k] = Local.TryGetValue(k, out var mine) ? mine.Merge(version) : version;
+    }
+
+    public void AddDep(StateKey key, VectorClock clock)
+    {
+        if (clock.IsZero) return;
+        Deps[key] = Deps.TryGetValue(key, out var mine) ? mine.Join(clock) : clock;
+    }
+
+    /// <summary>Every clock the session holds, deps and local: what a write's clock must dominate.</summary>
+    public IEnumerable<VectorClock> Clocks => Deps.Values.Concat(Local.Values.Select(v => v.Clock));
+
+    public static CausalSession Merge(IEnumerable<CausalSession> sessions)
+    {
+        var merged = new CausalSession();
+        foreach (var s in sessions) merged.MergeFrom(s);
+        return merged;
+    }
+}
+
+/// <summary>
+/// What a caller keeps between workflows for read-your-writes across them: the finished workflow's
+/// metadata. Pass it to the next invocation; immutable.
+/// </summary>
+public sealed class SessionToken
+{
+    private readonly CausalSession _session;
+
+    internal SessionToken(CausalSession session) => _session = session.Clone();
+
+    internal CausalSession Open() => _session.Clone();
+
+    public int Entries => _session.Deps.Count + _session.Local.Count;
+}

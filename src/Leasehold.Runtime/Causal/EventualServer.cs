@@ -1,0 +1,66 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// The negative control (issue 7, part 6): a write is applied here at once and sent one lap around the
+/// ring, each server applying it on arrival; a read returns whatever this server has. No dependencies,
+/// no integration, no read-your-writes across servers — eventually consistent, and the causal checker
+/// must catch it. Concurrent writes still converge (the same clock merge), so only causality breaks.
+/// </summary>
+internal sealed class EventualServer : ICacheServer
+{
+    private readonly Func<StateKey, byte[]?> _initial;
+    private readonly long[] _clock;
+    private readonly Dictionary<StateKey, CausalVersion> _c = [];
+    private RingLink? _next;
+    private EventualServer? _successor;
+
+    public EventualServer(int id, int servers, IScheduler scheduler, Func<StateKey, byte[]?> initial)
+    {
+        Id = id;
+        _initial = initial;
+        _clock = new long[servers];
+        Mailbox = scheduler.CreateMailbox($"eventual-{id}");
+    }
+
+    public int Id { get; }
+    public Mailbox Mailbox { get; }
+
+    public void Connect(RingLink next, EventualServer successor)
+    {
+        _next = next;
+        _successor = successor;
+    }
+
+    private CausalVersion Visible(StateKey key) => _c.TryGetValue(key, out var v) ? v : CausalVersion.Initial(_initial(key), _clock.Length);
+
+    public byte[]? Read(CausalSession session, StateKey key) => Visible(key).Value;
+
+    public void Write(CausalSession session, StateKey key, byte[]? value)
+    {
+        _clock[Id]++;
+        var version = new CausalVersion(value, VectorClock.Of(_clock), new Dictionary<StateKey, VectorClock>());
+        Apply(key, version);
+        if (_clock.Length > 1) Forward(key, version, Id);
+    }
+
+    private void Apply(StateKey key, CausalVersion version)
+    {
+        for (int i = 0; i < _clock.Length; i++) _clock[i] = Math.Max(_clock[i], version.Clock[i]);
+        _c[key] = Visible(key).Merge(version);
+    }
+
+    private void Forward(StateKey key, CausalVersion version, int head)
+    {
+        var successor = _successor!;
+        _next!.Send(() => successor.Receive(key, version, head));
+    }
+
+    private void Receive(StateKey key, CausalVersion version, int head)
+    {
+        if (Id == head) return; // one lap
+        Apply(key, version);
+        Forward(key, version, head);
+    }
+}

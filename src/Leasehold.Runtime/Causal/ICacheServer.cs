@@ -1,0 +1,12 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>A cache server as a function co-located with it sees it: reads and writes on its mailbox, with the workflow's session.</summary>
+internal interface ICacheServer
+{
+    int Id { get; }
+    Mailbox Mailbox { get; }
+    byte[]? Read(CausalSession session, StateKey key);
+    void Write(CausalSession session, StateKey key, byte[]? value);
+}

@@ -1,0 +1,32 @@
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
+
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// One ordered, pipelined ring link (§3's Decision): messages are sent at once, never one per round
+/// trip, and delivered in the order sent. With jitter (the deterministic mode's reorderings), each
+/// message is delayed at random but never before the one sent ahead of it.
+/// </summary>
+internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox from, Mailbox to, TimeSpan latency, TimeSpan jitter, Random? random)
+{
+    private DateTimeOffset _lastDelivery = DateTimeOffset.MinValue;
+    private long _sent;
+
+    public long Sent => Interlocked.Read(ref _sent);
+
+    public void Send(Action handler)
+    {
+        Interlocked.Increment(ref _sent);
+        if (jitter <= TimeSpan.Zero || random is null)
+        {
+            network.Send(from, to, handler); // a constant latency keeps the link in order
+            return;
+        }
+        var now = scheduler.Time.GetUtcNow();
+        var at = now + latency + TimeSpan.FromTicks((long)(random.NextDouble() * jitter.Ticks));
+        if (at < _lastDelivery) at = _lastDelivery; // equal deadlines run in the order they were scheduled
+        _lastDelivery = at;
+        scheduler.After(at - now, () => scheduler.Post(to, handler));
+    }
+}

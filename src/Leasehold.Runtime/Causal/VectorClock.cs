@@ -1,0 +1,80 @@
+using System.Text;
+
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// An immutable vector clock, one entry per cache server. Versions are ordered by it (happened-before
+/// is ≤ and ≠), and concurrent versions are ordered by <see cref="CompareLexicographic"/> so every
+/// server merges them to the same winner (convergence).
+/// </summary>
+public sealed class VectorClock : IEquatable<VectorClock>
+{
+    private readonly long[] _entries;
+
+    private VectorClock(long[] entries) => _entries = entries;
+
+    public static VectorClock Zero(int servers) => new(new long[servers]);
+
+    /// <summary>A clock from its entries (copied).</summary>
+    public static VectorClock Of(params long[] entries) => new([.. entries]);
+
+    public int Count => _entries.Length;
+    public long this[int server] => _entries[server];
+    public ReadOnlySpan<long> Entries => _entries;
+
+    public bool IsZero => _entries.AsSpan().IndexOfAnyExcept(0L) < 0;
+
+    /// <summary>Pointwise maximum; returns an operand itself when it already dominates.</summary>
+    public VectorClock Join(VectorClock other)
+    {
+        if (other.LessOrEqual(this)) return this;
+        if (LessOrEqual(other)) return other;
+        var joined = new long[_entries.Length];
+        for (int i = 0; i < joined.Length; i++) joined[i] = Math.Max(_entries[i], other._entries[i]);
+        return new VectorClock(joined);
+    }
+
+    /// <summary>Pointwise ≤: everything this clock has seen, <paramref name="other"/> has seen too.</summary>
+    public bool LessOrEqual(VectorClock other)
+    {
+        for (int i = 0; i < _entries.Length; i++)
+            if (_entries[i] > other._entries[i]) return false;
+        return true;
+    }
+
+    public bool StrictlyLess(VectorClock other) => LessOrEqual(other) && !Equals(other);
+
+    public bool ConcurrentWith(VectorClock other) => !LessOrEqual(other) && !other.LessOrEqual(this);
+
+    /// <summary>The deterministic tie-break between concurrent clocks: entry by entry, lowest server first.</summary>
+    public int CompareLexicographic(VectorClock other)
+    {
+        for (int i = 0; i < _entries.Length; i++)
+        {
+            int c = _entries[i].CompareTo(other._entries[i]);
+            if (c != 0) return c;
+        }
+        return 0;
+    }
+
+    internal long[] ToArray() => [.. _entries];
+
+    internal static VectorClock Own(long[] entries) => new(entries);
+
+    public bool Equals(VectorClock? other) => other is not null && _entries.AsSpan().SequenceEqual(other._entries);
+    public override bool Equals(object? obj) => Equals(obj as VectorClock);
+
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (long e in _entries) hash.Add(e);
+        return hash.ToHashCode();
+    }
+
+    public override string ToString()
+    {
+        var s = new StringBuilder("[");
+        for (int i = 0; i < _entries.Length; i++) s.Append(i == 0 ? "" : ",").Append(_entries[i]);
+        return s.Append(']').ToString();
+    }
+}

@@ -1,0 +1,222 @@
+using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
+
+namespace Leasehold.Runtime.Hosting;
+
+/// <summary>
+/// N cache servers in a ring, each co-located with a worker, running causal workflows (causal.md). A
+/// workflow's functions are placed on servers (at random unless the caller says), so it roams; its
+/// session travels with it — one message hop whenever the next function runs elsewhere — and merges at
+/// fan-in. Each function body runs on its server's mailbox, so its reads see one C-cache state (a
+/// function that only reads is a read-only transaction). The same code runs on real threads and in the
+/// deterministic mode.
+/// </summary>
+public sealed class CausalCluster
+{
+    private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
+    private readonly ICacheServer[] _servers;
+    private readonly Network _network;
+    private readonly Mailbox _client;
+    private readonly Random _placement;
+    private readonly List<RingLink> _links = [];
+    private long _nextWorkflow;
+
+    public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null)
+    {
+        options.Validate();
+        Options = options;
+        Scheduler = scheduler;
+        initial ??= static _ => null;
+        _network = new Network(scheduler, options.LinkLatency);
+        _client = scheduler.CreateMailbox("causal-clients");
+        _placement = new Random(options.Seed);
+        int n = options.Servers;
+        var jitter = new Random(options.Seed ^ 0x5eed);
+        if (options.Protocol == CausalProtocol.CausalMesh)
+        {
+            var servers = Enumerable.Range(0, n).Select(i => new CacheServer(i, options, scheduler, initial)).ToArray();
+            for (int i = 0; i < n; i++)
+            {
+                var next = servers[(i + 1) % n];
+                var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter);
+                servers[i].Connect(link, next);
+            }
+            CacheServers = servers;
+            _servers = servers;
+        }
+        else
+        {
+            var servers = Enumerable.Range(0, n).Select(i => new EventualServer(i, n, scheduler, initial)).ToArray();
+            for (int i = 0; i < n; i++)
+            {
+                var next = servers[(i + 1) % n];
+                servers[i].Connect(NewLink(servers[i].Mailbox, next.Mailbox, jitter), next);
+            }
+            CacheServers = [];
+            _servers = servers;
+        }
+    }
+
+    private RingLink NewLink(Mailbox from, Mailbox to, Random jitter)
+    {
+        var link = new RingLink(Scheduler, _network, from, to, Options.LinkLatency, Options.RingJitter, Options.RingJitter > TimeSpan.Zero ? new Random(jitter.Next()) : null);
+        _links.Add(link);
+        return link;
+    }
+
+    public CausalOptions Options { get; }
+    public IScheduler Scheduler { get; }
+    /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
+    internal IReadOnlyList<CacheServer> CacheServers { get; }
+    /// <summary>Every message sent: ring traffic, workflow hops, replies.</summary>
+    public long Messages => _network.Messages + _links.Sum(l => Options.RingJitter > TimeSpan.Zero ? l.Sent : 0);
+    public long RingMessages => _links.Sum(l => l.Sent);
+
+    /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
+    public Action<CausalFunctionRecord>? OnFunction { get; set; }
+
+    public void Register(WorkflowDefinition workflow)
+    {
+        if (workflow.Consistency != Consistency.Causal)
+            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
+        if (workflow.MayAbortCount > 0)
+            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
+        lock (_workflows)
+            if (!_workflows.TryAdd(workflow.Name, workflow)) throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+    }
+
+    /// <summary>Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe.</summary>
+    public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
+    {
+        WorkflowDefinition? definition;
+        lock (_workflows) _workflows.TryGetValue(workflow, out definition);
+        if (definition is null)
+        {
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], null));
+            return;
+        }
+        invocation ??= new CausalInvocation();
+        int count = definition.Functions.Count;
+        int[] placement;
+        if (invocation.Placement is { } given)
+        {
+            if (given.Length != count || given.Any(s => s < 0 || s >= _servers.Length))
+            {
+                onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"a placement names one server in 0..{_servers.Length - 1} per function ({count}), not [{string.Join(",", given)}]", [], null));
+                return;
+            }
+            placement = given;
+        }
+        else
+        {
+            placement = new int[count];
+            lock (_placement)
+                for (int f = 0; f < count; f++) placement[f] = _placement.Next(_servers.Length);
+        }
+        var run = new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone);
+        var start = invocation.Token?.Open() ?? new CausalSession();
+        foreach (var f in definition.Functions)
+            if (f.Parents.Length == 0) Hop(_client, run, f.Index, start.Clone());
+    }
+
+    public Task<CausalResult> InvokeAsync(string workflow, Args args, CausalInvocation? invocation = null)
+    {
+        var done = new TaskCompletionSource<CausalResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Submit(workflow, args, r => done.TrySetResult(r), invocation);
+        return done.Task;
+    }
+
+    /// <summary>The session moves to the function's server (a message hop unless it is already there), and the body runs there.</summary>
+    private void Hop(Mailbox from, WorkflowRun run, int function, CausalSession session)
+    {
+        var server = _servers[run.Placement[function]];
+        _network.Send(from, server.Mailbox, () => RunFunction(run, function, server, session));
+    }
+
+    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session)
+    {
+        if (run.IsFinished) return; // another branch failed: the workflow ended
+        var function = run.Workflow.Functions[index];
+        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, session, run.Outputs, OnFunction is not null);
+        string? failure = null;
+        try
+        {
+            run.Outputs[index] = function.Body(context);
+        }
+        catch (Exception e)
+        {
+            failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
+        }
+        failure ??= context.Violation;
+        OnFunction?.Invoke(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!));
+        if (failure is not null)
+        {
+            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, null), _network, server.Mailbox, _client);
+            return;
+        }
+        var ready = run.Finished(index, session);
+        foreach (var (child, merged) in ready) Hop(server.Mailbox, run, child, merged);
+        if (run.AllDone(out var final)) run.Finish(final, null, _network, server.Mailbox, _client);
+    }
+
+    /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>
+    private sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation, Action<CausalResult> onDone)
+    {
+        private readonly CausalSession?[] _sessions = new CausalSession?[workflow.Functions.Count];
+        private readonly int[] _parentsLeft = workflow.Functions.Select(f => f.Parents.Length).ToArray();
+        private int _left = workflow.Functions.Count;
+        private bool _finished;
+
+        public WorkflowDefinition Workflow { get; } = workflow;
+        public Args Args { get; } = args;
+        public long Id { get; } = id;
+        public int[] Placement { get; } = placement;
+        public CausalInvocation Invocation { get; } = invocation;
+        public byte[]?[] Outputs { get; } = new byte[]?[workflow.Functions.Count];
+
+        public bool IsFinished
+        {
+            get { lock (this) return _finished; }
+        }
+
+        /// <summary>Function <paramref name="index"/> finished with <paramref name="session"/>: the children whose parents are all done, each with its parents' merged session.</summary>
+        public List<(int Child, CausalSession Session)> Finished(int index, CausalSession session)
+        {
+            var ready = new List<(int, CausalSession)>();
+            lock (this)
+            {
+                _sessions[index] = session;
+                _left--;
+                foreach (int child in Workflow.Functions[index].Children)
+                    if (--_parentsLeft[child] == 0)
+                    {
+                        var parents = Workflow.Functions[child].Parents;
+                        ready.Add((child, parents.Length == 1 ? _sessions[parents[0]]!.Clone() : CausalSession.Merge(parents.Select(p => _sessions[p]!))));
+                    }
+            }
+            return ready;
+        }
+
+        /// <summary>True once every function finished; the final session merges them all (what the caller's next workflow must see).</summary>
+        public bool AllDone(out CausalSession final)
+        {
+            lock (this)
+            {
+                final = _left == 0 ? CausalSession.Merge(_sessions.Where(s => s is not null)!) : null!;
+                return _left == 0;
+            }
+        }
+
+        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client)
+        {
+            lock (this)
+            {
+                if (_finished) return;
+                _finished = true;
+            }
+            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!));
+            network.Send(from, client, () => onDone(result));
+        }
+    }
+}

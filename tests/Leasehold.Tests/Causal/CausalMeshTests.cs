@@ -1,0 +1,116 @@
+using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Workloads.Causal;
+
+namespace Leasehold.Tests.Causal;
+
+/// <summary>CausalMesh's guarantees on roaming workflows, in the deterministic mode.</summary>
+public class CausalMeshTests
+{
+    private const string T = "t";
+
+    private static WorkflowDefinition WriteThenRead() => new WorkflowBuilder("write-then-read").WithConsistency(Consistency.Causal)
+        .Function("write", f => f.Updates(T, a => "x").Body(ctx => { ctx.WriteLong(T, "x", ctx.Args.GetLong("v")); return null; }))
+        .Function("read", f => f.After("write").Reads(T, a => "x").Body(ctx => Value.FromLong(ctx.ReadLong(T, "x"))))
+        .Build();
+
+    private static WorkflowDefinition ReadX() => new WorkflowBuilder("read-x").WithConsistency(Consistency.Causal)
+        .Function("read", f => f.Reads(T, a => "x").Body(ctx => Value.FromLong(ctx.ReadLong(T, "x"))))
+        .Build();
+
+    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation)
+    {
+        CausalResult? result = null;
+        cluster.Submit(workflow, args, r => result = r, invocation);
+        scheduler.RunUntil(() => result is not null, 1_000_000);
+        Assert.NotNull(result);
+        return result!;
+    }
+
+    [Theory]
+    [InlineData(CausalProtocol.CausalMesh, 7)]
+    [InlineData(CausalProtocol.Eventual, 0)]
+    public void A_function_on_another_server_reads_its_workflows_write(CausalProtocol protocol, long expected)
+    {
+        var scheduler = new DeterministicScheduler(1);
+        // A long link latency: the write is still on its first lap when the reader runs elsewhere.
+        var cluster = new CausalCluster(new CausalOptions { Servers = 4, Protocol = protocol, LinkLatency = TimeSpan.FromMilliseconds(1) }, scheduler);
+        cluster.Register(WriteThenRead());
+        var result = Run(scheduler, cluster, "write-then-read", Args.Create().Set("v", 7).Build(), new CausalInvocation { Placement = [0, 2] });
+        Assert.True(result.Succeeded, result.Reason);
+        Assert.Equal(expected, Value.ToLong(result.Outputs[1])); // eventual reads what server 2 has: nothing yet
+    }
+
+    [Fact]
+    public void A_session_token_carries_read_your_writes_to_the_next_workflow()
+    {
+        var scheduler = new DeterministicScheduler(2);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 4, LinkLatency = TimeSpan.FromMilliseconds(1) }, scheduler);
+        cluster.Register(WriteThenRead());
+        cluster.Register(ReadX());
+        var first = Run(scheduler, cluster, "write-then-read", Args.Create().Set("v", 9).Build(), new CausalInvocation { Placement = [0, 0] });
+        var withToken = Run(scheduler, cluster, "read-x", Args.Empty, new CausalInvocation { Placement = [3], Token = first.Token });
+        Assert.Equal(9, Value.ToLong(withToken.Outputs[0]));
+    }
+
+    [Fact]
+    public void Without_a_token_the_next_workflow_is_another_client_and_may_read_the_old_value()
+    {
+        var scheduler = new DeterministicScheduler(2);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 4, LinkLatency = TimeSpan.FromMilliseconds(1), EagerIntegration = false }, scheduler);
+        cluster.Register(WriteThenRead());
+        cluster.Register(ReadX());
+        Run(scheduler, cluster, "write-then-read", Args.Create().Set("v", 9).Build(), new CausalInvocation { Placement = [0, 0] });
+        var fresh = Run(scheduler, cluster, "read-x", Args.Empty, new CausalInvocation { Placement = [2] });
+        Assert.Equal(0, Value.ToLong(fresh.Outputs[0])); // allowed: nothing orders it after the write
+    }
+
+    [Fact]
+    public void Causal_registration_refuses_functions_that_may_abort()
+    {
+        var cluster = new CausalCluster(new CausalOptions(), new DeterministicScheduler(1));
+        var aborting = new WorkflowBuilder("a").WithConsistency(Consistency.Causal)
+            .Function("f", f => f.Reads(T, a => "x").MayAbort().Body(_ => null)).Build();
+        Assert.Contains("never abort", Assert.Throws<WorkflowDefinitionException>(() => cluster.Register(aborting)).Message);
+        var serializable = new WorkflowBuilder("s").Function("f", f => f.Reads(T, a => "x").Body(_ => null)).Build();
+        Assert.Throws<WorkflowDefinitionException>(() => cluster.Register(serializable));
+    }
+
+    /// <summary>§7: the invariants after every step of randomized runs, with ring messages delayed at random (links stay FIFO).</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_invariants_hold_after_every_step(int seed)
+    {
+        var workload = new CausalMicroWorkload(keys: 6, theta: 0.5, length: 3 + seed % 3);
+        var options = new CausalOptions
+        {
+            Servers = 1 + seed % 5,
+            LinkLatency = TimeSpan.FromMicroseconds(20),
+            RingJitter = TimeSpan.FromMicroseconds(200),
+            EagerIntegration = seed % 2 == 0,
+            CheckInvariants = true,
+        };
+        var run = new CausalRun(seed, options);
+        run.Cluster.Register(workload.Workflow);
+        run.Run(processes: 4, workflows: 60, r => (CausalMicroWorkload.Name, workload.Next(r)), checkEveryStep: true);
+        Assert.All(run.Results, r => Assert.True(r.Succeeded, r.Reason));
+    }
+
+    /// <summary>The negative control: a write made visible after one lap is caught by invariant 2 on a fixed seed.</summary>
+    [Fact]
+    public void One_lap_is_caught_by_the_invariant_checks()
+    {
+        var workload = new CausalMicroWorkload(keys: 6, theta: 0.5);
+        var run = new CausalRun(3, new CausalOptions
+        {
+            Servers = 4, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(200), UnsafeOneLap = true,
+        });
+        run.Cluster.Register(workload.Workflow);
+        var e = Assert.ThrowsAny<Exception>(() => run.Run(4, 60, r => (CausalMicroWorkload.Name, workload.Next(r)), checkEveryStep: true));
+        Assert.Contains("invariant 2", e.Message);
+        Assert.Contains("seed 3", e.Message);
+    }
+
+    public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 40)];
+}
