@@ -9,17 +9,22 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var workload = new Option<string>("--workload") { Description = "banking | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's)", DefaultValueFactory = _ => "banking" };
-        workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle");
-        var protocol = new Option<string>("--protocol") { Description = "lease (the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); a comma list runs each, side by side", DefaultValueFactory = _ => "lease" };
-        var store = new Option<string>("--store") { Description = "state store: memory | rocksdb[:PATH] (a fresh temporary directory without a path) | postgres:CONNECTION-STRING (its Search Path names the schema; a temporary one without) | redis:HOST:PORT[,HOST:PORT…] (a Redis Cluster; a temporary keyspace); a comma list runs each, side by side", DefaultValueFactory = _ => "rocksdb" };
+        var mode = new Option<string>("--mode") { Description = "serializable (the lease engine) | causal (the CausalMesh cache for roaming workflows)", DefaultValueFactory = _ => "serializable" };
+        mode.AcceptOnlyFromAmong("serializable", "causal");
+        var workload = new Option<string?>("--workload") { Description = "serializable: banking (default) | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's); causal: causal-micro (default)" };
+        workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle", "causal-micro", "media");
+        var protocol = new Option<string?>("--protocol") { Description = "serializable: lease (default, the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); causal: causalmesh (default) | eventual (the negative control); a comma list runs each, side by side" };
+        var store = new Option<string?>("--store") { Description = "state store: memory | rocksdb[:PATH] (the default; a fresh temporary directory without a path) | postgres:CONNECTION-STRING (its Search Path names the schema; a temporary one without) | redis:HOST:PORT[,HOST:PORT…] (a Redis Cluster; a temporary keyspace); a comma list runs each, side by side" };
+        var linkLatency = new Option<double?>("--link-latency-us") { Description = "causal: waiting time per message hop (ring links, a workflow moving between servers, replies)" };
+        var noEager = new Option<bool>("--no-eager") { Description = "causal: integrate writes only when a read needs them, not on their stable notice" };
+        var noSessions = new Option<bool>("--no-sessions") { Description = "causal: every workflow is its own client (no session token carried to the next)" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
         var clients = new Option<int>("--clients") { Description = "closed loop: requests kept outstanding", DefaultValueFactory = _ => 64 };
         var duration = new Option<double>("--duration") { Description = "measured seconds", DefaultValueFactory = _ => 10 };
         var warmup = new Option<double>("--warmup") { Description = "seconds run before measuring (JIT tiering and heap growth settle)", DefaultValueFactory = _ => 3 };
         var rate = new Option<double?>("--rate") { Description = "open loop: arrivals per second (latency from each scheduled start)" };
-        var theta = new Option<double>("--theta") { Description = "Zipfian skew of keys (0 = uniform)", DefaultValueFactory = _ => 0.99 };
+        var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
         var batchSize = new Option<int>("--batch-size") { Description = "a batch closes at this many requests…", DefaultValueFactory = _ => 1000 };
         var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or this many milliseconds after its first request", DefaultValueFactory = _ => 2 };
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
@@ -41,23 +46,76 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            workload, protocol, store, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
+            mode, workload, protocol, store, linkLatency, noEager, noSessions, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
         {
+            if (parse.GetValue(mode) == "causal")
+            {
+                string? notCausal = parse.GetValue(store) is { } st && st != "memory" ? "--store: the causal mode keeps its state in its caches (persistence through a store is not built yet)"
+                    : parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
+                    : null;
+                if (notCausal is not null)
+                {
+                    Console.Error.WriteLine($"leasehold bench: {notCausal}");
+                    return ExitCodes.Usage;
+                }
+                var causalProtocols = ParseList(parse.GetValue(protocol) ?? "causalmesh", "--protocol",
+                    new Dictionary<string, Runtime.Causal.CausalProtocol> { ["causalmesh"] = Runtime.Causal.CausalProtocol.CausalMesh, ["eventual"] = Runtime.Causal.CausalProtocol.Eventual });
+                int causalRounds = parse.GetValue(rounds);
+                string? causalError = causalProtocols.Error is { } pe && (parse.GetValue(protocol) ?? "").Split(',').Any(p => p.Trim() is "hydro-con" or "hydro-opt" or "faastcc")
+                    ? "--protocol: the baselines hydro-con, hydro-opt and faastcc are not built yet (issue 7, part 7); causalmesh and eventual are"
+                    : causalProtocols.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
+                if (causalError is not null)
+                {
+                    Console.Error.WriteLine($"leasehold bench: {causalError}");
+                    return ExitCodes.Usage;
+                }
+                var causal = new Causal.CausalBenchSettings
+                {
+                    Workload = parse.GetValue(workload) ?? "causal-micro",
+                    Workers = parse.GetValue(workers),
+                    Clients = parse.GetValue(clients),
+                    DurationSeconds = parse.GetValue(duration),
+                    WarmupSeconds = parse.GetValue(warmup),
+                    Theta = parse.GetValue(theta) ?? 1.0,
+                    Keys = parse.GetValue(keys) ?? 100_000,
+                    Length = parse.GetResult(length) is { Implicit: false } ? parse.GetValue(length) : 3,
+                    LinkLatencyUs = parse.GetValue(linkLatency) ?? parse.GetValue(link) ?? 0,
+                    EagerIntegration = !parse.GetValue(noEager),
+                    Sessions = !parse.GetValue(noSessions),
+                    Seed = parse.GetValue(seed),
+                    JsonPath = parse.GetValue(json),
+                    HistoryPath = parse.GetValue(history),
+                    Quiet = parse.GetValue(quiet),
+                };
+                var causalVariants = new List<Causal.CausalBenchSettings>();
+                for (int r = 0; r < causalRounds; r++)
+                    foreach (var p in causalProtocols.Values) causalVariants.Add(causal with { Protocol = p });
+                return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
+            }
+            if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions))
+            {
+                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager and --no-sessions apply to --mode causal (the serializable mode has --link-us)");
+                return ExitCodes.Usage;
+            }
+            if (parse.GetValue(workload) is "causal-micro" or "media")
+            {
+                Console.Error.WriteLine($"leasehold bench: --workload {parse.GetValue(workload)} is a causal workload: add --mode causal");
+                return ExitCodes.Usage;
+            }
             var settings = new BenchSettings
             {
-                Workload = parse.GetValue(workload)!,
-
-                Store = parse.GetValue(store)!,
+                Workload = parse.GetValue(workload) ?? "banking",
+                Theta = parse.GetValue(theta) ?? 0.99,
+                Store = parse.GetValue(store) ?? "rocksdb",
                 Workers = parse.GetValue(workers),
                 Executors = parse.GetValue(executors),
                 Clients = parse.GetValue(clients),
                 DurationSeconds = parse.GetValue(duration),
                 WarmupSeconds = parse.GetValue(warmup),
                 Rate = parse.GetValue(rate),
-                Theta = parse.GetValue(theta),
                 BatchSize = parse.GetValue(batchSize),
                 BatchDelayMs = parse.GetValue(batchDelay),
                 RemoteOpUs = parse.GetValue(remoteOp),
@@ -74,7 +132,7 @@ internal static class BenchCommand
                 AppendsPerKey = parse.GetValue(appendsPerKey),
                 Quiet = parse.GetValue(quiet),
             };
-            var protocols = ParseList(parse.GetValue(protocol)!, "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
+            var protocols = ParseList(parse.GetValue(protocol) ?? "lease", "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
             var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });
             int roundCount = parse.GetValue(rounds);
             string? error = protocols.Error ?? gatings.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);

@@ -1,7 +1,8 @@
 namespace Leasehold.Runtime.Causal;
 
 /// <summary>A write on its way around the ring: its key and version, its head, and which lap it is on.</summary>
-internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap);
+/// <remarks><paramref name="Stable"/> piggybacks the sender's knowledge of what every server has integrated.</remarks>
+internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap, VectorClock Stable);
 
 internal sealed partial class CacheServer
 {
@@ -13,11 +14,12 @@ internal sealed partial class CacheServer
     /// </summary>
     public void Receive(Propagation p)
     {
+        LearnStable(p.Stable);
         bool tail = HeadOfMyTail == p.Head;
         if (!tail || (p.Lap == 1 && !_options.UnsafeOneLap))
         {
             AddToICache(p.Key, p.Version);
-            var next = tail ? p with { Lap = 2 } : p;
+            var next = p with { Lap = tail ? 2 : p.Lap, Stable = StableSnapshot() };
             var successor = _successor!;
             _next!.Send(() => successor.Receive(next));
             return;
@@ -25,26 +27,30 @@ internal sealed partial class CacheServer
         JoinClock(p.Version.Clock);
         Integrate(p.Version.Deps);
         MergeVisible(p.Key, p.Version);
-        if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, _c[p.Key]);
-        if (Servers > 1)
+        if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, p.Version);
+        if (Servers == 1) MarkStable(p.Head, p.Version.Clock);
+        else
         {
-            var notice = new StableNotice(p.Key, p.Version.Clock, Id);
+            var notice = new StableNotice(p.Key, p.Version.Clock, p.Head, Id, StableSnapshot());
             var successor = _successor!;
             _next!.Send(() => successor.ReceiveStable(notice));
         }
     }
 
-    internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Tail);
+    internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
 
     /// <summary>§4's Decision: the write is visible at its tail; a server may integrate it now rather than when a read needs it.</summary>
     public void ReceiveStable(StableNotice notice)
     {
+        LearnStable(notice.Stable);
         if (_options.EagerIntegration) Integrate(new Dictionary<StateKey, VectorClock> { [notice.Key] = notice.Clock });
         if ((Id + 1) % Servers != notice.Tail)
         {
             var successor = _successor!;
-            _next!.Send(() => successor.ReceiveStable(notice));
+            var next = notice with { Stable = StableSnapshot() };
+            _next!.Send(() => successor.ReceiveStable(next));
         }
+        else MarkStable(notice.Head, notice.Clock); // the notice's last stop: every server has integrated the write
     }
 
     /// <summary>
@@ -73,6 +79,9 @@ internal sealed partial class CacheServer
         if (taken is null) return;
         Integrations++;
         foreach (var (key, version) in taken) MergeVisible(key, version);
+        // Invariant 1 for every write merged, once the whole step is done (one may depend on another taken with it).
+        if (_options.CheckInvariants)
+            foreach (var (key, version) in taken) Invariants.VersionCovered(this, key, version);
     }
 
     private void MergeVisible(StateKey key, CausalVersion version)

@@ -92,7 +92,7 @@ internal sealed partial class CacheServer : ICacheServer
                 if (!clock.LessOrEqual(version.Clock)) throw new CausalInvariantException($"server {Id}: monotonic writes broken: {version.Clock} does not dominate {clock}");
         AddToICache(key, version);
         foreach (var (k, mine) in session.Local) AddToICache(k, mine);
-        var propagation = new Propagation(key, version, Id, Lap: 1);
+        var propagation = new Propagation(key, version, Id, Lap: 1, StableSnapshot());
         var successor = _successor!;
         _next!.Send(() => successor.Receive(propagation));
         session.Local[key] = version;

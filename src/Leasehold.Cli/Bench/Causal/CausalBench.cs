@@ -1,0 +1,85 @@
+using System.Text.Json;
+using Spectre.Console;
+
+namespace Leasehold.Cli.Bench.Causal;
+
+/// <summary>`leasehold bench --mode causal`: runs each variant in turn in this process, prints each, and side by side with ratios when there are several.</summary>
+internal static class CausalBench
+{
+    public static async Task<int> RunAsync(IReadOnlyList<CausalBenchSettings> variants, CancellationToken cancellation)
+    {
+        foreach (var v in variants)
+            if (v.Problem() is { } problem)
+            {
+                Console.Error.WriteLine($"leasehold bench: {problem}");
+                return ExitCodes.Usage;
+            }
+        var first = variants[0];
+        if (first.HistoryPath is not null && variants.Count > 1)
+        {
+            Console.Error.WriteLine("leasehold bench: --history records one run; give one --protocol");
+            return ExitCodes.Usage;
+        }
+        bool live = !first.Quiet && !Console.IsErrorRedirected;
+        var results = new List<CausalBenchResult>();
+        foreach (var variant in variants)
+        {
+            string name = CausalBenchSettings.NameOf(variant.Protocol);
+            using var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
+            var runner = new CausalBenchRunner(variant, line => { if (live) Console.Error.Write($"\r[{name}] {line}\u001b[K"); });
+            CausalBenchResult result;
+            try
+            {
+                result = await runner.RunAsync(history, cancellation);
+            }
+            catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+            {
+                if (live) Console.Error.WriteLine();
+                Console.Error.WriteLine($"leasehold bench: {name}: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            if (live) Console.Error.WriteLine();
+            results.Add(result);
+            PrintSummary(result, history);
+        }
+        if (results.Count > 1) PrintComparison(results);
+        if (first.JsonPath is { } jsonPath)
+        {
+            await using var file = File.Create(jsonPath);
+            using var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true });
+            if (results.Count > 1) w.WriteStartArray();
+            foreach (var r in results) r.Write(w);
+            if (results.Count > 1) w.WriteEndArray();
+        }
+        return ExitCodes.Ok;
+    }
+
+    private static void PrintSummary(CausalBenchResult r, CausalHistoryWriter? history)
+    {
+        var s = r.Settings;
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs");
+        table.AddColumn("metric");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("throughput (workflows/s)", $"{r.ThroughputTps:N0}");
+        Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
+        Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
+        Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
+        Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
+        AnsiConsole.Write(table);
+        if (history is not null)
+            AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal {Markup.Escape(history.Path)})[/]");
+    }
+
+    private static void PrintComparison(List<CausalBenchResult> results)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]side by side[/] (ratio: throughput over the first row's)");
+        foreach (var c in new[] { "run", "workflows/s", "p50 ms", "p90 ms", "p99 ms", "ratio" }) table.AddColumn(new TableColumn(c).RightAligned());
+        double first = results[0].ThroughputTps;
+        foreach (var r in results)
+            table.AddRow(CausalBenchSettings.NameOf(r.Settings.Protocol), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
+                first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+
+namespace Leasehold.Cli.Bench.Causal;
+
+/// <summary>What a causal bench run measured: the serializable bench's JSON, with "mode":"causal", aborted split from retried, and the checker.</summary>
+internal sealed record CausalBenchResult
+{
+    public required CausalBenchSettings Settings { get; init; }
+    public long Submitted { get; init; }
+    public long Committed { get; init; }
+    public long Failed { get; init; }
+    public double MeasuredSeconds { get; init; }
+    public double ThroughputTps { get; init; }
+    public double P50Ms { get; init; }
+    public double P90Ms { get; init; }
+    public double P99Ms { get; init; }
+    public double MaxMs { get; init; }
+    public double RingMessagesPerWorkflow { get; init; }
+    public long Messages { get; init; }
+    public double PeakWorkingSetMb { get; init; }
+    /// <summary>The causal checker's verdict when a history was recorded and checked.</summary>
+    public (bool Valid, long Workflows, double Seconds, IReadOnlyDictionary<string, long> Counts)? Checker { get; init; }
+
+    public void Write(Utf8JsonWriter w)
+    {
+        var s = Settings;
+        w.WriteStartObject();
+        w.WriteNumber("schema_version", 1);
+        w.WriteString("mode", "causal");
+        w.WriteString("workload", s.Workload);
+        w.WriteString("protocol", CausalBenchSettings.NameOf(s.Protocol));
+        w.WriteString("store", "memory");
+        w.WriteNumber("workers", s.Workers);
+        w.WriteNumber("clients", s.Clients);
+        w.WriteNumber("link_latency_us", s.LinkLatencyUs);
+        w.WriteBoolean("eager_integration", s.EagerIntegration);
+        w.WriteBoolean("sessions", s.Sessions);
+        w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
+        w.WriteNumber("seed", s.Seed);
+        w.WriteNumber("theta", s.Theta);
+        w.WriteNumber("keys", s.Keys);
+        w.WriteNumber("length", s.Length);
+        w.WriteNumber("submitted", Submitted);
+        w.WriteNumber("committed", Committed);
+        w.WriteNumber("aborted", 0); // causal reads and writes never abort; read-write transactions are not built yet
+        w.WriteNumber("retried", 0);
+        w.WriteNumber("failed", Failed);
+        w.WriteNumber("throughput_tps", Math.Round(ThroughputTps, 1));
+        w.WriteStartObject("latency_ms");
+        w.WriteNumber("p50", Math.Round(P50Ms, 3));
+        w.WriteNumber("p90", Math.Round(P90Ms, 3));
+        w.WriteNumber("p99", Math.Round(P99Ms, 3));
+        w.WriteNumber("max", Math.Round(MaxMs, 3));
+        w.WriteEndObject();
+        w.WriteNumber("ring_messages_per_workflow", Math.Round(RingMessagesPerWorkflow, 2));
+        w.WriteNumber("messages", Messages);
+        w.WriteNumber("peak_working_set_mb", Math.Round(PeakWorkingSetMb, 1));
+        w.WriteStartObject("checker");
+        w.WriteBoolean("ran", Checker is not null);
+        if (Checker is { } c)
+        {
+            w.WriteString("model", "causal");
+            w.WriteBoolean("valid", c.Valid);
+            w.WriteNumber("workflows", c.Workflows);
+            w.WriteNumber("seconds", Math.Round(c.Seconds, 2));
+            w.WriteStartObject("anomalies");
+            foreach (var (kind, count) in c.Counts) w.WriteNumber(kind, count);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Workloads.Causal;
+
+namespace Leasehold.Cli.Bench.Causal;
+
+/// <summary>
+/// Runs one causal benchmark on real threads: closed-loop clients, each a session that carries its
+/// token from workflow to workflow (unless told not to), latency from submit to the reply.
+/// </summary>
+internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<string> progress)
+{
+    private readonly LatencyRecorder _latency = new();
+    private long _completed, _submitted, _wCompleted, _wFailed;
+    private volatile bool _measuring;
+    private volatile bool _stopping;
+
+    public async Task<CausalBenchResult> RunAsync(CausalHistoryWriter? history, CancellationToken cancellation)
+    {
+        var workload = new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
+        using var scheduler = new ThreadPoolScheduler();
+        var cluster = new CausalCluster(settings.ToOptions(), scheduler);
+        cluster.Register(workload.Workflow);
+        if (history is not null) cluster.OnFunction = history.Record;
+        var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)).ToArray();
+        var loop = Task.WhenAll(clients);
+        var clock = Stopwatch.StartNew();
+        double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds, measureStart = 0;
+        long completedAtStart = 0, messagesAtStart = 0;
+        while (clock.Elapsed.TotalSeconds < end && !cancellation.IsCancellationRequested)
+        {
+            if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
+            {
+                completedAtStart = Interlocked.Read(ref _completed);
+                messagesAtStart = cluster.RingMessages;
+                measureStart = clock.Elapsed.TotalSeconds;
+                _measuring = true;
+            }
+            if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped: {fault}");
+            if (loop.IsCompleted) await loop;
+            await Task.Delay(250, CancellationToken.None);
+            progress($"{clock.Elapsed.TotalSeconds,5:F1}s {(_measuring ? "measuring" : "warming up")}  completed {Interlocked.Read(ref _completed):N0}");
+        }
+        if (!_measuring)
+        {
+            measureStart = clock.Elapsed.TotalSeconds;
+            _measuring = true;
+        }
+        double measured = clock.Elapsed.TotalSeconds - measureStart;
+        long inWindow = Interlocked.Read(ref _completed) - completedAtStart;
+        long ringMessages = cluster.RingMessages - messagesAtStart;
+        _stopping = true;
+        if (await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None)) != loop)
+            throw new TimeoutException("causal workflows still outstanding 60 s after the run ended: the engine is stuck");
+        await loop;
+        if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        return new CausalBenchResult
+        {
+            Settings = settings,
+            Submitted = Interlocked.Read(ref _submitted),
+            Committed = Interlocked.Read(ref _wCompleted),
+            Failed = Interlocked.Read(ref _wFailed),
+            MeasuredSeconds = measured,
+            ThroughputTps = measured > 0 ? inWindow / measured : 0,
+            P50Ms = _latency.PercentileMs(50),
+            P90Ms = _latency.PercentileMs(90),
+            P99Ms = _latency.PercentileMs(99),
+            MaxMs = _latency.MaxMs,
+            RingMessagesPerWorkflow = inWindow > 0 ? (double)ringMessages / inWindow : 0,
+            Messages = cluster.Messages,
+            PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
+        };
+    }
+
+    private async Task ClosedLoop(CausalCluster cluster, CausalMicroWorkload workload, int client)
+    {
+        await Task.Yield();
+        var random = new Random(HashCode.Combine(settings.Seed, client));
+        SessionToken? token = null;
+        long seq = 0;
+        while (!_stopping)
+        {
+            var args = workload.Next(random);
+            bool counted = _measuring;
+            if (counted) Interlocked.Increment(ref _submitted);
+            long start = Stopwatch.GetTimestamp();
+            var result = await cluster.InvokeAsync(CausalMicroWorkload.Name, args, new CausalInvocation { Token = token, Process = client, Seq = seq++ });
+            long us = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            Interlocked.Increment(ref _completed);
+            if (_measuring) _latency.Record(us);
+            if (counted)
+            {
+                if (result.Succeeded) Interlocked.Increment(ref _wCompleted);
+                else Interlocked.Increment(ref _wFailed);
+            }
+            if (settings.Sessions && result.Token is not null) token = result.Token;
+        }
+    }
+}

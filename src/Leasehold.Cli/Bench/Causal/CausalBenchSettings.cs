@@ -1,0 +1,55 @@
+using Leasehold.Runtime.Causal;
+
+namespace Leasehold.Cli.Bench.Causal;
+
+/// <summary>One causal bench run's configuration (`bench --mode causal`), validated before anything starts.</summary>
+internal sealed record CausalBenchSettings
+{
+    public string Workload { get; init; } = "causal-micro";
+    public CausalProtocol Protocol { get; init; } = CausalProtocol.CausalMesh;
+    public int Workers { get; init; } = 4;
+    public int Clients { get; init; } = 64;
+    public double DurationSeconds { get; init; } = 10;
+    public double WarmupSeconds { get; init; } = 3;
+    public double Theta { get; init; } = 1.0;
+    public int Keys { get; init; } = 100_000;
+    public int Length { get; init; } = 3;
+    public double LinkLatencyUs { get; init; }
+    public bool EagerIntegration { get; init; } = true;
+    /// <summary>Clients carry their session token from one workflow to the next (read-your-writes across them).</summary>
+    public bool Sessions { get; init; } = true;
+    public int Seed { get; init; } = 1;
+    public string? JsonPath { get; init; }
+    public string? HistoryPath { get; init; }
+    public bool Quiet { get; init; }
+
+    public static string NameOf(CausalProtocol protocol) => protocol switch
+    {
+        CausalProtocol.CausalMesh => "causalmesh",
+        CausalProtocol.Eventual => "eventual",
+        _ => protocol.ToString().ToLowerInvariant(),
+    };
+
+    public string? Problem()
+    {
+        if (Workload is not "causal-micro") return $"--workload in causal mode must be causal-micro, not '{Workload}' (the media application is not built yet)";
+        if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
+        if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
+        if (!(DurationSeconds > 0) || DurationSeconds > 86_400) return $"--duration must be in (0, 86400] seconds, not {DurationSeconds}";
+        if (!(WarmupSeconds >= 0) || WarmupSeconds > 3600) return $"--warmup must be in [0, 3600] seconds, not {WarmupSeconds}";
+        if (!(Theta >= 0) || Theta > 10) return $"--theta must be in [0, 10], not {Theta}";
+        if (Keys is < 2 or > 50_000_000) return $"--keys must be in 2..50000000, not {Keys}";
+        if (Length is < 3 or > 10) return $"--length must be in 3..10 functions in causal mode, not {Length}";
+        if (!(LinkLatencyUs >= 0) || LinkLatencyUs > 1_000_000) return $"--link-latency-us must be in [0, 1000000], not {LinkLatencyUs}";
+        return null;
+    }
+
+    public CausalOptions ToOptions() => new()
+    {
+        Servers = Workers,
+        Protocol = Protocol,
+        LinkLatency = TimeSpan.FromTicks((long)(LinkLatencyUs * TimeSpan.TicksPerMicrosecond)),
+        EagerIntegration = EagerIntegration,
+        Seed = Seed,
+    };
+}

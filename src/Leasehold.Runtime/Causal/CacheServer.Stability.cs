@@ -1,0 +1,62 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// Keeping a session's metadata bounded (an addition to §5, which only compacts deps per key: a
+/// session carried across many workflows still collected every key it ever read, and every write
+/// carried all of it). With eager integration, a write's stable notice reaching its last server means
+/// every server has integrated it; writes of one head complete in the order of their own clock entry
+/// (one FIFO path), so "every write of head h up to entry c is integrated everywhere" is one number per
+/// head. That vector travels on every ring message. A dep or own write whose clock is ≤ it is visible
+/// on every server already — it can force nothing more — so it is dropped from the session.
+/// </summary>
+internal sealed partial class CacheServer
+{
+    private long[]? _stable;
+    private VectorClock? _stableSnapshot;
+
+    private long[] StableEntries => _stable ??= new long[Servers];
+
+    private VectorClock StableSnapshot() => _stableSnapshot ??= VectorClock.Of(StableEntries);
+
+    private void LearnStable(VectorClock stable)
+    {
+        var mine = StableEntries;
+        for (int i = 0; i < mine.Length; i++)
+            if (stable[i] > mine[i])
+            {
+                mine[i] = stable[i];
+                _stableSnapshot = null;
+            }
+    }
+
+    /// <summary>Only sound when every server integrates on the stable notice: otherwise "the notice went round" proves nothing.</summary>
+    private void MarkStable(int head, VectorClock clock)
+    {
+        if (!_options.EagerIntegration) return;
+        var mine = StableEntries;
+        if (clock[head] > mine[head])
+        {
+            mine[head] = clock[head];
+            _stableSnapshot = null;
+        }
+    }
+
+    /// <summary>Drops what every server shows already from a session arriving here; returns how many entries went.</summary>
+    public int Prune(CausalSession session)
+    {
+        if (_stable is null) return 0;
+        var stable = StableSnapshot();
+        int dropped = 0;
+        List<StateKey>? drop = null;
+        foreach (var (key, clock) in session.Deps)
+            if (clock.LessOrEqual(stable)) (drop ??= []).Add(key);
+        if (drop is not null)
+            foreach (var key in drop) { session.Deps.Remove(key); dropped++; }
+        drop?.Clear();
+        foreach (var (key, version) in session.Local)
+            if (version.Clock.LessOrEqual(stable)) (drop ??= []).Add(key);
+        if (drop is not null)
+            foreach (var key in drop) if (session.Local.Remove(key)) dropped++;
+        return dropped;
+    }
+}
