@@ -1,7 +1,12 @@
 namespace Leasehold;
 
-/// <summary>One declared state access: a table, a key selector over the request's parameters, a mode.</summary>
-public sealed record StateAccess(string Table, Func<Args, string> KeySelector, AccessMode Mode);
+/// <summary>
+/// One declared state access: a table, a key selector over the request's parameters, a mode. An
+/// any-key access (<see cref="AnyKey"/>, no selector) lets a body reach keys it only learns while it
+/// runs — a causal workflow following ids it read; the serializable mode refuses it, since its driver
+/// must know every key before the workflow runs.
+/// </summary>
+public sealed record StateAccess(string Table, Func<Args, string> KeySelector, AccessMode Mode, bool AnyKey = false);
 
 /// <summary>A registered function: its place in the workflow, its declared state, and its body.</summary>
 public sealed class FunctionDefinition

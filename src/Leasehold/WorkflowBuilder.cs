@@ -58,7 +58,7 @@ public sealed class WorkflowBuilder
             {
                 var access = f.AccessList[a];
                 if (string.IsNullOrWhiteSpace(access.Table)) throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' access #{a} has no table");
-                if (access.KeySelector is null) throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' access #{a} on table '{access.Table}' has no key selector");
+                if (access.KeySelector is null && !access.AnyKey) throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' access #{a} on table '{access.Table}' has no key selector");
             }
         }
 
@@ -160,6 +160,13 @@ public sealed class FunctionBuilder
     public FunctionBuilder Reads(string table, Func<Args, string> keySelector) => Access(table, keySelector, AccessMode.Read);
 
     public FunctionBuilder Updates(string table, Func<Args, string> keySelector) => Access(table, keySelector, AccessMode.ReadWrite);
+
+    /// <summary>Any key of <paramref name="table"/>, read-only, chosen while the body runs (causal workflows only).</summary>
+    public FunctionBuilder ReadsAny(string table)
+    {
+        AccessList.Add(new StateAccess(table, null!, AccessMode.Read, AnyKey: true));
+        return this;
+    }
 
     public FunctionBuilder Access(string table, Func<Args, string> keySelector, AccessMode mode)
     {

@@ -43,7 +43,7 @@ internal sealed partial class CacheServer
     public void ReceiveStable(StableNotice notice)
     {
         LearnStable(notice.Stable);
-        if (_options.EagerIntegration) Integrate(new Dictionary<StateKey, VectorClock> { [notice.Key] = notice.Clock });
+        if (_options.EagerIntegration) Integrate([new(notice.Key, notice.Clock)]);
         if ((Id + 1) % Servers != notice.Tail)
         {
             var successor = _successor!;
@@ -58,7 +58,7 @@ internal sealed partial class CacheServer
     /// the key with a clock ≤ the needed one and following its own deps, then merging everything taken
     /// into the C-cache at once — so the C-cache stays a causal cut.
     /// </summary>
-    private void Integrate(IReadOnlyDictionary<StateKey, VectorClock> deps)
+    private void Integrate(IReadOnlyCollection<KeyValuePair<StateKey, VectorClock>> deps)
     {
         if (deps.Count == 0) return;
         List<(StateKey Key, CausalVersion Version)>? taken = null;
@@ -90,7 +90,7 @@ internal sealed partial class CacheServer
         _c[key] = merged;
         if (_i.TryGetValue(key, out var versions))
         {
-            if (_options.DropDominatedVersions) versions.RemoveAll(v => v.Clock.LessOrEqual(merged.Clock));
+            if (_options.UnsafeDropDominatedVersions) versions.RemoveAll(v => v.Clock.LessOrEqual(merged.Clock));
             else versions.RemoveAll(v => v.Clock.Equals(version.Clock));
             if (versions.Count == 0) _i.Remove(key);
         }

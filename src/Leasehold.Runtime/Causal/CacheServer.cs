@@ -56,15 +56,19 @@ internal sealed partial class CacheServer : ICacheServer
     /// own version — unless the C-cache now holds one that strictly dominates it (the Decision), which
     /// replaces it, so a workflow never reads its own stale write after reading something newer.
     /// </summary>
-    public byte[]? Read(CausalSession session, StateKey key)
+    public CausalVersion Read(CausalSession session, StateKey key)
     {
-        if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
-        Integrate(session.Deps);
+        if (session.IntegratedAt != Id)
+        {
+            if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
+            Integrate(session.Deps);
+            session.IntegratedAt = Id;
+        }
         if (_options.CheckInvariants) Invariants.DepsIntegrated(this, session);
         var visible = Visible(key);
         if (session.Local.TryGetValue(key, out var mine))
         {
-            if (!mine.Clock.StrictlyLess(visible.Clock)) return mine.Value;
+            if (!mine.Clock.StrictlyLess(visible.Clock)) return mine;
             session.Local.Remove(key);
         }
         if (_options.CheckInvariants)
@@ -74,7 +78,7 @@ internal sealed partial class CacheServer : ICacheServer
             Invariants.VersionCovered(this, key, visible);
         }
         session.AddDep(key, visible.Clock);
-        return visible.Value;
+        return visible;
     }
 
     /// <summary>
@@ -114,7 +118,7 @@ internal sealed partial class CacheServer : ICacheServer
     /// <summary>Idempotent: a version is known by its key and clock (the head and lap 2 add it again).</summary>
     private void AddToICache(StateKey key, CausalVersion version)
     {
-        if (_options.DropDominatedVersions && _c.TryGetValue(key, out var visible) && version.Clock.LessOrEqual(visible.Clock)) return;
+        if (_options.UnsafeDropDominatedVersions && _c.TryGetValue(key, out var visible) && version.Clock.LessOrEqual(visible.Clock)) return;
         if (!_i.TryGetValue(key, out var versions)) _i[key] = versions = [];
         foreach (var v in versions)
             if (v.Clock.Equals(version.Clock)) return;

@@ -1,7 +1,7 @@
 namespace Leasehold.Runtime.Causal;
 
-/// <summary>One micro-operation of a function as it ran: a read and the value it got, or a write.</summary>
-public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value);
+/// <summary>One micro-operation of a function as it ran: a read and the value it got (Initial: nobody's write), or a write.</summary>
+public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value, bool Initial = false);
 
 /// <summary>
 /// The <see cref="FunctionContext"/> of a causal function: each read and write goes to the cache server
@@ -25,8 +25,9 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
-        var value = server.Read(session, k);
-        Ops?.Add(new CausalOp(false, k, value));
+        var version = server.Read(session, k);
+        var value = version.Value;
+        Ops?.Add(new CausalOp(false, k, value, version.Clock.IsZero));
         return value is null ? null : (byte[])value.Clone();
     }
 
@@ -52,7 +53,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     {
         bool declared = false;
         foreach (var access in function.Accesses)
-            if (access.Table == table && access.KeySelector(args) == key)
+            if (access.Table == table && (access.AnyKey || access.KeySelector(args) == key))
             {
                 if (!forWrite || access.Mode == AccessMode.ReadWrite) return new StateKey(table, key);
                 declared = true; // read-only here; a later declaration of the same key may allow the write

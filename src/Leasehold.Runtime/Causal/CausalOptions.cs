@@ -20,8 +20,14 @@ public sealed record CausalOptions
     public TimeSpan RingJitter { get; init; } = TimeSpan.Zero;
     /// <summary>§4: integrate a write eagerly when its stable notice arrives, so nobody serves it stale for long.</summary>
     public bool EagerIntegration { get; init; } = true;
-    /// <summary>§5: drop an I-cache version once the C-cache version of its key has a clock ≥ its clock.</summary>
-    public bool DropDominatedVersions { get; init; } = true;
+    /// <summary>
+    /// §5's Decision as written — drop an I-cache version once the C-cache version of its key has a clock ≥
+    /// its clock — which is UNSOUND, so it is off and kept only as a negative control: a head's clock
+    /// absorbs the entries of writes it never depended on, so a C-cache version can dominate a write it
+    /// does not contain, and dropping that write loses its dependencies (the media test caught a dangling
+    /// review id). An I-cache version is dropped when it is merged instead.
+    /// </summary>
+    public bool UnsafeDropDominatedVersions { get; init; }
     /// <summary>Assert the per-operation invariants of §7 (4, 6, 7, 8) on every read and write; a violation faults the run.</summary>
     public bool CheckInvariants { get; init; }
     /// <summary>

@@ -10,6 +10,13 @@ public sealed class CausalSession
     public Dictionary<StateKey, VectorClock> Deps { get; } = [];
     public Dictionary<StateKey, CausalVersion> Local { get; } = [];
 
+    /// <summary>
+    /// The server whose C-cache already covers these deps (-1: none). A function runs atomically on one
+    /// server and its reads only add deps from that server's C-cache — a causal cut — so the deps are
+    /// integrated once when the function arrives, not again at every read.
+    /// </summary>
+    internal int IntegratedAt = -1;
+
     public CausalSession Clone()
     {
         var copy = new CausalSession();

@@ -35,7 +35,7 @@ internal sealed class EventualServer : ICacheServer
 
     private CausalVersion Visible(StateKey key) => _c.TryGetValue(key, out var v) ? v : CausalVersion.Initial(_initial(key), _clock.Length);
 
-    public byte[]? Read(CausalSession session, StateKey key) => Visible(key).Value;
+    public CausalVersion Read(CausalSession session, StateKey key) => Visible(key);
 
     public void Write(CausalSession session, StateKey key, byte[]? value)
     {

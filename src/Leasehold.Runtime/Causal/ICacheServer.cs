@@ -7,6 +7,7 @@ internal interface ICacheServer
 {
     int Id { get; }
     Mailbox Mailbox { get; }
-    byte[]? Read(CausalSession session, StateKey key);
+    /// <summary>The version read: its value, and its clock (zero: the initial value, nobody's write).</summary>
+    CausalVersion Read(CausalSession session, StateKey key);
     void Write(CausalSession session, StateKey key, byte[]? value);
 }

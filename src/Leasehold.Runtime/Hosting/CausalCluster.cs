@@ -138,6 +138,7 @@ public sealed class CausalCluster
     {
         if (run.IsFinished) return; // another branch failed: the workflow ended
         var function = run.Workflow.Functions[index];
+        session.IntegratedAt = -1; // it has just arrived here
         if (server is CacheServer mesh) mesh.Prune(session);
         var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, session, run.Outputs, OnFunction is not null);
         string? failure = null;

@@ -78,6 +78,8 @@ public sealed class SerializableCluster
             foreach (var f in workflow.Functions)
                 foreach (var a in f.Accesses)
                 {
+                    if (a.AnyKey)
+                        throw new WorkflowDefinitionException($"workflow '{workflow.Name}' reads any key of table '{a.Table}'; serializable workflows declare their keys, so the driver can lease them before they run");
                     if (a.Table == ResultRecord.Table)
                         throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares table '{a.Table}', which Leasehold reserves for idempotency records");
                     if (_tables.TryGetValue(a.Table, out var level) && level != workflow.Consistency)

@@ -8,7 +8,7 @@ namespace Leasehold.Workloads.Causal;
 /// keys, f2 reads 2 keys, f3 writes 1 — and for longer workflows (length 4..10) every function reads 2
 /// keys and writes 1. Every written value is unique (a counter), which the causal checker needs.
 /// </summary>
-public sealed class CausalMicroWorkload
+public sealed class CausalMicroWorkload : ICausalWorkload
 {
     public const string Table = "causal";
     public const string Name = "causal-micro";
@@ -28,6 +28,13 @@ public sealed class CausalMicroWorkload
     public int Keys { get; }
     public int Length { get; }
     public WorkflowDefinition Workflow { get; }
+    string ICausalWorkload.Name => Name;
+    public IReadOnlyList<WorkflowDefinition> Workflows => [Workflow];
+    public byte[]? Initial(StateKey key) => null;
+    (string Workflow, Args Args) ICausalWorkload.Next(Random random) => (Name, Next(random));
+    public void Observe(string workflow, WorkflowStatus status, byte[]?[] outputs) { }
+    /// <summary>The microbenchmark has no invariant of its own; its history goes to the causal checker.</summary>
+    public InvariantResult Check() => new("none", true, "the causal microbenchmark has no invariant of its own; record --history for the causal checker");
 
     private static bool Writes(int length, int f) => length > 3 || f == 2;
     private static bool Reads(int length, int f) => length > 3 || f < 2;

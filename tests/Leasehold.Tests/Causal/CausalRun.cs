@@ -13,11 +13,11 @@ public sealed class CausalRun
 {
     private readonly Dictionary<(int, StateKey), VectorClock> _previous = [];
 
-    public CausalRun(int seed, CausalOptions options)
+    public CausalRun(int seed, CausalOptions options, Func<StateKey, byte[]?>? initial = null)
     {
         Seed = seed;
         Scheduler = new DeterministicScheduler(seed, timerBias: 0.3);
-        Cluster = new CausalCluster(options with { Seed = seed }, Scheduler);
+        Cluster = new CausalCluster(options with { Seed = seed }, Scheduler, initial);
     }
 
     public int Seed { get; }
@@ -28,7 +28,8 @@ public sealed class CausalRun
     public long Steps { get; private set; }
 
     /// <summary>Runs <paramref name="workflows"/> in total over <paramref name="processes"/> closed-loop processes.</summary>
-    public void Run(int processes, int workflows, Func<Random, (string Workflow, Args Args)> next, bool checkEveryStep)
+    public void Run(int processes, int workflows, Func<Random, (string Workflow, Args Args)> next, bool checkEveryStep,
+        Action<string, WorkflowStatus, byte[]?[]>? observe = null)
     {
         Cluster.OnFunction = Records.Add;
         var random = new Random(Seed ^ 0xC0FFEE);
@@ -42,6 +43,7 @@ public sealed class CausalRun
             Cluster.Submit(workflow, args, result =>
             {
                 Results.Add(result);
+                observe?.Invoke(workflow, result.Status, result.Outputs);
                 Issue(process, result.Token ?? token);
             }, new CausalInvocation { Token = token, Process = process, Seq = seq[process]++ });
         }

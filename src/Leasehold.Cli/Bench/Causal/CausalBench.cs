@@ -22,6 +22,7 @@ internal static class CausalBench
         }
         bool live = !first.Quiet && !Console.IsErrorRedirected;
         var results = new List<CausalBenchResult>();
+        int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
             string name = CausalBenchSettings.NameOf(variant.Protocol);
@@ -41,6 +42,15 @@ internal static class CausalBench
             if (live) Console.Error.WriteLine();
             results.Add(result);
             PrintSummary(result, history);
+            if (!result.Invariant.Ok)
+            {
+                if (variant.Protocol == Runtime.Causal.CausalProtocol.CausalMesh)
+                {
+                    Console.Error.WriteLine($"leasehold bench: INVARIANT BROKEN under causalmesh: {result.Invariant.Detail}");
+                    exit = ExitCodes.Failure;
+                }
+                else Console.Error.WriteLine($"leasehold bench: the invariant broke under {name}, which is not causal (expected)");
+            }
         }
         if (results.Count > 1) PrintComparison(results);
         if (first.JsonPath is { } jsonPath)
@@ -51,7 +61,7 @@ internal static class CausalBench
             foreach (var r in results) r.Write(w);
             if (results.Count > 1) w.WriteEndArray();
         }
-        return ExitCodes.Ok;
+        return exit;
     }
 
     private static void PrintSummary(CausalBenchResult r, CausalHistoryWriter? history)
@@ -67,7 +77,9 @@ internal static class CausalBench
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
         Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
         Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
+        table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
         if (history is not null)
             AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal {Markup.Escape(history.Path)})[/]");
     }

@@ -18,6 +18,7 @@ internal sealed record CausalBenchResult
     public double RingMessagesPerWorkflow { get; init; }
     public long Messages { get; init; }
     public double PeakWorkingSetMb { get; init; }
+    public required Workloads.InvariantResult Invariant { get; init; }
     /// <summary>The causal checker's verdict when a history was recorded and checked.</summary>
     public (bool Valid, long Workflows, double Seconds, IReadOnlyDictionary<string, long> Counts)? Checker { get; init; }
 
@@ -55,6 +56,11 @@ internal sealed record CausalBenchResult
         w.WriteNumber("ring_messages_per_workflow", Math.Round(RingMessagesPerWorkflow, 2));
         w.WriteNumber("messages", Messages);
         w.WriteNumber("peak_working_set_mb", Math.Round(PeakWorkingSetMb, 1));
+        w.WriteStartObject("invariant");
+        w.WriteString("name", Invariant.Name);
+        w.WriteBoolean("ok", Invariant.Ok);
+        w.WriteString("detail", Invariant.Detail);
+        w.WriteEndObject();
         w.WriteStartObject("checker");
         w.WriteBoolean("ran", Checker is not null);
         if (Checker is { } c)

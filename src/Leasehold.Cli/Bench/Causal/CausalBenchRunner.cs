@@ -19,10 +19,12 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
 
     public async Task<CausalBenchResult> RunAsync(CausalHistoryWriter? history, CancellationToken cancellation)
     {
-        var workload = new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
+        ICausalWorkload workload = settings.Workload == "media"
+            ? new MediaWorkload(theta: settings.Theta)
+            : new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new CausalCluster(settings.ToOptions(), scheduler);
-        cluster.Register(workload.Workflow);
+        var cluster = new CausalCluster(settings.ToOptions(), scheduler, workload.Initial);
+        foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)).ToArray();
         var loop = Task.WhenAll(clients);
@@ -73,10 +75,11 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             RingMessagesPerWorkflow = inWindow > 0 ? (double)ringMessages / inWindow : 0,
             Messages = cluster.Messages,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
+            Invariant = workload.Check(),
         };
     }
 
-    private async Task ClosedLoop(CausalCluster cluster, CausalMicroWorkload workload, int client)
+    private async Task ClosedLoop(CausalCluster cluster, ICausalWorkload workload, int client)
     {
         await Task.Yield();
         var random = new Random(HashCode.Combine(settings.Seed, client));
@@ -84,11 +87,12 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
         long seq = 0;
         while (!_stopping)
         {
-            var args = workload.Next(random);
+            var (workflow, args) = workload.Next(random);
             bool counted = _measuring;
             if (counted) Interlocked.Increment(ref _submitted);
             long start = Stopwatch.GetTimestamp();
-            var result = await cluster.InvokeAsync(CausalMicroWorkload.Name, args, new CausalInvocation { Token = token, Process = client, Seq = seq++ });
+            var result = await cluster.InvokeAsync(workflow, args, new CausalInvocation { Token = token, Process = client, Seq = seq++ });
+            workload.Observe(workflow, result.Status, result.Outputs);
             long us = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             Interlocked.Increment(ref _completed);
             if (_measuring) _latency.Record(us);

@@ -32,7 +32,7 @@ internal sealed record CausalBenchSettings
 
     public string? Problem()
     {
-        if (Workload is not "causal-micro") return $"--workload in causal mode must be causal-micro, not '{Workload}' (the media application is not built yet)";
+        if (Workload is not ("causal-micro" or "media")) return $"--workload in causal mode must be causal-micro or media, not '{Workload}'";
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
         if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
         if (!(DurationSeconds > 0) || DurationSeconds > 86_400) return $"--duration must be in (0, 86400] seconds, not {DurationSeconds}";

@@ -6,7 +6,7 @@ namespace Leasehold.Cli.Bench.Causal;
 /// <summary>
 /// Writes a causal run's history for `leasehold check --model causal`: one JSON line per function
 /// execution (process, seq, workflow, function, parents, type, server, ops). Values are the
-/// workload's unique 8-byte numbers; null is a read of the initial value. Thread-safe.
+/// workload's unique 8-byte numbers (other values their hash); null is a read of the initial value. Thread-safe.
 /// </summary>
 internal sealed class CausalHistoryWriter(string path) : IDisposable
 {
@@ -39,8 +39,8 @@ internal sealed class CausalHistoryWriter(string path) : IDisposable
                     w.WriteStartObject();
                     w.WriteString("f", op.IsWrite ? "w" : "r");
                     w.WriteString("k", op.Key.Key);
-                    if (op.Value is null) w.WriteNull("v");
-                    else w.WriteNumber("v", Value.ToLong(op.Value));
+                    if (op.Initial || op.Value is null) w.WriteNull("v");
+                    else w.WriteNumber("v", ValueId(op.Value));
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -50,6 +50,10 @@ internal sealed class CausalHistoryWriter(string path) : IDisposable
             _records++;
         }
     }
+
+    /// <summary>An 8-byte value is the number itself (the microbenchmark's); any other, its 64-bit hash (unique contents, unique ids).</summary>
+    public static long ValueId(byte[] value) =>
+        value.Length == 8 ? Value.ToLong(value) : unchecked((long)System.IO.Hashing.XxHash64.HashToUInt64(value));
 
     public void Dispose() => _file.Dispose();
 }
