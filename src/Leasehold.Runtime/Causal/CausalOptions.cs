@@ -35,6 +35,10 @@ public sealed record CausalOptions
     /// before the other servers are sure to hold it, which breaks invariant 2 (and so causality).
     /// </summary>
     public bool UnsafeOneLap { get; init; }
+    /// <summary>Deterministic mode only: modelled processor time a server spends on each ring message (0: none).</summary>
+    public TimeSpan MessageServiceTime { get; init; } = TimeSpan.Zero;
+    /// <summary>Deterministic mode only: modelled processor time of running one function on its server.</summary>
+    public TimeSpan FunctionServiceTime { get; init; } = TimeSpan.Zero;
     /// <summary>Seeds the default placement of functions on servers.</summary>
     public int Seed { get; init; } = 1;
 

@@ -8,16 +8,17 @@ namespace Leasehold.Runtime.Causal;
 /// trip, and delivered in the order sent. With jitter (the deterministic mode's reorderings), each
 /// message is delayed at random but never before the one sent ahead of it.
 /// </summary>
-internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox from, Mailbox to, TimeSpan latency, TimeSpan jitter, Random? random)
+internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox from, Mailbox to, TimeSpan latency, TimeSpan jitter, Random? random, ServerCpu cpu, TimeSpan cost)
 {
     private DateTimeOffset _lastDelivery = DateTimeOffset.MinValue;
     private long _sent;
 
     public long Sent => Interlocked.Read(ref _sent);
 
-    public void Send(Action handler)
+    public void Send(Action message)
     {
         Interlocked.Increment(ref _sent);
+        Action handler = cost > TimeSpan.Zero ? () => cpu.Serve(cost, message) : message;
         if (jitter <= TimeSpan.Zero || random is null)
         {
             network.Send(from, to, handler); // a constant latency keeps the link in order

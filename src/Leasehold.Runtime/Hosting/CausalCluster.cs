@@ -20,6 +20,7 @@ public sealed class CausalCluster
     private readonly Mailbox _client;
     private readonly Random _placement;
     private readonly List<RingLink> _links = [];
+    private readonly ServerCpu[] _cpus;
     private long _nextWorkflow;
 
     public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null)
@@ -33,13 +34,15 @@ public sealed class CausalCluster
         _placement = new Random(options.Seed);
         int n = options.Servers;
         var jitter = new Random(options.Seed ^ 0x5eed);
+        _cpus = new ServerCpu[n];
         if (options.Protocol == CausalProtocol.CausalMesh)
         {
             var servers = Enumerable.Range(0, n).Select(i => new CacheServer(i, options, scheduler, initial)).ToArray();
+            for (int i = 0; i < n; i++) _cpus[i] = new ServerCpu(scheduler, servers[i].Mailbox);
             for (int i = 0; i < n; i++)
             {
                 var next = servers[(i + 1) % n];
-                var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter);
+                var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]);
                 servers[i].Connect(link, next);
             }
             CacheServers = servers;
@@ -48,19 +51,21 @@ public sealed class CausalCluster
         else
         {
             var servers = Enumerable.Range(0, n).Select(i => new EventualServer(i, n, scheduler, initial)).ToArray();
+            for (int i = 0; i < n; i++) _cpus[i] = new ServerCpu(scheduler, servers[i].Mailbox);
             for (int i = 0; i < n; i++)
             {
                 var next = servers[(i + 1) % n];
-                servers[i].Connect(NewLink(servers[i].Mailbox, next.Mailbox, jitter), next);
+                servers[i].Connect(NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]), next);
             }
             CacheServers = [];
             _servers = servers;
         }
     }
 
-    private RingLink NewLink(Mailbox from, Mailbox to, Random jitter)
+    private RingLink NewLink(Mailbox from, Mailbox to, Random jitter, ServerCpu cpu)
     {
-        var link = new RingLink(Scheduler, _network, from, to, Options.LinkLatency, Options.RingJitter, Options.RingJitter > TimeSpan.Zero ? new Random(jitter.Next()) : null);
+        var link = new RingLink(Scheduler, _network, from, to, Options.LinkLatency, Options.RingJitter, Options.RingJitter > TimeSpan.Zero ? new Random(jitter.Next()) : null,
+            cpu, Options.MessageServiceTime);
         _links.Add(link);
         return link;
     }
@@ -72,6 +77,8 @@ public sealed class CausalCluster
     /// <summary>Every message sent: ring traffic, workflow hops, replies.</summary>
     public long Messages => _network.Messages + _links.Sum(l => Options.RingJitter > TimeSpan.Zero ? l.Sent : 0);
     public long RingMessages => _links.Sum(l => l.Sent);
+    /// <summary>Modelled busy time of each server (deterministic mode with service times).</summary>
+    public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
 
     /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
     public Action<CausalFunctionRecord>? OnFunction { get; set; }
@@ -130,8 +137,11 @@ public sealed class CausalCluster
     /// <summary>The session moves to the function's server (a message hop unless it is already there), and the body runs there.</summary>
     private void Hop(Mailbox from, WorkflowRun run, int function, CausalSession session)
     {
-        var server = _servers[run.Placement[function]];
-        _network.Send(from, server.Mailbox, () => RunFunction(run, function, server, session));
+        int at = run.Placement[function];
+        var server = _servers[at];
+        var cpu = _cpus[at];
+        var cost = Options.FunctionServiceTime;
+        _network.Send(from, server.Mailbox, () => cpu.Serve(cost, () => RunFunction(run, function, server, session)));
     }
 
     private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session)

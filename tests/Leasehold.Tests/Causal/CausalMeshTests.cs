@@ -166,3 +166,40 @@ public class MediaCausalTests
         Assert.False(media.Check().Ok, media.Check().Detail);
     }
 }
+
+/// <summary>`bench --mode causal --virtual`: the deterministic mode in virtual time replays exactly for a seed.</summary>
+public class CausalVirtualBenchTests
+{
+    [Fact]
+    public async Task A_virtual_run_replays_its_figures_for_a_seed()
+    {
+        async Task<string> Run()
+        {
+            string json = Path.Combine(Path.GetTempPath(), $"causal-virtual-{Guid.NewGuid():N}.json");
+            try
+            {
+                var run = await Leasehold.Tests.Support.CliProcess.RunAsync("bench", "--mode", "causal", "--virtual", "--workers", "8", "--link-latency-us", "50",
+                    "--duration", "0.2", "--warmup", "0.05", "--clients", "32", "--keys", "1000", "--quiet", "--json", json);
+                Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+                var doc = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(json)).RootElement;
+                Assert.Equal("causal", doc.GetProperty("mode").GetString());
+                Assert.True(doc.GetProperty("virtual_time").GetBoolean());
+                Assert.True(doc.GetProperty("committed").GetInt64() > 100);
+                return $"{doc.GetProperty("committed")} {doc.GetProperty("latency_ms")}";
+            }
+            finally { File.Delete(json); }
+        }
+        Assert.Equal(await Run(), await Run());
+    }
+
+    [Theory]
+    [InlineData("--protocol", "hydro-con", "not built yet")]
+    [InlineData("--store", "rocksdb", "keeps its state in its caches")]
+    [InlineData("--workload", "banking", "causal-micro or media")]
+    public async Task Causal_bench_bad_input_is_a_usage_error(string flag, string value, string message)
+    {
+        var run = await Leasehold.Tests.Support.CliProcess.RunAsync("bench", "--mode", "causal", flag, value, "--duration", "0.1");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Stderr);
+    }
+}

@@ -27,11 +27,13 @@ internal static class CausalBench
         {
             string name = CausalBenchSettings.NameOf(variant.Protocol);
             using var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
-            var runner = new CausalBenchRunner(variant, line => { if (live) Console.Error.Write($"\r[{name}] {line}\u001b[K"); });
+            Action<string> show = line => { if (live) Console.Error.Write($"\r[{name}] {line}\u001b[K"); };
             CausalBenchResult result;
             try
             {
-                result = await runner.RunAsync(history, cancellation);
+                result = variant.Virtual
+                    ? new CausalVirtualRunner(variant, show).Run(history)
+                    : await new CausalBenchRunner(variant, show).RunAsync(history, cancellation);
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
@@ -68,7 +70,7 @@ internal static class CausalBench
     {
         var s = r.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs");
+            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}");
         table.AddColumn("metric");
         table.AddColumn(new TableColumn("value").RightAligned());
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
@@ -76,7 +78,8 @@ internal static class CausalBench
         Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
         Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
-        Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
+        if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
+        else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
         table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");

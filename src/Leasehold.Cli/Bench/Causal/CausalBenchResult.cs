@@ -19,6 +19,8 @@ internal sealed record CausalBenchResult
     public long Messages { get; init; }
     public double PeakWorkingSetMb { get; init; }
     public required Workloads.InvariantResult Invariant { get; init; }
+    /// <summary>Virtual runs: each server's modelled busy share of the whole run.</summary>
+    public double[]? ServerUtilization { get; init; }
     /// <summary>The causal checker's verdict when a history was recorded and checked.</summary>
     public (bool Valid, long Workflows, double Seconds, IReadOnlyDictionary<string, long> Counts)? Checker { get; init; }
 
@@ -34,6 +36,15 @@ internal sealed record CausalBenchResult
         w.WriteNumber("workers", s.Workers);
         w.WriteNumber("clients", s.Clients);
         w.WriteNumber("link_latency_us", s.LinkLatencyUs);
+        w.WriteBoolean("virtual_time", s.Virtual);
+        if (s.Virtual)
+        {
+            w.WriteNumber("message_service_us", s.MessageServiceUs);
+            w.WriteNumber("function_service_us", s.FunctionServiceUs);
+            w.WriteStartArray("server_utilization");
+            foreach (var u in ServerUtilization ?? []) w.WriteNumberValue(Math.Round(u, 3));
+            w.WriteEndArray();
+        }
         w.WriteBoolean("eager_integration", s.EagerIntegration);
         w.WriteBoolean("sessions", s.Sessions);
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));

@@ -19,6 +19,10 @@ internal sealed record CausalBenchSettings
     /// <summary>Clients carry their session token from one workflow to the next (read-your-writes across them).</summary>
     public bool Sessions { get; init; } = true;
     public int Seed { get; init; } = 1;
+    /// <summary>Run in the deterministic mode, in virtual time, with modelled server processors.</summary>
+    public bool Virtual { get; init; }
+    public double MessageServiceUs { get; init; } = 3;
+    public double FunctionServiceUs { get; init; } = 6;
     public string? JsonPath { get; init; }
     public string? HistoryPath { get; init; }
     public bool Quiet { get; init; }
@@ -40,6 +44,8 @@ internal sealed record CausalBenchSettings
         if (!(Theta >= 0) || Theta > 10) return $"--theta must be in [0, 10], not {Theta}";
         if (Keys is < 2 or > 50_000_000) return $"--keys must be in 2..50000000, not {Keys}";
         if (Length is < 3 or > 10) return $"--length must be in 3..10 functions in causal mode, not {Length}";
+        if (!(MessageServiceUs >= 0) || MessageServiceUs > 100_000 || !(FunctionServiceUs >= 0) || FunctionServiceUs > 100_000)
+            return $"--service-us and --function-us must be in [0, 100000], not {MessageServiceUs} and {FunctionServiceUs}";
         if (!(LinkLatencyUs >= 0) || LinkLatencyUs > 1_000_000) return $"--link-latency-us must be in [0, 1000000], not {LinkLatencyUs}";
         return null;
     }
