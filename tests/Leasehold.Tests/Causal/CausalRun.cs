@@ -29,6 +29,10 @@ public sealed class CausalRun
 
     /// <summary>Runs <paramref name="workflows"/> in total over <paramref name="processes"/> closed-loop processes.</summary>
     public void Run(int processes, int workflows, Func<Random, (string Workflow, Args Args)> next, bool checkEveryStep,
+        Action<string, WorkflowStatus, byte[]?[]>? observe = null) => Run(processes, workflows, (_, r) => next(r), checkEveryStep, observe);
+
+    /// <summary>As above, with the process that issues each workflow passed to the generator.</summary>
+    public void Run(int processes, int workflows, Func<int, Random, (string Workflow, Args Args)> next, bool checkEveryStep,
         Action<string, WorkflowStatus, byte[]?[]>? observe = null)
     {
         Cluster.OnFunction = Records.Add;
@@ -39,7 +43,7 @@ public sealed class CausalRun
         {
             if (issued >= workflows) return;
             issued++;
-            var (workflow, args) = next(random);
+            var (workflow, args) = next(process, random);
             Cluster.Submit(workflow, args, result =>
             {
                 Results.Add(result);
