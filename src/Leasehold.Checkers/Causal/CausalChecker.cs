@@ -40,15 +40,16 @@ public sealed class CausalChecker(CausalCheckerOptions? options = null)
         ReportUnattributedReads(model, graph, log, explain);
 
         var index = new WriteIndex(graph, model.Ops, model.Keys.Count);
-        var sweep = new CausalOrderSweep(model, graph, index, log, explain, _options);
+        var paths = new PathFinder(graph.Nodes, _options.ExplanationBudget);
+        var sweep = new CausalOrderSweep(model, graph, index, log, explain, paths, _options);
         sweep.Run();
         explain.Conflicts = sweep.Conflicts;
         if (sweep.Reached < graph.Nodes)
         {
             var unreached = sweep.Topo.Select(t => t < 0).ToArray();
-            CycleReport.Report([graph.Co], unreached, CausalAnomalyKinds.CyclicCO, "session order ∪ reads-from", log, explain, _options.PathSearchBudget);
+            CycleReport.Report([graph.Co], unreached, CausalAnomalyKinds.CyclicCO, "session order ∪ reads-from", log, explain, paths, _options.PathSearchBudget);
         }
-        if (_options.Convergence) ConvergenceCheck.Run(graph, sweep, log, explain, _options.PathSearchBudget);
+        if (_options.Convergence) ConvergenceCheck.Run(graph, sweep, log, explain, paths, _options.PathSearchBudget);
 
         long ops = 0, reads = 0;
         for (int f = 0; f < model.Functions.Count; f++)

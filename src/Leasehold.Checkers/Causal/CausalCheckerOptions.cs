@@ -21,4 +21,7 @@ public sealed record CausalCheckerOptions
 
     /// <summary>Nodes a search for the path shown in an explanation may visit before it gives up (the anomaly still counts).</summary>
     public int PathSearchBudget { get; init; } = 1_000_000;
+
+    /// <summary>Nodes all those searches together may visit; past it, further explanations name the records but show no path.</summary>
+    public long ExplanationBudget { get; init; } = 30_000_000;
 }

@@ -61,7 +61,7 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
     /// <summary>One line per edge, indented; a barrier's two edges make one "session" line.</summary>
     public string Path(List<PathStep>? path)
     {
-        if (path is null) return "    (path not shown: the search for it gave up)\n";
+        if (path is null) return "    (path not shown: the search for it ran out of its budget)\n";
         var lines = new List<string>();
         for (int i = 0; i < path.Count; i++)
         {

@@ -74,36 +74,34 @@ public static class CausalHistoryJson
         CausalOp[]? ops = null;
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
-            string name = r.GetString()!;
+            // Names compared as UTF-8 bytes: a string per property name would be ten million allocations for a 200,000-workflow history.
+            var name = Field(ref r);
             r.Read();
             switch (name)
             {
-                case "process": process = Long(ref r, line, "\"process\""); break;
-                case "seq":
+                case Name.Process: process = Long(ref r, line, "\"process\""); break;
+                case Name.Seq:
                     seq = Long(ref r, line, "\"seq\"");
                     if (seq < 0) throw new HistoryFormatException(line, $"\"seq\" must be 0 or more, not {seq}");
                     break;
-                case "workflow": workflow = Long(ref r, line, "\"workflow\""); break;
-                case "function":
+                case Name.Workflow: workflow = Long(ref r, line, "\"workflow\""); break;
+                case Name.Function:
                     function = Int(ref r, line, "\"function\"");
                     if (function < 0) throw new HistoryFormatException(line, $"\"function\" must be 0 or more, not {function}");
                     break;
-                case "server": server = r.TokenType == JsonTokenType.Null ? null : Int(ref r, line, "\"server\""); break;
-                case "type":
+                case Name.Server: server = r.TokenType == JsonTokenType.Null ? null : Int(ref r, line, "\"server\""); break;
+                case Name.Type:
                     if (r.TokenType != JsonTokenType.String) throw new HistoryFormatException(line, "\"type\" must be a string");
-                    ok = r.GetString() switch
-                    {
-                        "ok" => true,
-                        "fail" => false,
-                        var other => throw new HistoryFormatException(line, $"\"type\" must be \"ok\" or \"fail\", not \"{other}\""),
-                    };
+                    if (r.ValueTextEquals("ok"u8)) ok = true;
+                    else if (r.ValueTextEquals("fail"u8)) ok = false;
+                    else throw new HistoryFormatException(line, $"\"type\" must be \"ok\" or \"fail\", not \"{r.GetString()}\"");
                     break;
-                case "parents":
+                case Name.Parents:
                     if (r.TokenType != JsonTokenType.StartArray) throw new HistoryFormatException(line, "\"parents\" must be a list of function indices");
                     parents = [];
                     while (r.Read() && r.TokenType != JsonTokenType.EndArray) parents.Add(Int(ref r, line, "a parent"));
                     break;
-                case "ops": ops = Ops(ref r, line); break;
+                case Name.Ops: ops = Ops(ref r, line); break;
                 default:
                     r.Skip(); // a recorder may add fields (times, ids): not checked
                     break;
@@ -125,6 +123,22 @@ public static class CausalHistoryJson
     /// Functions are numbered in topological order (every parent has a lower index, as the SDK numbers them), so a
     /// parent outside 0..function−1 cannot exist; a parent that was not recorded is fine (the run was cut off).
     /// </summary>
+    private enum Name { Other, Process, Seq, Workflow, Function, Parents, Type, Server, Ops, F, K, V }
+
+    private static Name Field(ref Utf8JsonReader r) =>
+        r.ValueTextEquals("process"u8) ? Name.Process
+        : r.ValueTextEquals("seq"u8) ? Name.Seq
+        : r.ValueTextEquals("workflow"u8) ? Name.Workflow
+        : r.ValueTextEquals("function"u8) ? Name.Function
+        : r.ValueTextEquals("parents"u8) ? Name.Parents
+        : r.ValueTextEquals("type"u8) ? Name.Type
+        : r.ValueTextEquals("server"u8) ? Name.Server
+        : r.ValueTextEquals("ops"u8) ? Name.Ops
+        : r.ValueTextEquals("f"u8) ? Name.F
+        : r.ValueTextEquals("k"u8) ? Name.K
+        : r.ValueTextEquals("v"u8) ? Name.V
+        : Name.Other;
+
     private static void CheckParents(List<int> parents, int function, long line)
     {
         for (int i = 0; i < parents.Count; i++)
@@ -165,19 +179,19 @@ public static class CausalHistoryJson
             bool hasValue = false;
             while (r.Read() && r.TokenType != JsonTokenType.EndObject)
             {
-                string name = r.GetString()!;
+                var name = Field(ref r);
                 r.Read();
                 switch (name)
                 {
-                    case "f":
+                    case Name.F:
                         if (r.TokenType != JsonTokenType.String) throw new HistoryFormatException(line, $"op {n}: \"f\" must be \"r\" or \"w\"");
-                        f = r.GetString();
+                        f = r.ValueTextEquals("r"u8) ? "r" : r.ValueTextEquals("w"u8) ? "w" : r.GetString();
                         break;
-                    case "k":
+                    case Name.K:
                         if (r.TokenType != JsonTokenType.String) throw new HistoryFormatException(line, $"op {n}: \"k\" (the key) must be a string");
                         key = r.GetString();
                         break;
-                    case "v":
+                    case Name.V:
                         hasValue = true;
                         if (r.TokenType == JsonTokenType.Null) value = null;
                         else if (r.TokenType == JsonTokenType.Number && r.TryGetInt64(out long v)) value = v;

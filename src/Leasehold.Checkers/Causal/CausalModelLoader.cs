@@ -98,30 +98,39 @@ internal static class CausalModelLoader
     /// <summary>Sorts a workflow's functions by index, refuses one recorded twice, adds placeholders for unrecorded parents, resolves parents.</summary>
     private static void SortAndFill(WorkflowInfo w, int wf, List<FunctionInfo> functions)
     {
-        var byIndex = new SortedDictionary<int, int>();
-        foreach (int id in w.Functions)
+        // A workflow has a handful of functions: sorted lists and linear scans beat a dictionary per workflow.
+        var list = w.Functions;
+        list.Sort((a, b) => functions[a].Index.CompareTo(functions[b].Index));
+        for (int i = 1; i < list.Count; i++)
         {
-            var f = functions[id];
-            if (byIndex.TryGetValue(f.Index, out int other))
-            {
-                var (first, second) = functions[other].Line <= f.Line ? (functions[other], f) : (f, functions[other]);
-                throw new HistoryFormatException(second.Line, $"function {f.Index} of workflow {w.Id} is recorded twice (also at line {first.Line})");
-            }
-            byIndex.Add(f.Index, id);
+            var f = functions[list[i]];
+            if (f.Index != functions[list[i - 1]].Index) continue;
+            var (first, second) = functions[list[i - 1]].Line <= f.Line ? (functions[list[i - 1]], f) : (f, functions[list[i - 1]]);
+            throw new HistoryFormatException(second.Line, $"function {f.Index} of workflow {w.Id} is recorded twice (also at line {first.Line})");
         }
         // Parents have lower indices (checked when parsing), so placeholders only ever add missing lower ones.
-        foreach (int id in byIndex.Values.ToArray())
-            foreach (int p in functions[id].LocalParents)
-                if (!byIndex.ContainsKey(p))
+        int recorded = list.Count;
+        for (int i = 0; i < recorded; i++)
+            foreach (int p in functions[list[i]].LocalParents)
+                if (Find(p) < 0)
                 {
-                    byIndex.Add(p, functions.Count);
+                    list.Add(functions.Count);
                     functions.Add(new FunctionInfo(wf, p) { Recorded = false });
                 }
-        foreach (int id in byIndex.Values)
+        if (list.Count > recorded) list.Sort((a, b) => functions[a].Index.CompareTo(functions[b].Index));
+        foreach (int id in list)
         {
             var f = functions[id];
-            f.Parents = [.. f.LocalParents.Select(p => byIndex[p])];
+            if (f.LocalParents.Length == 0) continue;
+            f.Parents = new int[f.LocalParents.Length];
+            for (int j = 0; j < f.Parents.Length; j++) f.Parents[j] = list[Find(f.LocalParents[j])];
         }
-        w.Functions = [.. byIndex.Values];
+
+        int Find(int index)
+        {
+            for (int i = 0; i < list.Count; i++)
+                if (functions[list[i]].Index == index) return i;
+            return -1;
+        }
     }
 }

@@ -32,10 +32,11 @@ internal sealed class CausalOrderSweep
     private readonly VectorClocks _clocks;
     private readonly int[] _writeClock;
     private readonly HashSet<long> _conflictSeen = [];
-    private PathFinder? _paths;
+    private readonly PathFinder _paths;
 
-    public CausalOrderSweep(CausalModel model, CausalGraph graph, WriteIndex index, CausalAnomalyLog log, CausalExplainer explain, CausalCheckerOptions options)
+    public CausalOrderSweep(CausalModel model, CausalGraph graph, WriteIndex index, CausalAnomalyLog log, CausalExplainer explain, PathFinder paths, CausalCheckerOptions options)
     {
+        _paths = paths;
         _model = model;
         _g = graph;
         _index = index;
@@ -148,15 +149,33 @@ internal sealed class CausalOrderSweep
             if (bound == 0) continue;
             int w = _index.LatestAtOrBefore(r, bound);
             if (w < 0) continue;
+            int first = r;
             _log.Add(CausalAnomalyKinds.WriteCOInitRead, () =>
             {
-                var path = PathToRead(_g.WriteNode[w], read, past);
+                int shown = NearestCandidate(read, first, to, past);
+                var path = PathToRead(_g.WriteNode[shown], read, past);
                 return ($"{_explain.Op(read)} of {_explain.FunctionInContext(_model.OpFunction[read])} read the initial value, " +
-                        $"but {_explain.WriteText(w)} is in its causal past:\n{_explain.Path(path)}",
+                        $"but {_explain.WriteText(shown)} is in its causal past:\n{_explain.Path(path)}",
                         [_model.OpFunction[read], .. _explain.Functions(path)]);
             });
             return;
         }
+    }
+
+    /// <summary>
+    /// Of the read's candidates in ranges [<paramref name="from"/>, <paramref name="to"/>), the one reached last (nearest the read):
+    /// the shortest search for the path an explanation shows, and the most telling path.
+    /// </summary>
+    private int NearestCandidate(int read, int from, int to, int[] past)
+    {
+        int best = -1;
+        for (int r = from; r < to; r++)
+        {
+            int bound = past[_index.Chain(r)];
+            int w = bound == 0 ? -1 : _index.LatestAtOrBefore(r, bound);
+            if (w >= 0 && (best < 0 || Topo[_g.WriteNode[w]] > Topo[_g.WriteNode[best]])) best = w;
+        }
+        return best >= 0 ? best : throw new InvalidOperationException($"op {read} has no candidate to show");
     }
 
     private void CheckRead(int read, int w1, int[] past)
@@ -233,5 +252,5 @@ internal sealed class CausalOrderSweep
         throw new InvalidOperationException($"op {read} is in no node of its function");
     }
 
-    private PathFinder Paths => _paths ??= new PathFinder(_g.Nodes);
+    private PathFinder Paths => _paths;
 }

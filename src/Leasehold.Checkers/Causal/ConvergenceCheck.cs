@@ -10,7 +10,7 @@ namespace Leasehold.Checkers.Causal;
 /// </summary>
 internal static class ConvergenceCheck
 {
-    public static void Run(CausalGraph g, CausalOrderSweep sweep, CausalAnomalyLog log, CausalExplainer explain, int budget)
+    public static void Run(CausalGraph g, CausalOrderSweep sweep, CausalAnomalyLog log, CausalExplainer explain, PathFinder paths, int budget)
     {
         if (sweep.ConflictEdges.Count == 0) return;
         var cf = new Csr(g.Nodes, sweep.ConflictEdges);
@@ -37,6 +37,6 @@ internal static class ConvergenceCheck
         if (tail == sweep.Reached) return;
         var unreached = new bool[n];
         for (int v = 0; v < n; v++) unreached[v] = Reached(v) && inDegree[v] > 0;
-        CycleReport.Report(layers, unreached, CausalAnomalyKinds.CyclicCF, "conflict order ∪ causal order", log, explain, budget);
+        CycleReport.Report(layers, unreached, CausalAnomalyKinds.CyclicCF, "conflict order ∪ causal order", log, explain, paths, budget);
     }
 }

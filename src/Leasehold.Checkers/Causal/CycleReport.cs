@@ -7,14 +7,13 @@ namespace Leasehold.Checkers.Causal;
 /// </summary>
 internal static class CycleReport
 {
-    public static void Report(Csr[] layers, bool[] unreached, string kind, string what, CausalAnomalyLog log, CausalExplainer explain, int budget)
+    public static void Report(Csr[] layers, bool[] unreached, string kind, string what, CausalAnomalyLog log, CausalExplainer explain, PathFinder paths, int budget)
     {
         var roots = Enumerable.Range(0, unreached.Length).Where(v => unreached[v]);
         var components = LayeredTarjan.Cycles(layers, roots, v => unreached[v]);
         if (components.Count == 0) return;
         var member = new int[unreached.Length];
         Array.Fill(member, -1);
-        PathFinder? paths = null;
         for (int c = 0; c < components.Count; c++)
         {
             var component = components[c];
@@ -22,7 +21,6 @@ internal static class CycleReport
             int id = c;
             log.Add(kind, () =>
             {
-                paths ??= new PathFinder(unreached.Length);
                 int start = component.Min();
                 var cycle = paths.Find(layers, start, start, v => member[v] == id, null, budget);
                 return ($"a cycle in {what} ({(component.Length == 1 ? "one node" : $"{component.Length} nodes")} in its strongly connected component), so no order of these operations explains what was read:\n{explain.Path(cycle)}",

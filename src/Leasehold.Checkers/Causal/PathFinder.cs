@@ -5,10 +5,14 @@ internal readonly record struct PathStep(int From, int To, int Layer, int Label)
 
 /// <summary>
 /// Breadth-first search for the shortest path between two nodes of a layered graph, for explanations only
-/// (a few per kind), inside the nodes a predicate admits and within a budget of visited nodes.
+/// (a few per kind), inside the nodes a predicate admits, within a budget of visited nodes per search and one
+/// for all searches together: a path across a long history can visit most of it, and `--examples 1000` should
+/// not turn seconds into minutes.
 /// </summary>
-internal sealed class PathFinder(int nodes)
+internal sealed class PathFinder(int nodes, long totalBudget)
 {
+    private long _remaining = totalBudget;
+
     private readonly int[] _stamp = new int[nodes];
     private readonly int[] _parent = new int[nodes];
     private readonly int[] _parentLayer = new int[nodes];
@@ -27,7 +31,7 @@ internal sealed class PathFinder(int nodes)
         _stamp[from] = _generation;
         _queue.Enqueue(from);
         int visited = 0;
-        while (_queue.Count > 0 && visited++ < budget)
+        while (_queue.Count > 0 && visited++ < budget && _remaining-- > 0)
         {
             int node = _queue.Dequeue();
             for (int layer = 0; layer < layers.Length; layer++)
