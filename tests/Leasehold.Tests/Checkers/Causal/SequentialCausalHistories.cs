@@ -97,13 +97,17 @@ internal static class SequentialCausalHistories
         return [.. records.OrderBy(_ => rnd.Next())];
     }
 
-    /// <summary>Drops some records of one process's last workflow, as a run stopped before they were written would, keeping every write somebody read.</summary>
+    /// <summary>
+    /// Drops some records of one process's last workflow, as a run stopped before they were written would, keeping every
+    /// write somebody read, and the failed function of an aborted workflow (without it the workflow would look committed,
+    /// though its writes never became visible).
+    /// </summary>
     private static void CutOff(List<CausalRecord> records, Random rnd)
     {
         long process = records[rnd.Next(records.Count)].Process;
         long last = records.Where(r => r.Process == process).Max(r => r.Seq);
         var read = records.SelectMany(r => r.Ops.Where(o => o.Kind == CausalOpKind.Read).Select(o => (r, o.Key, o.Value))).ToList();
-        records.RemoveAll(r => r.Process == process && r.Seq == last && rnd.Next(2) == 0
+        records.RemoveAll(r => r.Process == process && r.Seq == last && r.Ok && rnd.Next(2) == 0
             && !r.Ops.Any(o => o.Kind == CausalOpKind.Write && read.Any(x => x.r != r && x.Key == o.Key && x.Value == o.Value)));
     }
 }
