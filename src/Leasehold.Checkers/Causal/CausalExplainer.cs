@@ -111,16 +111,18 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
             default:
                 int read = s.Label;
                 int write = graph.NodeWrite[s.From];
-                bool backwards = graph.NodeFunction[s.From] == graph.NodeFunction[s.To];
+                bool backwards = graph.NodeFunction[s.From] == graph.NodeFunction[s.To] && graph.WriteOp[write] > read;
                 return $"{WriteText(write)} → {Op(read)} (reads from{(backwards ? ": a write its own function makes later" : "")})";
         }
     }
 
-    /// <summary>A node by its write (or, for reads only, its last or first op).</summary>
+    /// <summary>
+    /// A node by the op an edge leaves from (<paramref name="last"/>: its last op, which is its write if it has one) or
+    /// enters at (its first op); an empty node by its function.
+    /// </summary>
     private string Node(int node, bool last)
     {
         if (graph.IsBarrier(node)) return $"end of W{model.Workflows[graph.BarrierWorkflow[node - graph.OpNodes]].Id}";
-        if (graph.NodeWrite[node] >= 0) return WriteText(graph.NodeWrite[node]);
         int f = graph.NodeFunction[node];
         if (graph.NodeFirstOp[node] == graph.NodeEndOp[node]) return Function(f);
         return Op(last ? graph.NodeEndOp[node] - 1 : graph.NodeFirstOp[node]);

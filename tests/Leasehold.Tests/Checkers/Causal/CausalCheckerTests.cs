@@ -190,7 +190,10 @@ public class CausalCheckerTests
     [Fact]
     public void Within_one_function_a_read_after_its_own_write_sees_it()
     {
-        Flags(new CausalHistoryBuilder().Session(1, W("x", 1)).Session(0, R("x", 1), W("x", 2), R("x", 1)), K.WriteCORead);
+        var a = Flags(new CausalHistoryBuilder().Session(1, W("x", 1)).Session(0, R("x", 1), W("x", 2), R("y", null), R("x", 1)), K.WriteCORead);
+        Assert.Contains("W2/f0 op 1 w(x)=2 → W2/f0 op 2 r(y)=init (program order)", a.Explanation);
+        var own = Flags(new CausalHistoryBuilder().Session(0, W("x", 1), W("x", 2), R("x", 1)), K.WriteCORead);
+        Assert.Contains("W1/f0 op 0 w(x)=1 → W1/f0 op 1 w(x)=2 (program order)", own.Explanation);
         Flags(new CausalHistoryBuilder().Session(0, W("x", 2), R("x", null)), K.WriteCOInitRead);
         Valid(new CausalHistoryBuilder().Session(1, W("x", 1)).Session(0, R("x", 1), W("x", 2), R("x", 2)));
     }
