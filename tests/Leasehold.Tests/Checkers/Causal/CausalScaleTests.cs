@@ -5,7 +5,8 @@ namespace Leasehold.Tests.Checkers.Causal;
 /// <summary>
 /// The scale history's generator, checked small here. Its full size is for measuring the CLI from the command line
 /// (never timed in a test): <c>LEASEHOLD_CAUSAL_SCALE_FILE=/tmp/causal-200k.jsonl dotnet test -c Release --no-build
-/// --filter FullyQualifiedName~CausalScaleTests.Writes</c>, then <c>/usr/bin/time -v ./leasehold check --model causal FILE</c>.
+/// --filter FullyQualifiedName~CausalScaleTests.Writes</c> (LEASEHOLD_CAUSAL_SCALE_WORKFLOWS and _PROCESSES change the
+/// size), then <c>/usr/bin/time -v ./leasehold check --model causal FILE</c>.
 /// </summary>
 public sealed class CausalScaleTests : IDisposable
 {
@@ -55,7 +56,8 @@ public sealed class CausalScaleTests : IDisposable
         string? path = Environment.GetEnvironmentVariable("LEASEHOLD_CAUSAL_SCALE_FILE");
         Skip.If(string.IsNullOrEmpty(path), "set LEASEHOLD_CAUSAL_SCALE_FILE to write the 200,000-workflow history there");
         int workflows = int.TryParse(Environment.GetEnvironmentVariable("LEASEHOLD_CAUSAL_SCALE_WORKFLOWS"), out int n) ? n : 200_000;
-        CausalScaleHistory.Write(path, workflows);
+        int processes = int.TryParse(Environment.GetEnvironmentVariable("LEASEHOLD_CAUSAL_SCALE_PROCESSES"), out int p) ? p : 16;
+        CausalScaleHistory.Write(path, workflows, processes);
         Assert.Equal(3L * workflows, File.ReadLines(path).LongCount());
     }
 }
