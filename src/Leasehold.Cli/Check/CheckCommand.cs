@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Text.Json;
+using Leasehold.Checkers.Causal;
 using Leasehold.Checkers.Histories;
 using Leasehold.Checkers.ListAppend;
 using Spectre.Console;
@@ -7,29 +9,44 @@ using Spectre.Console;
 namespace Leasehold.Cli.Check;
 
 /// <summary>
-/// `leasehold check [--strict] FILE`: checks a recorded list-append history. Exit 0 when valid, 1 when
-/// anomalies were found, 2 when the input cannot be checked (the message names the line).
+/// `leasehold check [--model serializable|causal] [--strict] [--convergence] [--json FILE] FILE`: checks a
+/// recorded history — list-append transactions against (strict) serializability, or causal-mode function
+/// executions against causal consistency (and convergence). Exit 0 when valid, 1 when anomalies were found,
+/// 2 when the input cannot be checked (the message names the line).
 /// </summary>
 internal static class CheckCommand
 {
     public static Command Create()
     {
-        var file = new Argument<string>("FILE") { Description = "a history: JSON lines, one operation a line, as `bench --history` records" };
-        var strict = new Option<bool>("--strict") { Description = "add real-time edges: check strict serializability (the order clients saw), not only serializability" };
-        var model = new Option<string>("--model") { Description = "the consistency model to check: serializable (list-append, after Elle)", DefaultValueFactory = _ => "serializable" };
-        model.AcceptOnlyFromAmong("serializable");
+        var file = new Argument<string>("FILE") { Description = "a history: JSON lines, one operation (serializable) or one function execution (causal) a line" };
+        var strict = new Option<bool>("--strict") { Description = "serializable: add real-time edges, checking strict serializability (the order clients saw)" };
+        var convergence = new Option<bool>("--convergence") { Description = "causal: also check convergence (CCv): every session sees concurrent writes of a key in one order" };
+        var model = new Option<string>("--model") { Description = "the consistency model: serializable (list-append, after Elle) or causal (Bouajjani et al.'s bad patterns)", DefaultValueFactory = _ => "serializable" };
+        model.AcceptOnlyFromAmong("serializable", "causal");
         var examples = new Option<int>("--examples") { Description = "explained anomalies shown per kind", DefaultValueFactory = _ => 3 };
-        var command = new Command("check", "Check a recorded history for isolation anomalies (G0, G1a/b/c, G-single, G2-item, lost updates, …)")
+        var json = new Option<string?>("--json") { Description = "also write the verdict as JSON (the bench's \"checker\" object) to this file" };
+        var command = new Command("check", "Check a recorded history: isolation anomalies (G0, G1a/b/c, G-single, G2-item, …) or causal violations (thin-air, cyclic CO, stale reads, convergence)")
         {
-            file, strict, model, examples,
+            file, strict, convergence, model, examples, json,
         };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(file)!;
             int shown = parse.GetValue(examples);
+            bool causal = parse.GetValue(model) == "causal";
             if (shown is < 0 or > 1000)
             {
                 Console.Error.WriteLine($"leasehold check: --examples must be in 0..1000, not {shown}");
+                return ExitCodes.Usage;
+            }
+            if (causal && parse.GetValue(strict))
+            {
+                Console.Error.WriteLine("leasehold check: --strict applies to --model serializable; the causal model has no real-time order");
+                return ExitCodes.Usage;
+            }
+            if (!causal && parse.GetValue(convergence))
+            {
+                Console.Error.WriteLine("leasehold check: --convergence applies to --model causal");
                 return ExitCodes.Usage;
             }
             if (!File.Exists(path))
@@ -37,16 +54,16 @@ internal static class CheckCommand
                 Console.Error.WriteLine($"leasehold check: {(Directory.Exists(path) ? $"'{path}' is a directory, not a history file" : $"no history file '{path}'")}");
                 return ExitCodes.Usage;
             }
-            var options = new CheckerOptions { Strict = parse.GetValue(strict), ExamplesPerKind = Math.Max(shown, 1) };
             var clock = Stopwatch.StartNew();
-            CheckResult result;
             string? spool = null;
             try
             {
-                // The checker reads the history more than once; a pipe (/dev/stdin, <(…)) reads empty the second
+                // The list-append checker reads the history more than once; a pipe (/dev/stdin, <(…)) reads empty the second
                 // time, so it is copied to a temporary file first.
-                spool = SpoolIfNotSeekable(path);
-                result = new ListAppendChecker(options).Check(new FileHistory(spool ?? path));
+                if (!causal) spool = SpoolIfNotSeekable(path);
+                return causal
+                    ? Causal(path, new CausalCheckerOptions { Convergence = parse.GetValue(convergence), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json))
+                    : Serializable(path, spool ?? path, new CheckerOptions { Strict = parse.GetValue(strict), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json));
             }
             catch (HistoryFormatException e)
             {
@@ -62,16 +79,58 @@ internal static class CheckCommand
             {
                 if (spool is not null) File.Delete(spool);
             }
-            if (result.Committed + result.Failed + result.Unknown == 0)
-            {
-                // Vacuously valid, and so most likely a recorder that wrote nothing: not a verdict to trust.
-                Console.Error.WriteLine($"leasehold check: {path}: the history holds no transactions, so there is nothing to check");
-                return ExitCodes.Usage;
-            }
-            Print(result, path, clock.Elapsed, shown);
-            return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    private static int Serializable(string path, string readFrom, CheckerOptions options, Stopwatch clock, int shown, string? json)
+    {
+        var result = new ListAppendChecker(options).Check(new FileHistory(readFrom));
+        if (result.Committed + result.Failed + result.Unknown == 0)
+        {
+            // Vacuously valid, and so most likely a recorder that wrote nothing: not a verdict to trust.
+            Console.Error.WriteLine($"leasehold check: {path}: the history holds no transactions, so there is nothing to check");
+            return ExitCodes.Usage;
+        }
+        if (json is not null)
+            WriteJson(json, w =>
+            {
+                // The fields of the bench's "checker" object.
+                w.WriteStartObject();
+                w.WriteBoolean("ran", true);
+                w.WriteString("model", result.Strict ? "strict-serializable" : "serializable");
+                w.WriteBoolean("valid", result.Valid);
+                w.WriteNumber("transactions", result.Committed + result.Failed + result.Unknown);
+                w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 2));
+                w.WriteString("history", path);
+                w.WriteStartObject("anomalies");
+                foreach (var (kind, count) in result.Counts) w.WriteNumber(kind, count);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            });
+        Print(result, path, clock.Elapsed, shown);
+        return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static int Causal(string path, CausalCheckerOptions options, Stopwatch clock, int shown, string? json)
+    {
+        // One streaming pass: a pipe needs no spooling.
+        var result = new CausalChecker(options).Check(new CausalFileHistory(path));
+        if (result.Functions == 0)
+        {
+            Console.Error.WriteLine($"leasehold check: {path}: the history holds no function executions, so there is nothing to check");
+            return ExitCodes.Usage;
+        }
+        if (json is not null) WriteJson(json, w => CausalCheckResultJson.Write(w, result, clock.Elapsed.TotalSeconds, path));
+        PrintCausal(result, path, clock.Elapsed, shown);
+        return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
+    }
+
+    private static void WriteJson(string path, Action<Utf8JsonWriter> write)
+    {
+        using var stream = File.Create(path);
+        using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        write(w);
     }
 
     /// <summary>A temporary copy of <paramref name="path"/> when it cannot be read from the start again (a pipe), else null.</summary>
@@ -102,12 +161,7 @@ internal static class CheckCommand
             AnsiConsole.MarkupLine($"[green]valid[/]: no anomaly against {model}");
             return;
         }
-        var table = new Table().Border(TableBorder.Rounded).Title($"[red]INVALID[/] against {model}");
-        table.AddColumn("anomaly");
-        table.AddColumn(new TableColumn("count").RightAligned());
-        foreach (var (kind, count) in r.Counts)
-            if (count > 0) table.AddRow(Markup.Escape(kind), $"{count:N0}");
-        AnsiConsole.Write(table);
+        PrintCounts(r.Counts, model);
         foreach (var group in r.Examples.GroupBy(a => a.Kind))
             foreach (var anomaly in group.Take(shown))
             {
@@ -115,5 +169,36 @@ internal static class CheckCommand
                 Console.WriteLine($"{anomaly.Kind}: {anomaly.Explanation}");
                 foreach (var op in anomaly.Operations) Console.WriteLine($"    {HistoryJson.ToLine(op)}");
             }
+    }
+
+    private static void PrintCausal(CausalCheckResult r, string path, TimeSpan elapsed, int shown)
+    {
+        string model = r.Convergence ? "causal consistency with convergence (CCv)" : "causal consistency (CC)";
+        AnsiConsole.MarkupLine($"{Markup.Escape(path)}: {r.Workflows:N0} workflows ({r.AbortedWorkflows:N0} aborted), {r.Functions:N0} function executions " +
+                               $"({r.MissingFunctions:N0} unrecorded parents), {r.Reads:N0} reads, {r.Writes:N0} writes; {r.Chains:N0} chains, {r.Edges:N0} edges" +
+                               (r.Convergence ? $", {r.ConflictEdges:N0} conflict edges" : "") + $"; checked in {elapsed.TotalSeconds:F1} s");
+        if (r.Valid)
+        {
+            AnsiConsole.MarkupLine($"[green]valid[/]: no violation of {model}");
+            return;
+        }
+        PrintCounts(r.Counts, r.Convergence ? "CCv" : "CC"); // short: a long title wraps over the narrow table
+        foreach (var group in r.Examples.GroupBy(a => a.Kind))
+            foreach (var anomaly in group.Take(shown))
+            {
+                Console.WriteLine();
+                Console.WriteLine($"{anomaly.Kind}: {anomaly.Explanation.TrimEnd()}");
+                foreach (var record in anomaly.Records) Console.WriteLine($"    {CausalHistoryJson.ToLine(record)}");
+            }
+    }
+
+    private static void PrintCounts(IReadOnlyDictionary<string, long> counts, string model)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"[red]INVALID[/] against {Markup.Escape(model)}");
+        table.AddColumn("anomaly");
+        table.AddColumn(new TableColumn("count").RightAligned());
+        foreach (var (kind, count) in counts)
+            if (count > 0) table.AddRow(Markup.Escape(kind), $"{count:N0}");
+        AnsiConsole.Write(table);
     }
 }
