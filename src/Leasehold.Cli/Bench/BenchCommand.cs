@@ -252,7 +252,7 @@ internal static class BenchCommand
     }
 
     /// <summary>Checked before the run, so a bad path cannot throw away a finished benchmark.</summary>
-    private static string? JsonPathProblem(string path)
+    internal static string? JsonPathProblem(string path)
     {
         if (string.IsNullOrWhiteSpace(path)) return "needs a file name";
         string full;

@@ -53,8 +53,12 @@ internal sealed partial class CacheServer : ICacheServer
 
     /// <summary>
     /// §3's read: integrate the workflow's deps, then answer. A key the workflow wrote is answered from its
-    /// own version — unless the C-cache now holds one that strictly dominates it (the Decision), which
-    /// replaces it, so a workflow never reads its own stale write after reading something newer.
+    /// own version unless the C-cache holds a write arbitrated after it, which is answered instead (§3's
+    /// Decision, corrected: "a C-cache version that strictly dominates ours" both missed writes that are
+    /// merely concurrent — two sessions then saw two writes in opposite orders, which the convergence
+    /// check caught — and cannot tell a version that contains our write from one whose clock only covers
+    /// it). The own version stays in the session either way: until it is visible everywhere, it is what
+    /// keeps a later read elsewhere from going back before it.
     /// </summary>
     public CausalVersion Read(CausalSession session, StateKey key)
     {
@@ -66,11 +70,7 @@ internal sealed partial class CacheServer : ICacheServer
         }
         if (_options.CheckInvariants) Invariants.DepsIntegrated(this, session);
         var visible = Visible(key);
-        if (session.Local.TryGetValue(key, out var mine))
-        {
-            if (!mine.Clock.StrictlyLess(visible.Clock)) return mine;
-            session.Local.Remove(key);
-        }
+        if (session.Local.TryGetValue(key, out var mine) && VectorClock.CompareArbitration(visible.Writer, mine.Writer) <= 0) return mine;
         if (_options.CheckInvariants)
         {
             if (session.Deps.TryGetValue(key, out var before) && !before.LessOrEqual(visible.Clock))

@@ -57,6 +57,19 @@ public sealed class VectorClock : IEquatable<VectorClock>
         return 0;
     }
 
+    /// <summary>
+    /// The arbitration order of concurrent writes: a total order that extends happened-before (a write
+    /// after another has a strictly larger entry sum), ties by <see cref="CompareLexicographic"/>.
+    /// </summary>
+    public static int CompareArbitration(VectorClock a, VectorClock b)
+    {
+        long sa = 0, sb = 0;
+        foreach (long e in a._entries) sa += e;
+        foreach (long e in b._entries) sb += e;
+        int c = sa.CompareTo(sb);
+        return c != 0 ? c : a.CompareLexicographic(b);
+    }
+
     internal long[] ToArray() => [.. _entries];
 
     internal static VectorClock Own(long[] entries) => new(entries);

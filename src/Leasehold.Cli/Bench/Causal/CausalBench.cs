@@ -20,13 +20,19 @@ internal static class CausalBench
             Console.Error.WriteLine("leasehold bench: --history records one run; give one --protocol");
             return ExitCodes.Usage;
         }
+        foreach (var (flag, file) in new[] { ("--json", first.JsonPath), ("--history", first.HistoryPath) })
+            if (file is not null && BenchCommand.JsonPathProblem(file) is { } fileProblem)
+            {
+                Console.Error.WriteLine($"leasehold bench: {flag}: {fileProblem}");
+                return ExitCodes.Usage;
+            }
         bool live = !first.Quiet && !Console.IsErrorRedirected;
         var results = new List<CausalBenchResult>();
         int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
             string name = CausalBenchSettings.NameOf(variant.Protocol);
-            using var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
+            var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
             Action<string> show = line => { if (live) Console.Error.Write($"\r[{name}] {line}\u001b[K"); };
             CausalBenchResult result;
             try
@@ -41,9 +47,23 @@ internal static class CausalBench
                 Console.Error.WriteLine($"leasehold bench: {name}: {e.Message}");
                 return ExitCodes.Failure;
             }
+            finally
+            {
+                history?.Dispose();
+            }
             if (live) Console.Error.WriteLine();
+            if (history is not null) result = result with { Checker = Check(history.Path) };
             results.Add(result);
             PrintSummary(result, history);
+            if (result.Checker is { Valid: false })
+            {
+                if (variant.Protocol == Runtime.Causal.CausalProtocol.CausalMesh)
+                {
+                    Console.Error.WriteLine("leasehold bench: the causal checker found VIOLATIONS under causalmesh");
+                    exit = ExitCodes.Failure;
+                }
+                else Console.Error.WriteLine($"leasehold bench: the causal checker found violations under {name}, which is not causal (expected)");
+            }
             if (!result.Invariant.Ok)
             {
                 if (variant.Protocol == Runtime.Causal.CausalProtocol.CausalMesh)
@@ -66,6 +86,14 @@ internal static class CausalBench
         return exit;
     }
 
+    /// <summary>The recorded history against causal consistency with convergence, the guarantee CausalMesh claims.</summary>
+    private static (bool Valid, long Workflows, double Seconds, IReadOnlyDictionary<string, long> Counts) Check(string path)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = new Checkers.Causal.CausalChecker(new Checkers.Causal.CausalCheckerOptions { Convergence = true }).Check(new Checkers.Causal.CausalFileHistory(path));
+        return (result.Valid, result.Workflows, clock.Elapsed.TotalSeconds, result.Counts);
+    }
+
     private static void PrintSummary(CausalBenchResult r, CausalHistoryWriter? history)
     {
         var s = r.Settings;
@@ -83,8 +111,12 @@ internal static class CausalBench
         table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
+        if (r.Checker is { } c)
+            AnsiConsole.MarkupLine(c.Valid
+                ? $"causal checker: [green]valid[/] (causal consistency with convergence) over {c.Workflows:N0} workflows, in {c.Seconds:F1} s"
+                : $"causal checker: [red]INVALID[/]: {Markup.Escape(string.Join(", ", c.Counts.Where(k => k.Value > 0).Select(k => $"{k.Key} {k.Value:N0}")))}");
         if (history is not null)
-            AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal {Markup.Escape(history.Path)})[/]");
+            AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal --convergence {Markup.Escape(history.Path)})[/]");
     }
 
     private static void PrintComparison(List<CausalBenchResult> results)

@@ -76,7 +76,7 @@ internal sealed record CausalBenchResult
         w.WriteBoolean("ran", Checker is not null);
         if (Checker is { } c)
         {
-            w.WriteString("model", "causal");
+            w.WriteString("model", "causal+convergence");
             w.WriteBoolean("valid", c.Valid);
             w.WriteNumber("workflows", c.Workflows);
             w.WriteNumber("seconds", Math.Round(c.Seconds, 2));
