@@ -162,7 +162,35 @@ public sealed class PostgresStateStore : IStateStore
             throw new StoreConflictException($"postgres: batch {batch} is already committed; its versions cannot change");
     }
 
-    public async ValueTask CommitAsync(long batch, CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
+
+    public async ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
+    {
+        await using var conn = await _data.OpenConnectionAsync(cancellation);
+        await using var cmd = Command(conn, """
+            INSERT INTO {s}.meta VALUES ('epoch', '1') ON CONFLICT (name) DO UPDATE SET value = (meta.value::bigint + 1)::text
+            RETURNING value::bigint
+            """);
+        return (long)(await cmd.ExecuteScalarAsync(cancellation))!;
+    }
+
+    /// <summary>
+    /// True while <paramref name="epoch"/> is the latest claim. In a statement of its own transaction it
+    /// takes a share lock on the epoch row, so a new claim waits for the commit or the commit sees the claim.
+    /// </summary>
+    private string EpochHolds(string parameter) =>
+        $"({parameter} = 0 OR EXISTS (SELECT 1 FROM {_s}.meta WHERE name = 'epoch' AND value = {parameter}::text FOR SHARE))";
+
+    private async Task ThrowIfFencedAsync(long epoch, CancellationToken cancellation)
+    {
+        if (epoch == 0) return;
+        await using var conn = await _data.OpenConnectionAsync(cancellation);
+        await using var cmd = Command(conn, "SELECT value::bigint FROM {s}.meta WHERE name = 'epoch'");
+        long current = await cmd.ExecuteScalarAsync(cancellation) is long l ? l : 0;
+        if (current != epoch) throw new StoreFencedException($"postgres: the store was claimed by epoch {current}; this owner holds epoch {epoch}");
+    }
+
+    public async ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
     {
         // One round trip, one implicit transaction: advance the commit record if this is the next batch,
         // and only then drop the versions the batch superseded.
@@ -171,7 +199,7 @@ public sealed class PostgresStateStore : IStateStore
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand($"UPDATE {_s}.commit_record SET last = $1 WHERE id = 1 AND last = $1 - 1") { Parameters = { new() { Value = batch } } },
+                new NpgsqlBatchCommand($"UPDATE {_s}.commit_record SET last = $1 WHERE id = 1 AND last = $1 - 1 AND {EpochHolds("$2")}") { Parameters = { new() { Value = batch }, new() { Value = epoch } } },
                 // Recovery re-executes only uncommitted batches: the input goes with the commit.
                 new NpgsqlBatchCommand($"DELETE FROM {_s}.batch_log WHERE batch = $1 AND EXISTS (SELECT 1 FROM {_s}.commit_record WHERE id = 1 AND last = $1)") { Parameters = { new() { Value = batch } } },
                 // LATERAL forces one primary-key probe per object the batch wrote; a join let the planner
@@ -187,6 +215,7 @@ public sealed class PostgresStateStore : IStateStore
         await commit.ExecuteNonQueryAsync(cancellation);
         if (commit.BatchCommands[0].RecordsAffected != 1)
         {
+            await ThrowIfFencedAsync(epoch, cancellation);
             long last = await LastCommittedAsync(cancellation);
             throw new StoreConflictException($"postgres: commit records go in batch order: expected {last + 1}, got {batch}");
         }
@@ -227,11 +256,17 @@ public sealed class PostgresStateStore : IStateStore
         foreach (var row in rows) yield return row;
     }
 
-    public async ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default)
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+
+    public async ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
     {
         await using var conn = await _data.OpenConnectionAsync(cancellation);
-        await using var cmd = Command(conn, "INSERT INTO {s}.batch_log VALUES ($1, $2) ON CONFLICT (batch) DO UPDATE SET input = excluded.input", batch, input.ToArray());
-        await cmd.ExecuteNonQueryAsync(cancellation);
+        await using var cmd = Command(conn, $$"""
+            INSERT INTO {s}.batch_log SELECT $1, $2 WHERE {{EpochHolds("$3")}}
+            ON CONFLICT (batch) DO UPDATE SET input = excluded.input
+            """, batch, input.ToArray(), epoch);
+        if (await cmd.ExecuteNonQueryAsync(cancellation) != 1) await ThrowIfFencedAsync(epoch, cancellation);
     }
 
     public async IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, [EnumeratorCancellation] CancellationToken cancellation = default)

@@ -41,6 +41,7 @@ internal sealed class RedisKeys
         Commit = $"{{{keyspace}}}:commit";
         IndexedBatches = $"{{{keyspace}}}:wb";
         LoggedBatches = $"{{{keyspace}}}:lb";
+        Epoch = $"{{{keyspace}}}:epoch";
     }
 
     public string Keyspace { get; }
@@ -48,6 +49,8 @@ internal sealed class RedisKeys
     public RedisKey Commit { get; }
     public RedisKey IndexedBatches { get; }
     public RedisKey LoggedBatches { get; }
+    /// <summary>The latest owner's epoch: in the commit record's slot, so the commit script can check it.</summary>
+    public RedisKey Epoch { get; }
 
     public RedisKey Index(long batch) => $"{{{Keyspace}}}:w:{Field(batch)}";
     public RedisKey Log(long batch) => $"{{{Keyspace}}}:l:{Field(batch)}";

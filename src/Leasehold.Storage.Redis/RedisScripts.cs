@@ -30,10 +30,13 @@ internal static class RedisScripts
     /// The commit: only last + 1 may commit. Writes the record and drops the batch's write index, returning
     /// the version keys it named so the client can prune what they supersede.
     /// The batch's logged input goes too: recovery re-executes only batches that did not commit.
-    /// KEYS: commit record, indexed batches, index of the batch, logged batches, log of the batch. ARGV: batch.
-    /// Returns {-1, version keys} when committed, else {last committed}.
+    /// KEYS: commit record, indexed batches, index of the batch, logged batches, log of the batch, epoch.
+    /// ARGV: batch, the committer's epoch ('0': unfenced).
+    /// Returns {-1, version keys} when committed, {-2, current epoch} when fenced, else {last committed}.
     /// </summary>
     public const string Commit = """
+        local epoch = redis.call('GET', KEYS[6]) or '0'
+        if ARGV[2] ~= '0' and epoch ~= ARGV[2] then return {-2, tonumber(epoch)} end
         local committed = tonumber(redis.call('GET', KEYS[1]) or '0')
         if tonumber(ARGV[1]) ~= committed + 1 then return {committed} end
         redis.call('SET', KEYS[1], ARGV[1])
@@ -89,9 +92,11 @@ internal static class RedisScripts
 
     /// <summary>Logs a batch input. KEYS: logged batches, the entry. ARGV: batch, input.</summary>
     public const string AppendLog = """
+        local epoch = redis.call('GET', KEYS[3]) or '0'
+        if ARGV[3] ~= '0' and epoch ~= ARGV[3] then return tonumber(epoch) end
         redis.call('SET', KEYS[2], ARGV[2])
         redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
-        return 0
+        return -1
         """;
 
     /// <summary>

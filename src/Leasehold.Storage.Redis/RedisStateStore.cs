@@ -189,20 +189,36 @@ public sealed class RedisStateStore : IStateStore
     /// superseded are pruned afterwards, in the background; a crash before that leaves them behind, harmless
     /// (never read, and removed when the object is next committed).
     /// </summary>
-    public async ValueTask CommitAsync(long batch, CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
+
+    public async ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
+    {
+        ThrowIfDisposed();
+        try
+        {
+            return await _db.StringIncrementAsync(_keys.Epoch);
+        }
+        catch (Exception e) when (IsUnavailable(e))
+        {
+            throw Unavailable("claiming the store", e);
+        }
+    }
+
+    public async ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
     {
         ThrowIfDisposed();
         await _pruning;
         RedisResult[] result;
         try
         {
-            result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Commit, [_keys.Commit, _keys.IndexedBatches, _keys.Index(batch), _keys.LoggedBatches, _keys.Log(batch)], [RedisKeys.Field(batch)]))!;
+            result = (RedisResult[])(await _db.ScriptEvaluateAsync(RedisScripts.Commit, [_keys.Commit, _keys.IndexedBatches, _keys.Index(batch), _keys.LoggedBatches, _keys.Log(batch), _keys.Epoch], [RedisKeys.Field(batch), epoch]))!;
         }
         catch (Exception e) when (IsUnavailable(e))
         {
             throw Unavailable($"writing the commit record of batch {batch} (it may or may not have been written: LastCommittedAsync tells)", e);
         }
         long status = (long)result[0];
+        if (status == -2) throw new StoreFencedException($"redis: the store was claimed by epoch {(long)result[1]}; this owner holds epoch {epoch}");
         if (status != -1)
         {
             Advance(status);
@@ -314,12 +330,16 @@ public sealed class RedisStateStore : IStateStore
         foreach (var row in rows) yield return row;
     }
 
-    public async ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default)
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+
+    public async ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
     {
         ThrowIfDisposed();
         try
         {
-            await _db.ScriptEvaluateAsync(RedisScripts.AppendLog, [_keys.LoggedBatches, _keys.Log(batch)], [RedisKeys.Field(batch), input]);
+            long current = (long)(await _db.ScriptEvaluateAsync(RedisScripts.AppendLog, [_keys.LoggedBatches, _keys.Log(batch), _keys.Epoch], [RedisKeys.Field(batch), input, epoch]))!;
+            if (current != -1) throw new StoreFencedException($"redis: the store was claimed by epoch {current}; this owner holds epoch {epoch}");
         }
         catch (Exception e) when (IsUnavailable(e))
         {

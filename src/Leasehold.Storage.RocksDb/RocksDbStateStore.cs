@@ -24,6 +24,8 @@ public sealed class RocksDbStateStore : IStateStore
     private readonly Dictionary<long, Dictionary<StateKey, byte[]>> _written = [];
     private readonly Dictionary<StateKey, long> _newestCommitted = [];
     private long _lastCommitted;
+    // One process at a time holds the database (RocksDB's LOCK file), so the epoch is checked from memory.
+    private long _epoch;
     private long _nextWriteId;
     private bool _disposed;
 
@@ -33,6 +35,7 @@ public sealed class RocksDbStateStore : IStateStore
         Path = path;
         var commit = _db.Get(RocksKeys.CommitKey);
         _lastCommitted = commit is null ? 0 : RocksKeys.NumberAt(commit, 0);
+        _epoch = _db.Get(RocksKeys.EpochKey) is { Length: 8 } epoch ? BitConverter.ToInt64(epoch) : 0;
         // Write ids only need to be unique per batch; continue after any index entry a previous process left.
         using var it = _db.NewIterator();
         for (it.Seek([RocksKeys.WriteIndex]); it.Valid() && it.GetKeySpan()[0] == RocksKeys.WriteIndex; it.Next())
@@ -145,11 +148,29 @@ public sealed class RocksDbStateStore : IStateStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
+
+    public ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
     {
         lock (_lock)
         {
             ThrowIfDisposed();
+            _db.Put(RocksKeys.EpochKey, BitConverter.GetBytes(_epoch + 1), writeOptions: _synced);
+            return ValueTask.FromResult(++_epoch);
+        }
+    }
+
+    private void CheckEpoch(long epoch)
+    {
+        if (epoch != 0 && epoch != _epoch) throw new StoreFencedException($"rocksdb: the store was claimed by epoch {_epoch}; this owner holds epoch {epoch}");
+    }
+
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
+    {
+        lock (_lock)
+        {
+            ThrowIfDisposed();
+            CheckEpoch(epoch);
             if (batch != _lastCommitted + 1) throw new StoreConflictException($"rocksdb: commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
             using var wb = new WriteBatch();
             wb.Put(RocksKeys.CommitKey, RocksKeys.Numbered(RocksKeys.Commit, batch)[1..]);
@@ -230,11 +251,15 @@ public sealed class RocksDbStateStore : IStateStore
         await Task.CompletedTask;
     }
 
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default)
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
     {
         lock (_lock)
         {
             ThrowIfDisposed();
+            CheckEpoch(epoch);
             _db.Put(RocksKeys.Numbered(RocksKeys.Log, batch), input.ToArray(), writeOptions: _synced);
         }
         return ValueTask.CompletedTask;

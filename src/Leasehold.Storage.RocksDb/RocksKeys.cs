@@ -22,6 +22,8 @@ internal static class RocksKeys
     public const byte Format = (byte)'F', Commit = (byte)'C', Version = (byte)'V', WriteIndex = (byte)'W', Log = (byte)'L', Record = (byte)'R';
     public static readonly byte[] FormatKey = [Format];
     public static readonly byte[] CommitKey = [Commit];
+    /// <summary>The latest owner's epoch (see IStateStore.ClaimAsync), eight bytes little-endian.</summary>
+    public static readonly byte[] EpochKey = [(byte)'E'];
     public static readonly byte[] FormatValue = "leasehold-store/1"u8.ToArray();
 
     /// <summary>The prefix of every version of one object.</summary>

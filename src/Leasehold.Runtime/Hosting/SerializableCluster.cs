@@ -185,7 +185,7 @@ public sealed class SerializableCluster
     /// <summary>The driver in service (or the last one), for tests that look inside.</summary>
     internal ClusterDriver? Driver => _last?.Driver;
 
-    private sealed record Incarnation(Generation Generation, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory);
+    private sealed record Incarnation(Generation Generation, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory, long Epoch);
 
     private Incarnation Build(int number, DriverStart start)
     {
@@ -200,7 +200,7 @@ public sealed class SerializableCluster
             .ToArray();
         foreach (var w in workers) w.Connect(workers, driver);
         driver.Connect(workers);
-        return self = new Incarnation(generation, driver, workers, memory);
+        return self = new Incarnation(generation, driver, workers, memory, start.Epoch);
     }
 
     /// <summary>On the failed driver's mailbox: take it out of service, and recover once its store calls have drained.</summary>
@@ -228,6 +228,12 @@ public sealed class SerializableCluster
                 if (interruption!.LastCommitted > _committedAtLastFailure) _failuresWithoutCommit = 0;
                 _committedAtLastFailure = interruption.LastCommitted;
             }
+            if (interruption is { Fenced: true })
+            {
+                // Another node claimed the store: rolling back would fight it over the same batches.
+                Stop($"another node claimed the {Store.Name} store, so this one stopped: {interruption.Reason}", interruption);
+                return;
+            }
             bool failed = previous is not null;
             while (true)
             {
@@ -241,7 +247,7 @@ public sealed class SerializableCluster
                 RecoveredState state;
                 try
                 {
-                    state = await StoreRecovery.ReadAsync(Store, FindWorkflow, onStart: previous is null, CancellationToken.None).ConfigureAwait(false);
+                    state = await StoreRecovery.ReadAsync(Store, FindWorkflow, previous?.Epoch ?? 0, CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not RecoveryException)
                 {
@@ -311,7 +317,7 @@ public sealed class SerializableCluster
             : new Request(FindWorkflow(l.Workflow)!, l.Args, static _ => { }, now, l.IdempotencyKey, holdsPermit: false)).ToList())).ToList();
         long lastLogged = state.Replay.Count > 0 ? state.Replay[^1].Batch : state.LastCommitted;
         long nextTs = Math.Max(Math.Max(state.TsFloor, interruption?.NextTs ?? 0), 1);
-        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted));
+        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch));
         Counters.Reexecuted(replay.Count);
         next.Driver.Mailbox.Post(() =>
         {

@@ -29,7 +29,21 @@ public interface IStateStore : IAsyncDisposable
     /// batches commit strictly in order even with two writers. The batch's logged input is dropped with
     /// it (recovery re-executes only batches that did not commit), so the log stays as short as the pipeline.
     /// </summary>
-    ValueTask CommitAsync(long batch, CancellationToken cancellation = default);
+    ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, epoch: 0, cancellation);
+
+    /// <summary>
+    /// As <see cref="CommitAsync(long, CancellationToken)"/>, fenced: refused with a
+    /// <see cref="StoreFencedException"/> unless <paramref name="epoch"/> is still the store's latest
+    /// claim (<see cref="ClaimAsync"/>), checked atomically with the commit. 0 checks nothing.
+    /// </summary>
+    ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default);
+
+    /// <summary>
+    /// Claims the store for a new owner and returns its epoch (1, 2, …): from then on, commit records and
+    /// batch-log appends fenced with an older epoch are refused, so a node that another node has replaced
+    /// (two nodes pointed at one schema, an overlapping deploy) can never commit behind its back.
+    /// </summary>
+    ValueTask<long> ClaimAsync(CancellationToken cancellation = default);
 
     /// <summary>The newest version of <paramref name="key"/> tagged with a committed batch; null when absent.</summary>
     ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default);
@@ -41,7 +55,11 @@ public interface IStateStore : IAsyncDisposable
     IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken cancellation = default);
 
     /// <summary>Makes a batch's input (its requests and lease table) durable before it executes.</summary>
-    ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default);
+    ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, epoch: 0, cancellation);
+
+    /// <summary>As <see cref="AppendBatchInputAsync(long, ReadOnlyMemory{byte}, CancellationToken)"/>, fenced like a commit record.</summary>
+    ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default);
 
     /// <summary>The logged inputs of the batches after <paramref name="after"/>, in batch order.</summary>
     IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken cancellation = default);
@@ -65,6 +83,9 @@ public interface IStateStore : IAsyncDisposable
 
 /// <summary>A conditional write found the store in another state than it expected.</summary>
 public sealed class StoreConflictException(string message) : Exception(message);
+
+/// <summary>Another owner has claimed the store since this one did: this one must stop, not retry.</summary>
+public sealed class StoreFencedException(string message) : Exception(message);
 
 /// <summary>The store cannot be used: unreachable, misconfigured, or its data is not a Leasehold store. The message names the cause.</summary>
 public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

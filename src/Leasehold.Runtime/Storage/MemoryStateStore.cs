@@ -8,6 +8,7 @@ namespace Leasehold.Runtime.Storage;
 public sealed class MemoryStateStore : IStateStore
 {
     private readonly Lock _lock = new();
+    private long _epoch;
     private readonly Dictionary<StateKey, List<(long Batch, byte[]? Value)>> _versions = [];
     private readonly Dictionary<long, List<StateKey>> _writtenBy = [];
     private readonly SortedDictionary<long, byte[]> _batchLog = [];
@@ -62,10 +63,23 @@ public sealed class MemoryStateStore : IStateStore
         return ValueTask.CompletedTask;
     }
 
-    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
+
+    public ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
+    {
+        lock (_lock) return ValueTask.FromResult(++_epoch);
+    }
+
+    private void CheckEpoch(long epoch)
+    {
+        if (epoch != 0 && epoch != _epoch) throw new StoreFencedException($"memory: the store was claimed by epoch {_epoch}; this owner holds epoch {epoch}");
+    }
+
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
     {
         lock (_lock)
         {
+            CheckEpoch(epoch);
             if (batch != _lastCommitted + 1) throw new StoreConflictException($"commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
             _lastCommitted = batch;
             _batchLog.Remove(batch); // recovery re-executes only uncommitted batches
@@ -121,9 +135,16 @@ public sealed class MemoryStateStore : IStateStore
         await Task.CompletedTask;
     }
 
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default)
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
     {
-        lock (_lock) _batchLog[batch] = input.ToArray();
+        lock (_lock)
+        {
+            CheckEpoch(epoch);
+            _batchLog[batch] = input.ToArray();
+        }
         return ValueTask.CompletedTask;
     }
 

@@ -131,6 +131,14 @@ public class BatchLogTests
             return inner.WriteVersionsAsync(batch, writes, c);
         }
         public ValueTask CommitAsync(long batch, CancellationToken c = default) => inner.CommitAsync(batch, c);
+        public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => inner.CommitAsync(batch, epoch, c);
+        public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
+        public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default)
+        {
+            Inputs.Add(input.ToArray());
+            _loggedUpTo = Math.Max(_loggedUpTo, batch);
+            return inner.AppendBatchInputAsync(batch, input, epoch, c);
+        }
         public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default) => inner.ReadCommittedAsync(key, c);
         public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => inner.LastCommittedAsync(c);
         public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);

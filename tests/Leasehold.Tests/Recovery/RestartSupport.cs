@@ -61,7 +61,9 @@ public sealed class StallingStore(IStateStore inner, Func<string, long, Stall>? 
     public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => Run("load", 0, () => inner.LoadAsync(objects, c));
     public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) =>
         Run("write", batch, () => inner.WriteVersionsAsync(batch, writes, c));
-    public ValueTask CommitAsync(long batch, CancellationToken c = default) => Run("commit", batch, () => inner.CommitAsync(batch, c));
+    public ValueTask CommitAsync(long batch, CancellationToken c = default) => CommitAsync(batch, 0, c);
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => Run("commit", batch, () => inner.CommitAsync(batch, epoch, c));
+    public ValueTask<long> ClaimAsync(CancellationToken c = default) => Run("claim", () => inner.ClaimAsync(c));
     /// <summary>
     /// A read this returns a task for waits for it, then reads the store: the engine sees a read that
     /// completes later, as on a networked store (see <see cref="Node.Release"/>).
@@ -88,8 +90,9 @@ public sealed class StallingStore(IStateStore inner, Func<string, long, Stall>? 
         Calls.Add(("scan", 0));
         return inner.ScanCommittedAsync(table, c);
     }
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken c = default) =>
-        Run("log", batch, () => inner.AppendBatchInputAsync(batch, input, c));
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken c = default) => AppendBatchInputAsync(batch, input, 0, c);
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) =>
+        Run("log", batch, () => inner.AppendBatchInputAsync(batch, input, epoch, c));
     public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default)
     {
         Calls.Add(("read-log", after));

@@ -27,13 +27,17 @@ public sealed class FaultyStore(IStateStore inner, Func<string, Exception?> faul
         Guard("load", () => inner.LoadAsync(objects, cancellation));
     public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken cancellation = default) =>
         Guard("write", () => inner.WriteVersionsAsync(batch, writes, cancellation));
-    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => Guard("commit", () => inner.CommitAsync(batch, cancellation));
+    public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default) => Guard("commit", () => inner.CommitAsync(batch, epoch, cancellation));
+    public ValueTask<long> ClaimAsync(CancellationToken cancellation = default) => Guard("claim", () => inner.ClaimAsync(cancellation));
     public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default) => Guard("read", () => inner.ReadCommittedAsync(key, cancellation));
     public ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default) => Guard("last", () => inner.LastCommittedAsync(cancellation));
     public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken cancellation = default) =>
         fault("scan") is { } e ? throw e : inner.ScanCommittedAsync(table, cancellation);
     public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
-        Guard("log", () => inner.AppendBatchInputAsync(batch, input, cancellation));
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default) =>
+        Guard("log", () => inner.AppendBatchInputAsync(batch, input, epoch, cancellation));
     public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken cancellation = default) =>
         fault("read-log") is { } e ? throw e : inner.ReadBatchInputsAsync(after, cancellation);
     public ValueTask<long> DiscardUncommittedAsync(CancellationToken cancellation = default) => Guard("discard", () => inner.DiscardUncommittedAsync(cancellation));

@@ -35,6 +35,7 @@ internal sealed class ClusterDriver
     private OpenBatch? _open;
     private bool _committing;
     private bool _failed;
+    private readonly long _epoch;
     private long[] _touchedIn = new long[1024];
     private int[] _touchedAt = new int[1024];
 
@@ -69,6 +70,7 @@ internal sealed class ClusterDriver
         _nextBatch = start.NextBatch;
         _nextTs = start.NextTs;
         LastCommitted = start.LastCommitted;
+        _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
         _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
@@ -293,14 +295,14 @@ internal sealed class ClusterDriver
     {
         if (_failed || _logging || !_toLog.TryPeek(out var next)) return;
         _logging = true;
-        _generation.Call(() => _store.AppendBatchInputAsync(next.Batch, next.Input), Mailbox, () =>
+        _generation.Call(() => _store.AppendBatchInputAsync(next.Batch, next.Input, _epoch), Mailbox, () =>
         {
             if (_failed) return;
             _toLog.Dequeue();
             _logging = false;
             SendPlans(next.Plans);
             LogNext();
-        }, e => Fail($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", commitInDoubt: null));
+        }, e => Fail($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", commitInDoubt: null, fenced: e is StoreFencedException));
     }
 
     private void SendPlans(BatchPlan[] plans)
@@ -351,7 +353,7 @@ internal sealed class ClusterDriver
 
     private void WriteCommitRecord(InFlightBatch next)
     {
-        _generation.Call(() => _store.CommitAsync(next.Id), Mailbox, () =>
+        _generation.Call(() => _store.CommitAsync(next.Id, _epoch), Mailbox, () =>
         {
             if (_failed) return;
             _inFlight.Dequeue();
@@ -360,7 +362,7 @@ internal sealed class ClusterDriver
             foreach (var request in next.Requests) Answer(request.ToResult(), request);
             _committing = false;
             TryCommit();
-        }, e => Fail($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: next.Id));
+        }, e => Fail($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: next.Id, fenced: e is StoreFencedException));
     }
 
     /// <summary>
@@ -368,7 +370,7 @@ internal sealed class ClusterDriver
     /// store or a caller; every request it holds goes to the cluster, which rolls back to the last
     /// commit and re-executes. Requests admitted from now on are passed on to the next incarnation.
     /// </summary>
-    public void Fail(string reason, long? commitInDoubt)
+    public void Fail(string reason, long? commitInDoubt, bool fenced = false)
     {
         if (_failed) return;
         _failed = true;
@@ -384,7 +386,7 @@ internal sealed class ClusterDriver
         _toLog.Clear();
         _lookingUp.Clear();
         _open = null;
-        _onFailure(new Interruption(reason, commitInDoubt, maybeLogged, notLogged, _nextTs, LastCommitted));
+        _onFailure(new Interruption(reason, commitInDoubt, maybeLogged, notLogged, _nextTs, LastCommitted, fenced));
     }
 
     /// <summary>A request of a batch that committed just before the previous incarnation failed.</summary>

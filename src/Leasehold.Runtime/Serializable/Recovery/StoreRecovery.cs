@@ -4,7 +4,7 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Runtime.Serializable.Recovery;
 
 /// <summary>What a new incarnation starts from: the last commit, and the logged batches after it, to re-execute in order.</summary>
-internal sealed record RecoveredState(long LastCommitted, long DiscardedVersions, IReadOnlyList<BatchInput> Replay, long TsFloor);
+internal sealed record RecoveredState(long LastCommitted, long DiscardedVersions, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch);
 
 /// <summary>The store's contents cannot be recovered from (a corrupted log, a workflow that is not registered): retrying will not help.</summary>
 public sealed class RecoveryException(string message) : Exception(message);
@@ -19,10 +19,27 @@ public sealed class RecoveryException(string message) : Exception(message);
 internal static class StoreRecovery
 {
     /// <summary>Timestamps of each start begin above every earlier start's (2^40 per start).</summary>
-    private const int IncarnationShift = 40;
-    private const string IncarnationRecord = "leasehold.incarnation";
+    private const int EpochShift = 40;
 
-    public static async Task<RecoveredState> ReadAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, bool onStart, CancellationToken cancellation)
+    /// <summary>
+    /// On start (<paramref name="epoch"/> 0) the store is first checked without changing it, then claimed —
+    /// a new epoch that fences every earlier owner's commit records and log appends — and then read again,
+    /// since the earlier owner may have moved on in between. After a rollback the epoch stays.
+    /// </summary>
+    public static async Task<RecoveredState> ReadAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, long epoch, CancellationToken cancellation)
+    {
+        if (epoch == 0)
+        {
+            await ReadLogAsync(store, workflows, cancellation).ConfigureAwait(false); // a refusal changes nothing, not even the epoch
+            epoch = await store.ClaimAsync(cancellation).ConfigureAwait(false);
+        }
+        var (last, replay) = await ReadLogAsync(store, workflows, cancellation).ConfigureAwait(false);
+        // Only once the log is known to be recoverable: a refusal leaves the store exactly as the crash did.
+        long discarded = await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
+        return new RecoveredState(last, discarded, replay, (epoch - 1) << EpochShift, epoch);
+    }
+
+    private static async Task<(long Last, List<BatchInput> Replay)> ReadLogAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, CancellationToken cancellation)
     {
         long last = await store.LastCommittedAsync(cancellation).ConfigureAwait(false);
         var replay = new List<BatchInput>();
@@ -40,22 +57,6 @@ internal static class StoreRecovery
                     throw new RecoveryException($"logged batch {batch} ran workflow '{request.Workflow}', which is not registered: register every workflow before the first request");
             replay.Add(input);
         }
-        // Only once the log is known to be recoverable: a refusal leaves the store exactly as the crash did.
-        long discarded = await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
-        long floor = onStart ? await NextIncarnationAsync(store, cancellation).ConfigureAwait(false) << IncarnationShift : 0;
-        return new RecoveredState(last, discarded, replay, floor);
-    }
-
-    /// <summary>Counts this start in the store, so its timestamps never repeat an earlier start's.</summary>
-    private static async Task<long> NextIncarnationAsync(IStateStore store, CancellationToken cancellation)
-    {
-        for (int attempt = 0; attempt < 8; attempt++)
-        {
-            var current = await store.ReadRecordAsync(IncarnationRecord, cancellation).ConfigureAwait(false);
-            if (current is { Length: not 8 }) throw new RecoveryException($"the store's '{IncarnationRecord}' record holds {current.Length} bytes, not 8: it is not a Leasehold store, or it is corrupted");
-            long n = current is null ? 0 : BitConverter.ToInt64(current) + 1;
-            if (await store.CompareAndSetAsync(IncarnationRecord, current, BitConverter.GetBytes(n), cancellation).ConfigureAwait(false)) return n;
-        }
-        throw new StoreConflictException("another process keeps starting on this store: two nodes must not share one store");
+        return (last, replay);
     }
 }

@@ -79,6 +79,34 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         Assert.Equal(1, await store.LastCommittedAsync());
     }
 
+    /// <summary>A second owner's claim fences the first: its commit records and log appends are refused, and nothing of them lands.</summary>
+    [SkippableFact]
+    public async Task A_newer_claim_fences_the_older_owners_commits_and_log_appends()
+    {
+        var store = await Fresh();
+        long first = await store.ClaimAsync();
+        Assert.True(first >= 1);
+        await store.AppendBatchInputAsync(1, new byte[] { 1 }, first);
+        await store.CommitAsync(1, first);
+        long second = await store.ClaimAsync();
+        Assert.True(second > first);
+        await Assert.ThrowsAsync<StoreFencedException>(async () => await store.CommitAsync(2, first));
+        await Assert.ThrowsAsync<StoreFencedException>(async () => await store.AppendBatchInputAsync(2, new byte[] { 2 }, first));
+        Assert.Equal(1, await store.LastCommittedAsync());
+        var log = new List<long>();
+        await foreach (var (batch, _) in store.ReadBatchInputsAsync(0)) log.Add(batch);
+        Assert.Empty(log); // batch 1's input went with its commit; the fenced append left nothing
+        await store.AppendBatchInputAsync(2, new byte[] { 2 }, second);
+        await store.CommitAsync(2, second);
+        Assert.Equal(2, await store.LastCommittedAsync());
+        if (Durable)
+        {
+            var reopened = await Restart(store);
+            await Assert.ThrowsAsync<StoreFencedException>(async () => await reopened.CommitAsync(3, first)); // the claim is durable
+            await reopened.CommitAsync(3, second);
+        }
+    }
+
     [SkippableFact]
     public async Task A_committed_batch_is_final()
     {
