@@ -73,7 +73,7 @@ internal sealed record CrashTestSettings(string Store, int Kills, int Seed, int 
         Kills is < 0 or > 10_000 ? $"--kills must be in 0..10000, not {Kills}"
         : Accounts is < 2 or > 1_000_000 ? $"--accounts must be in 2..1000000, not {Accounts}"
         : Workers is < 1 or > 64 ? $"--workers must be in 1..64, not {Workers}"
-        : MinRunMs < 1 || MaxRunMs < MinRunMs ? $"--min-run-ms must be at least 1 and at most --max-run-ms ({MinRunMs} and {MaxRunMs})"
+        : MinRunMs < 1 || MaxRunMs < MinRunMs || MaxRunMs > 600_000 ? $"--min-run-ms and --max-run-ms must satisfy 1 ≤ min ≤ max ≤ 600000 ({MinRunMs} and {MaxRunMs})"
         : Window is < 1 or > 10_000 ? $"--window must be in 1..10000, not {Window}"
         : null;
 }

@@ -208,7 +208,18 @@ public sealed class SerializableCluster
     {
         lock (_gate)
             if (_live == failed) _live = null;
-        failed.Generation.Supersede(() => _supervisor.Post(() => Inline(() => _ = RecoverAsync(failed, interruption))));
+        int begun = 0;
+        failed.Generation.Supersede(() =>
+        {
+            if (Interlocked.Exchange(ref begun, 1) == 0) _supervisor.Post(() => Inline(() => _ = RecoverAsync(failed, interruption)));
+        });
+        // A store call that never returns (a custom engine without timeouts) must not leave every caller waiting
+        // forever. Only armed when calls are still running: a far timer lets the deterministic mode jump its clock.
+        if (Volatile.Read(ref begun) == 0) _supervisor.PostAfter(Options.StoreCallDeadline, () =>
+        {
+            if (Interlocked.Exchange(ref begun, 1) == 0)
+                Stop($"a {Store.Name} store call of the failed incarnation had not returned after {Options.StoreCallDeadline.TotalSeconds:F0} s, so its effect is unknown; the cause of the failure: {interruption.Reason}", interruption);
+        });
     }
 
     /// <summary>

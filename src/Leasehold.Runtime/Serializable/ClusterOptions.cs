@@ -49,6 +49,8 @@ public sealed record ClusterOptions
     /// <summary>The wait before the first rollback's recovery; it doubles with each failure in a row, up to <see cref="MaxRecoveryBackoff"/>.</summary>
     public TimeSpan RecoveryBackoff { get; init; } = TimeSpan.FromMilliseconds(10);
     public TimeSpan MaxRecoveryBackoff { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How long a rollback waits for the failed incarnation's store calls to return before it stops the cluster instead.</summary>
+    public TimeSpan StoreCallDeadline { get; init; } = TimeSpan.FromSeconds(30);
 
     public void Validate()
     {
@@ -67,6 +69,7 @@ public sealed record ClusterOptions
         Require(LeaseHysteresis >= 0, "lease hysteresis cannot be negative");
         Require(MaxOutstanding >= 1, "max outstanding must be at least 1");
         Require(FunctionTimeLimit > TimeSpan.Zero, "the function time limit must be positive");
+        Require(StoreCallDeadline > TimeSpan.Zero, "the store call deadline must be positive");
         Require(RecoveryAttempts >= 0, "recovery attempts cannot be negative");
         Require(RecoveryBackoff >= TimeSpan.Zero && MaxRecoveryBackoff >= RecoveryBackoff, "the recovery backoff must be non-negative and at most its maximum");
     }

@@ -29,7 +29,6 @@ public class Review6PostgresSharedStoreTests
         .Build();
 
     [SkippableFact]
-    [Trait("review6", "fails-until-fixed")]
     public async Task A_second_node_on_a_schema_in_use_is_refused_or_loses_nothing_acknowledged()
     {
         string schema = $"review6_{Environment.ProcessId}";

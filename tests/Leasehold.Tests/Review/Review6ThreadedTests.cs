@@ -48,11 +48,14 @@ internal sealed class AsyncFaultyStore(IStateStore inner, double failure, int se
     public string Name => "async-faulty";
     public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => inner.LoadAsync(objects, c);
     public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) => Run("write", () => inner.WriteVersionsAsync(batch, writes, c));
-    public ValueTask CommitAsync(long batch, CancellationToken c = default) => Run("commit", () => inner.CommitAsync(batch, c));
+    public ValueTask CommitAsync(long batch, CancellationToken c = default) => CommitAsync(batch, 0, c);
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => Run("commit", () => inner.CommitAsync(batch, epoch, c));
+    public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
     public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default) => Run("read", () => inner.ReadCommittedAsync(key, c));
     public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => Run("last", () => inner.LastCommittedAsync(c));
     public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken c = default) => Run("log", () => inner.AppendBatchInputAsync(batch, input, c));
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken c = default) => AppendBatchInputAsync(batch, input, 0, c);
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => Run("log", () => inner.AppendBatchInputAsync(batch, input, epoch, c));
     public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
     public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => Run("discard", () => inner.DiscardUncommittedAsync(c));
     public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);

@@ -39,6 +39,28 @@ internal static class StoreRecovery
         return new RecoveredState(last, discarded, replay, (epoch - 1) << EpochShift, epoch);
     }
 
+    /// <summary>
+    /// Every logged request names a registered workflow whose keys, resolved from the logged parameters,
+    /// are in the logged lease table. A workflow changed since (a key selector that now picks other keys)
+    /// would replay a different batch than the one that ran, and could not be leased.
+    /// </summary>
+    private static void CheckReplayable(long batch, BatchInput input, Func<string, WorkflowDefinition?> workflows)
+    {
+        var leased = input.Leases.Select(l => l.Key).ToHashSet();
+        var ids = new Dictionary<StateKey, int>();
+        foreach (var request in input.Requests)
+        {
+            var workflow = workflows(request.Workflow)
+                ?? throw new RecoveryException($"logged batch {batch} ran workflow '{request.Workflow}', which is not registered: register every workflow before the first request");
+            var resolved = AccessResolver.Resolve(workflow, request.Args, k => ids.TryGetValue(k, out int id) ? id : ids[k] = ids.Count, out string? error)
+                ?? throw new RecoveryException($"logged batch {batch}: workflow '{request.Workflow}' no longer resolves its keys from the logged parameters: {error}");
+            foreach (var accesses in resolved)
+                foreach (var access in accesses)
+                    if (!leased.Contains(access.Key))
+                        throw new RecoveryException($"logged batch {batch}: workflow '{request.Workflow}' now declares {access.Key}, which the batch never leased: the workflow changed since the batch was logged; restart with the definition it ran with, then deploy the change");
+        }
+    }
+
     private static async Task<(long Last, List<BatchInput> Replay)> ReadLogAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, CancellationToken cancellation)
     {
         long last = await store.LastCommittedAsync(cancellation).ConfigureAwait(false);
@@ -52,9 +74,7 @@ internal static class StoreRecovery
             try { input = BatchInputCodec.Decode(record); }
             catch (FormatException e) { throw new RecoveryException($"the batch log's record of batch {batch} cannot be read: {e.Message}"); }
             if (input.Batch != batch) throw new RecoveryException($"the batch log's record under batch {batch} says it is batch {input.Batch}: corrupted");
-            foreach (var request in input.Requests)
-                if (workflows(request.Workflow) is null)
-                    throw new RecoveryException($"logged batch {batch} ran workflow '{request.Workflow}', which is not registered: register every workflow before the first request");
+            CheckReplayable(batch, input, workflows);
             replay.Add(input);
         }
         return (last, replay);
