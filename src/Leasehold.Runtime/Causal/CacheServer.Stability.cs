@@ -41,6 +41,8 @@ internal sealed partial class CacheServer
         }
     }
 
+    private static void Lower(CausalSession session, VectorClock clock) => session.Floor = session.Floor is null ? clock : session.Floor.Join(clock);
+
     /// <summary>Drops what every server shows already from a session arriving here; returns how many entries went.</summary>
     public int Prune(CausalSession session)
     {
@@ -51,12 +53,12 @@ internal sealed partial class CacheServer
         foreach (var (key, clock) in session.Deps)
             if (clock.LessOrEqual(stable)) (drop ??= []).Add(key);
         if (drop is not null)
-            foreach (var key in drop) { session.Deps.Remove(key); dropped++; }
+            foreach (var key in drop) { Lower(session, session.Deps[key]); session.Deps.Remove(key); dropped++; }
         drop?.Clear();
         foreach (var (key, version) in session.Local)
             if (version.Clock.LessOrEqual(stable)) (drop ??= []).Add(key);
         if (drop is not null)
-            foreach (var key in drop) if (session.Local.Remove(key)) dropped++;
+            foreach (var key in drop) if (session.Local.Remove(key, out var gone)) { Lower(session, gone.Clock); dropped++; }
         return dropped;
     }
 }

@@ -17,11 +17,15 @@ public sealed class CausalSession
     /// </summary>
     internal int IntegratedAt = -1;
 
+    /// <summary>The join of every clock pruned from this session: a later write's clock must still dominate it.</summary>
+    internal VectorClock? Floor;
+
     public CausalSession Clone()
     {
         var copy = new CausalSession();
         foreach (var (k, v) in Deps) copy.Deps[k] = v;
         foreach (var (k, v) in Local) copy.Local[k] = v;
+        copy.Floor = Floor;
         return copy;
     }
 
@@ -29,6 +33,7 @@ public sealed class CausalSession
     public void MergeFrom(CausalSession other)
     {
         foreach (var (k, clock) in other.Deps) AddDep(k, clock);
+        if (other.Floor is { } floor) Floor = Floor is null ? floor : Floor.Join(floor);
         foreach (var (k, version) in other.Local)
             Local[k] = Local.TryGetValue(k, out var mine) ? mine.Merge(version) : version;
     }
@@ -40,7 +45,7 @@ public sealed class CausalSession
     }
 
     /// <summary>Every clock the session holds, deps and local: what a write's clock must dominate.</summary>
-    public IEnumerable<VectorClock> Clocks => Deps.Values.Concat(Local.Values.Select(v => v.Clock));
+    public IEnumerable<VectorClock> Clocks => Deps.Values.Concat(Local.Values.Select(v => v.Clock)).Concat(Floor is null ? [] : [Floor]);
 
     public static CausalSession Merge(IEnumerable<CausalSession> sessions)
     {

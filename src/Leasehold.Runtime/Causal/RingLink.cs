@@ -12,6 +12,7 @@ internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox fr
 {
     private DateTimeOffset _lastDelivery = DateTimeOffset.MinValue;
     private long _sent;
+    private readonly Queue<Action> _inFlight = new();
 
     public long Sent => Interlocked.Read(ref _sent);
 
@@ -28,6 +29,14 @@ internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox fr
         var at = now + latency + TimeSpan.FromTicks((long)(random.NextDouble() * jitter.Ticks));
         if (at < _lastDelivery) at = _lastDelivery; // equal deadlines run in the order they were scheduled
         _lastDelivery = at;
-        scheduler.After(at - now, () => scheduler.Post(to, handler));
+        // Each timer delivers the oldest message in flight, not its own: timers that round to the same instant
+        // (virtual time is in ns, GetUtcNow in 100 ns ticks) may fire in either order, the link may not.
+        lock (_inFlight) _inFlight.Enqueue(handler);
+        scheduler.After(at - now, () =>
+        {
+            Action next;
+            lock (_inFlight) next = _inFlight.Dequeue();
+            scheduler.Post(to, next);
+        });
     }
 }

@@ -164,7 +164,9 @@ public sealed class CausalCluster
         OnFunction?.Invoke(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!));
         if (failure is not null)
         {
-            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, null), _network, server.Mailbox, _client);
+            // Its writes so far stay visible, so the caller still gets a token that carries them forward.
+            var sofar = new SessionToken(run.SessionSoFar(session));
+            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, sofar), _network, server.Mailbox, _client);
             return;
         }
         var ready = run.Finished(index, session);
@@ -208,6 +210,12 @@ public sealed class CausalCluster
                     }
             }
             return ready;
+        }
+
+        /// <summary>What the workflow has seen and written so far: every finished function's session and <paramref name="current"/>.</summary>
+        public CausalSession SessionSoFar(CausalSession current)
+        {
+            lock (this) return CausalSession.Merge(_sessions.Where(s => s is not null).Append(current)!);
         }
 
         /// <summary>True once every function finished; the final session merges them all (what the caller's next workflow must see).</summary>

@@ -37,6 +37,8 @@ internal sealed record CausalBenchSettings
     public string? Problem()
     {
         if (Workload is not ("causal-micro" or "media")) return $"--workload in causal mode must be causal-micro or media, not '{Workload}'";
+        if (HistoryPath is not null && !Sessions)
+            return "--history needs sessions: without them every workflow is its own client, and the history would claim an order between a client's workflows that nothing kept (drop --no-sessions)";
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
         if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
         if (!(DurationSeconds > 0) || DurationSeconds > 86_400) return $"--duration must be in (0, 86400] seconds, not {DurationSeconds}";
