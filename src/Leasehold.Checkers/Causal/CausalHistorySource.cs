@@ -1,3 +1,5 @@
+using Leasehold.Checkers.Histories;
+
 namespace Leasehold.Checkers.Causal;
 
 /// <summary>A causal-mode history: one record per function execution, in any order.</summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Leasehold.Checkers.Histories;
 
 /// <summary>
@@ -10,71 +8,13 @@ namespace Leasehold.Checkers.Histories;
 public sealed class FileHistory(string path) : IHistorySource
 {
     /// <summary>A line longer than this is refused rather than buffered without bound.</summary>
-    public const int MaxLineBytes = 64 * 1024 * 1024;
+    public const int MaxLineBytes = JsonLinesFile.MaxLineBytes;
 
     public string Name => path;
 
     public IEnumerable<HistoryOp> Read()
     {
-        FileStream stream;
-        try
-        {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            throw new HistoryFormatException(0, $"cannot read '{path}': {e.Message}");
-        }
-        using (stream)
-        {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-            try
-            {
-                int start = 0, end = 0;
-                long line = 0;
-                while (true)
-                {
-                    int newline = Array.IndexOf(buffer, (byte)'\n', start, end - start);
-                    if (newline < 0)
-                    {
-                        // Move the partial line to the front, grow if it fills the buffer, and read more.
-                        if (start > 0)
-                        {
-                            Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                            end -= start;
-                            start = 0;
-                        }
-                        if (end == buffer.Length)
-                        {
-                            if (buffer.Length >= MaxLineBytes) throw new HistoryFormatException(line + 1, $"a line longer than {MaxLineBytes} bytes");
-                            var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                            Buffer.BlockCopy(buffer, 0, bigger, 0, end);
-                            ArrayPool<byte>.Shared.Return(buffer);
-                            buffer = bigger;
-                        }
-                        int n = stream.Read(buffer, end, buffer.Length - end);
-                        if (n == 0)
-                        {
-                            if (end > start && !IsBlank(buffer.AsSpan(start, end - start)) && HistoryJson.Parse(buffer.AsSpan(start, end - start), ++line) is { } last)
-                                yield return last;
-                            yield break;
-                        }
-                        end += n;
-                        continue;
-                    }
-                    line++;
-                    var text = buffer.AsSpan(start, newline - start);
-                    start = newline + 1;
-                    if (IsBlank(text)) continue;
-                    if (HistoryJson.Parse(text, line) is { } op) yield return op; // null: not a client's operation (a nemesis)
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
+        foreach (var op in JsonLinesFile.Read(path, HistoryJson.Parse))
+            if (op is not null) yield return op; // null: not a client's operation (a nemesis)
     }
-
-    private static bool IsBlank(ReadOnlySpan<byte> text) => text.Trim(" \t\r"u8).IsEmpty;
 }

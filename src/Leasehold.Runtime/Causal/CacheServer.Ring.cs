@@ -77,7 +77,6 @@ internal sealed partial class CacheServer
             if (versions.Count == 0) _i.Remove(need.Key);
         }
         if (taken is null) return;
-        Integrations++;
         foreach (var (key, version) in taken) MergeVisible(key, version);
         // Invariant 1 for every write merged, once the whole step is done (one may depend on another taken with it).
         if (_options.CheckInvariants)

@@ -45,8 +45,6 @@ internal sealed partial class CacheServer : ICacheServer
     public IReadOnlyDictionary<StateKey, List<CausalVersion>> ICache => _i;
     public VectorClock Clock => VectorClock.Of(_gvc);
 
-    public long Integrations { get; private set; }
-
     /// <summary>The C-cache version of a key; a key never written here starts at its initial value with clock zero.</summary>
     public CausalVersion Visible(StateKey key) =>
         _c.TryGetValue(key, out var v) ? v : CausalVersion.Initial(_initial(key), Servers);

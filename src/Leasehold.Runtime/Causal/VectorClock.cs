@@ -4,8 +4,8 @@ namespace Leasehold.Runtime.Causal;
 
 /// <summary>
 /// An immutable vector clock, one entry per cache server. Versions are ordered by it (happened-before
-/// is ≤ and ≠), and concurrent versions are ordered by <see cref="CompareLexicographic"/> so every
-/// server merges them to the same winner (convergence).
+/// is ≤ and ≠), and writes are ordered by <see cref="CompareArbitration"/> so every server merges
+/// them to the same winner (convergence).
 /// </summary>
 public sealed class VectorClock : IEquatable<VectorClock>
 {
@@ -42,10 +42,6 @@ public sealed class VectorClock : IEquatable<VectorClock>
         return true;
     }
 
-    public bool StrictlyLess(VectorClock other) => LessOrEqual(other) && !Equals(other);
-
-    public bool ConcurrentWith(VectorClock other) => !LessOrEqual(other) && !other.LessOrEqual(this);
-
     /// <summary>The deterministic tie-break between concurrent clocks: entry by entry, lowest server first.</summary>
     public int CompareLexicographic(VectorClock other)
     {
@@ -69,10 +65,6 @@ public sealed class VectorClock : IEquatable<VectorClock>
         int c = sa.CompareTo(sb);
         return c != 0 ? c : a.CompareLexicographic(b);
     }
-
-    internal long[] ToArray() => [.. _entries];
-
-    internal static VectorClock Own(long[] entries) => new(entries);
 
     public bool Equals(VectorClock? other) => other is not null && _entries.AsSpan().SequenceEqual(other._entries);
     public override bool Equals(object? obj) => Equals(obj as VectorClock);

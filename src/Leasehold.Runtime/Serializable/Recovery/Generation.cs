@@ -19,11 +19,6 @@ internal sealed class Generation(int number)
 
     public int Number { get; } = number;
 
-    public bool Superseded
-    {
-        get { lock (_gate) return _superseded; }
-    }
-
     /// <summary>Stops this incarnation; <paramref name="whenQuiet"/> runs once no store call it started is still running.</summary>
     public void Supersede(Action whenQuiet)
     {

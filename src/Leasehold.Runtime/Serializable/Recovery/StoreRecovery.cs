@@ -4,7 +4,7 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Runtime.Serializable.Recovery;
 
 /// <summary>What a new incarnation starts from: the last commit, and the logged batches after it, to re-execute in order.</summary>
-internal sealed record RecoveredState(long LastCommitted, long DiscardedVersions, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch);
+internal sealed record RecoveredState(long LastCommitted, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch);
 
 /// <summary>The store's contents cannot be recovered from (a corrupted log, a workflow that is not registered): retrying will not help.</summary>
 public sealed class RecoveryException(string message) : Exception(message);
@@ -35,8 +35,8 @@ internal static class StoreRecovery
         }
         var (last, replay) = await ReadLogAsync(store, workflows, cancellation).ConfigureAwait(false);
         // Only once the log is known to be recoverable: a refusal leaves the store exactly as the crash did.
-        long discarded = await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
-        return new RecoveredState(last, discarded, replay, (epoch - 1) << EpochShift, epoch);
+        await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
+        return new RecoveredState(last, replay, (epoch - 1) << EpochShift, epoch);
     }
 
     /// <summary>

@@ -1,20 +1,18 @@
 using System.Buffers;
-using Leasehold.Checkers.Histories;
 
-namespace Leasehold.Checkers.Causal;
+namespace Leasehold.Checkers.Histories;
 
 /// <summary>Parses one line (never blank) that came from line <paramref name="line"/> (1-based).</summary>
 internal delegate T LineParser<T>(ReadOnlySpan<byte> json, long line);
 
 /// <summary>
-/// Reads a JSON-lines file one line at a time through a reused buffer, as <see cref="FileHistory"/> does for
-/// list-append histories (that one is bound to its own parser, hence this copy with a parser parameter). Blank
+/// Reads a JSON-lines file one line at a time through a reused buffer, for both kinds of history. Blank
 /// lines are skipped but counted, so errors name the real line.
 /// </summary>
 internal static class JsonLinesFile
 {
     /// <summary>A line longer than this is refused rather than buffered without bound.</summary>
-    public const int MaxLineBytes = FileHistory.MaxLineBytes;
+    public const int MaxLineBytes = 64 * 1024 * 1024;
 
     public static IEnumerable<T> Read<T>(string path, LineParser<T> parse)
     {
