@@ -14,8 +14,11 @@ public sealed record CausalInvocation
     public long Seq { get; init; }
 }
 
-/// <summary>A finished causal workflow: its status, its functions' outputs, and the token for the caller's next workflow.</summary>
-public sealed record CausalResult(WorkflowStatus Status, long WorkflowId, string? Reason, byte[]?[] Outputs, SessionToken? Token)
+/// <summary>
+/// A finished causal workflow: its status, its functions' outputs, the token for the caller's next
+/// workflow, and how many of its attempts aborted and were retried (transactions and baselines only).
+/// </summary>
+public sealed record CausalResult(WorkflowStatus Status, long WorkflowId, string? Reason, byte[]?[] Outputs, SessionToken? Token, int Aborts = 0)
 {
     public bool Succeeded => Status == WorkflowStatus.Committed;
 }

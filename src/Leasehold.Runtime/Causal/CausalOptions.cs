@@ -7,6 +7,12 @@ public enum CausalProtocol
     CausalMesh,
     /// <summary>The negative control: each server applies writes as they arrive and reads whatever it has. Not causal.</summary>
     Eventual,
+    /// <summary>Baseline (§8): HydroCache's conservative protocol — an all-cache snapshot of the workflow's read set before it runs.</summary>
+    HydroCon,
+    /// <summary>Baseline (§8): HydroCache's optimistic protocol — each function checks its cache against upstream reads, fetches or aborts.</summary>
+    HydroOpt,
+    /// <summary>Baseline (§8): FaaSTCC — timestamped versions, validity intervals, storage-issued promises, a snapshot interval per transaction.</summary>
+    FaasTcc,
 }
 
 /// <summary>Everything a causal cluster is configured with; validated once at start.</summary>

@@ -12,7 +12,7 @@ namespace Leasehold.Runtime.Hosting;
 /// function that only reads is a read-only transaction). The same code runs on real threads and in the
 /// deterministic mode.
 /// </summary>
-public sealed class CausalCluster
+public sealed class CausalCluster : ICausalRuntime
 {
     private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
     private readonly ICacheServer[] _servers;

@@ -9,6 +9,10 @@ internal sealed record CausalBenchResult
     public long Submitted { get; init; }
     public long Committed { get; init; }
     public long Failed { get; init; }
+    /// <summary>Attempts that aborted (each retried, or counted in Failed once retries ran out).</summary>
+    public long Aborted { get; init; }
+    /// <summary>Workflows that committed only after at least one retry.</summary>
+    public long Retried { get; init; }
     public double MeasuredSeconds { get; init; }
     public double ThroughputTps { get; init; }
     public double P50Ms { get; init; }
@@ -54,8 +58,8 @@ internal sealed record CausalBenchResult
         w.WriteNumber("length", s.Length);
         w.WriteNumber("submitted", Submitted);
         w.WriteNumber("committed", Committed);
-        w.WriteNumber("aborted", 0); // causal reads and writes never abort; read-write transactions are not built yet
-        w.WriteNumber("retried", 0);
+        w.WriteNumber("aborted", Aborted);
+        w.WriteNumber("retried", Retried);
         w.WriteNumber("failed", Failed);
         w.WriteNumber("throughput_tps", Math.Round(ThroughputTps, 1));
         w.WriteStartObject("latency_ms");

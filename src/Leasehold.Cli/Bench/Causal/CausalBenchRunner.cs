@@ -13,7 +13,7 @@ namespace Leasehold.Cli.Bench.Causal;
 internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<string> progress)
 {
     private readonly LatencyRecorder _latency = new();
-    private long _completed, _submitted, _wCompleted, _wFailed;
+    private long _completed, _submitted, _wCompleted, _wFailed, _wAborted, _wRetried;
     private volatile bool _measuring;
     private volatile bool _stopping;
 
@@ -23,7 +23,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             ? new MediaWorkload(theta: settings.Theta)
             : new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new CausalCluster(settings.ToOptions(), scheduler, workload.Initial);
+        var cluster = CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial);
         foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)).ToArray();
@@ -66,6 +66,8 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             Submitted = Interlocked.Read(ref _submitted),
             Committed = Interlocked.Read(ref _wCompleted),
             Failed = Interlocked.Read(ref _wFailed),
+            Aborted = Interlocked.Read(ref _wAborted),
+            Retried = Interlocked.Read(ref _wRetried),
             MeasuredSeconds = measured,
             ThroughputTps = measured > 0 ? inWindow / measured : 0,
             P50Ms = _latency.PercentileMs(50),
@@ -79,7 +81,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
         };
     }
 
-    private async Task ClosedLoop(CausalCluster cluster, ICausalWorkload workload, int client)
+    private async Task ClosedLoop(ICausalRuntime cluster, ICausalWorkload workload, int client)
     {
         await Task.Yield();
         var random = new Random(HashCode.Combine(settings.Seed, client));
@@ -100,6 +102,8 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             {
                 if (result.Succeeded) Interlocked.Increment(ref _wCompleted);
                 else Interlocked.Increment(ref _wFailed);
+                Interlocked.Add(ref _wAborted, result.Aborts);
+                if (result.Succeeded && result.Aborts > 0) Interlocked.Increment(ref _wRetried);
             }
             if (settings.Sessions && result.Token is not null) token = result.Token;
         }

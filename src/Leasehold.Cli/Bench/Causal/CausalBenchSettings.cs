@@ -31,6 +31,9 @@ internal sealed record CausalBenchSettings
     {
         CausalProtocol.CausalMesh => "causalmesh",
         CausalProtocol.Eventual => "eventual",
+        CausalProtocol.HydroCon => "hydro-con",
+        CausalProtocol.HydroOpt => "hydro-opt",
+        CausalProtocol.FaasTcc => "faastcc",
         _ => protocol.ToString().ToLowerInvariant(),
     };
 

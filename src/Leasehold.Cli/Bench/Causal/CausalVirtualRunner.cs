@@ -24,7 +24,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             MessageServiceTime = TimeSpan.FromTicks((long)(settings.MessageServiceUs * TimeSpan.TicksPerMicrosecond)),
             FunctionServiceTime = TimeSpan.FromTicks((long)(settings.FunctionServiceUs * TimeSpan.TicksPerMicrosecond)),
         };
-        var cluster = new CausalCluster(options, scheduler, workload.Initial);
+        var cluster = CausalRuntime.Create(options, scheduler, workload.Initial);
         foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var latency = new LatencyRecorder();
@@ -32,7 +32,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
         var begin = time.GetUtcNow();
         var measureFrom = begin + TimeSpan.FromSeconds(settings.WarmupSeconds);
         var end = measureFrom + TimeSpan.FromSeconds(settings.DurationSeconds);
-        long completed = 0, submitted = 0, failed = 0, ringAtStart = -1;
+        long completed = 0, submitted = 0, failed = 0, aborted = 0, retried = 0, ringAtStart = -1;
         var random = new Random(settings.Seed);
         var tokens = new SessionToken?[settings.Clients];
         var seq = new long[settings.Clients];
@@ -52,7 +52,12 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
                     completed++;
                     latency.Record((long)(done - now).TotalMicroseconds);
                 }
-                if (counted && !result.Succeeded) failed++;
+                if (counted)
+                {
+                    if (!result.Succeeded) failed++;
+                    aborted += result.Aborts;
+                    if (result.Succeeded && result.Aborts > 0) retried++;
+                }
                 workload.Observe(workflow, result.Status, result.Outputs);
                 if (settings.Sessions && result.Token is not null) tokens[client] = result.Token;
                 Issue(client);
@@ -74,6 +79,8 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             Submitted = submitted,
             Committed = completed,
             Failed = failed,
+            Aborted = aborted,
+            Retried = retried,
             MeasuredSeconds = seconds,
             ThroughputTps = completed / seconds,
             P50Ms = latency.PercentileMs(50),
