@@ -24,4 +24,8 @@ public sealed record CausalResult(WorkflowStatus Status, long WorkflowId, string
 }
 
 /// <summary>One function execution as a history records it (the causal checker's unit): who, where, after which parents, and its operations.</summary>
-public sealed record CausalFunctionRecord(long Process, long Seq, long Workflow, int Function, int[] Parents, bool Ok, int Server, IReadOnlyList<CausalOp> Ops);
+public sealed record CausalFunctionRecord(long Process, long Seq, long Workflow, int Function, int[] Parents, bool Ok, int Server, IReadOnlyList<CausalOp> Ops)
+{
+    /// <summary>The workflow is a read-write transaction (TCC): all its reads come from one snapshot, its writes are visible together.</summary>
+    public bool Transaction { get; init; }
+}
