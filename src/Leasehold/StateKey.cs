@@ -17,7 +17,14 @@ public enum AccessMode : byte
 public enum Consistency : byte
 {
     Serializable = 0,
+    /// <summary>Causal+ consistency as the workflow roams (CausalMesh): reads and writes never coordinate and never abort.</summary>
     Causal = 1,
+    /// <summary>
+    /// A read-write transaction under transactional causal consistency: every read of every function comes
+    /// from one causally consistent snapshot, and the writes become visible together when the workflow
+    /// finishes. It may abort, when a version its snapshot needs is gone; the platform then retries it.
+    /// </summary>
+    TransactionalCausal = 2,
 }
 
 /// <summary>When a workflow's writes become visible to later workflows on the same keys.</summary>

@@ -20,6 +20,7 @@ internal static class BenchCommand
         var virtualTime = new Option<bool>("--virtual") { Description = "causal: run in the deterministic mode in virtual time, with modelled server processors (server counts beyond the machine)" };
         var serviceUs = new Option<double>("--service-us") { Description = "causal --virtual: modelled processor time per ring message", DefaultValueFactory = _ => 3 };
         var functionUs = new Option<double>("--function-us") { Description = "causal --virtual: modelled processor time per function", DefaultValueFactory = _ => 6 };
+        var transactions = new Option<bool>("--transactions") { Description = "causal: run every workflow as a read-write transaction (TCC: one snapshot for all reads, writes visible together, may abort and retry)" };
         var noSessions = new Option<bool>("--no-sessions") { Description = "causal: every workflow is its own client (no session token carried to the next)" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
@@ -49,7 +50,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            mode, workload, protocol, store, linkLatency, noEager, noSessions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
+            mode, workload, protocol, store, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
@@ -88,6 +89,7 @@ internal static class BenchCommand
                     LinkLatencyUs = parse.GetValue(linkLatency) ?? parse.GetValue(link) ?? 0,
                     EagerIntegration = !parse.GetValue(noEager),
                     Sessions = !parse.GetValue(noSessions),
+                    Transactions = parse.GetValue(transactions),
                     Virtual = parse.GetValue(virtualTime),
                     MessageServiceUs = parse.GetValue(serviceUs),
                     FunctionServiceUs = parse.GetValue(functionUs),
@@ -101,9 +103,9 @@ internal static class BenchCommand
                     foreach (var p in causalProtocols.Values) causalVariants.Add(causal with { Protocol = p });
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
-            if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(virtualTime))
+            if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime))
             {
-                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions and --virtual apply to --mode causal (the serializable mode has --link-us)");
+                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions and --virtual apply to --mode causal (the serializable mode has --link-us)");
                 return ExitCodes.Usage;
             }
             if (parse.GetValue(workload) is "causal-micro" or "media")

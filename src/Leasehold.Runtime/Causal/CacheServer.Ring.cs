@@ -1,8 +1,13 @@
 namespace Leasehold.Runtime.Causal;
 
 /// <summary>A write on its way around the ring: its key and version, its head, and which lap it is on.</summary>
-/// <remarks><paramref name="Stable"/> piggybacks the sender's knowledge of what every server has integrated.</remarks>
-internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap, VectorClock Stable);
+/// <remarks>
+/// <paramref name="Stable"/> piggybacks the sender's knowledge of what every server has integrated.
+/// <paramref name="Siblings"/> are the other writes of a read-write transaction, with the same clock: each
+/// lists the others among its deps, so the tail's integration makes them all visible in one step.
+/// </remarks>
+internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap, VectorClock Stable,
+    (StateKey Key, CausalVersion Version)[]? Siblings = null);
 
 internal sealed partial class CacheServer
 {
@@ -19,6 +24,8 @@ internal sealed partial class CacheServer
         if (!tail || (p.Lap == 1 && !_options.UnsafeOneLap))
         {
             AddToICache(p.Key, p.Version);
+            if (p.Siblings is { } siblings)
+                foreach (var (key, version) in siblings) AddToICache(key, version);
             var next = p with { Lap = tail ? 2 : p.Lap, Stable = StableSnapshot() };
             var successor = _successor!;
             _next!.Send(() => successor.Receive(next));
@@ -85,6 +92,7 @@ internal sealed partial class CacheServer
 
     private void MergeVisible(StateKey key, CausalVersion version)
     {
+        RecordVisible(key, version);
         var merged = Visible(key).Merge(version);
         _c[key] = merged;
         if (_i.TryGetValue(key, out var versions))

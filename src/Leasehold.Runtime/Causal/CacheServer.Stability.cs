@@ -48,15 +48,19 @@ internal sealed partial class CacheServer
     {
         if (_stable is null) return 0;
         var stable = StableSnapshot();
+        // A read-write transaction reads its snapshot, not the C-cache: an own write that became stable after the
+        // snapshot was taken is visible everywhere but not in the snapshot, so only the session still shows it.
+        var snapshot = session.Snapshot;
+        bool Prunable(VectorClock clock) => clock.LessOrEqual(stable) && (snapshot is null || clock.LessOrEqual(snapshot));
         int dropped = 0;
         List<StateKey>? drop = null;
         foreach (var (key, clock) in session.Deps)
-            if (clock.LessOrEqual(stable)) (drop ??= []).Add(key);
+            if (Prunable(clock)) (drop ??= []).Add(key);
         if (drop is not null)
             foreach (var key in drop) { Lower(session, session.Deps[key]); session.Deps.Remove(key); dropped++; }
         drop?.Clear();
         foreach (var (key, version) in session.Local)
-            if (version.Clock.LessOrEqual(stable)) (drop ??= []).Add(key);
+            if (Prunable(version.Clock)) (drop ??= []).Add(key);
         if (drop is not null)
             foreach (var key in drop) if (session.Local.Remove(key, out var gone)) { Lower(session, gone.Clock); dropped++; }
         return dropped;

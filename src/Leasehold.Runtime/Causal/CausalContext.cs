@@ -6,7 +6,9 @@ public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value
 /// <summary>
 /// The <see cref="FunctionContext"/> of a causal function: each read and write goes to the cache server
 /// the function runs on, with the workflow's session, at once (causal reads and writes never wait for
-/// anyone). Declarations are enforced as in the serializable mode; a causal function cannot abort.
+/// anyone). In a read-write transaction, reads come from the transaction's snapshot and writes are
+/// buffered until it commits. Declarations are enforced as in the serializable mode; a causal function
+/// cannot abort by itself (a transaction aborts only when its snapshot is gone).
 /// </summary>
 internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
     ICacheServer server, CausalSession session, byte[]?[] outputs, bool record) : FunctionContext
@@ -22,10 +24,17 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     public override string FunctionName => function.Name;
     public override Random Random => _random ??= new Random(HashCode.Combine(workflowId, function.Index));
 
+    private bool Transactional => workflow.Consistency == Consistency.TransactionalCausal;
+
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
-        var version = server.Read(session, k);
+        if (Transactional && session.Pending is { } pending && pending.TryGetValue(k, out var own))
+        {
+            Ops?.Add(new CausalOp(false, k, own.Value));
+            return own.Value is null ? null : (byte[])own.Value.Clone();
+        }
+        var version = Transactional ? server.ReadInSnapshot(session, k) : server.Read(session, k);
         var value = version.Value;
         Ops?.Add(new CausalOp(false, k, value, version.Clock.IsZero));
         return value is null ? null : (byte[])value.Clone();
@@ -35,7 +44,8 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();
-        server.Write(session, k, copy);
+        if (Transactional) (session.Pending ??= [])[k] = (copy, function.Index); // visible at commit, with the transaction's other writes
+        else server.Write(session, k, copy);
         Ops?.Add(new CausalOp(true, k, copy));
     }
 

@@ -45,6 +45,13 @@ public sealed record CausalOptions
     public TimeSpan MessageServiceTime { get; init; } = TimeSpan.Zero;
     /// <summary>Deterministic mode only: modelled processor time of running one function on its server.</summary>
     public TimeSpan FunctionServiceTime { get; init; } = TimeSpan.Zero;
+    /// <summary>
+    /// Read-write transactions: how many recent writes per key each server keeps beside its C-cache, so a
+    /// transaction whose snapshot is older than the C-cache can still read it (more: fewer aborts, more memory).
+    /// </summary>
+    public int TransactionVersions { get; init; } = 4;
+    /// <summary>Read-write transactions: attempts before a workflow that keeps aborting fails.</summary>
+    public int TransactionAttempts { get; init; } = 16;
     /// <summary>Seeds the default placement of functions on servers.</summary>
     public int Seed { get; init; } = 1;
 
@@ -52,5 +59,7 @@ public sealed record CausalOptions
     {
         if (Servers is < 1 or > 1024) throw new ArgumentException($"servers must be in 1..1024, not {Servers}");
         if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
+        if (TransactionVersions is < 0 or > 1024) throw new ArgumentException($"transaction versions must be in 0..1024, not {TransactionVersions}");
+        if (TransactionAttempts is < 1 or > 1_000_000) throw new ArgumentException($"transaction attempts must be in 1..1000000, not {TransactionAttempts}");
     }
 }

@@ -20,12 +20,20 @@ public sealed class CausalSession
     /// <summary>The join of every clock pruned from this session: a later write's clock must still dominate it.</summary>
     internal VectorClock? Floor;
 
+    /// <summary>A read-write transaction's snapshot: every write with a clock ≤ it, and nothing else, is what its reads see.</summary>
+    internal VectorClock? Snapshot;
+
+    /// <summary>A read-write transaction's buffered writes: the value, and the function that wrote it (the later index wins at a fan-in).</summary>
+    internal Dictionary<StateKey, (byte[]? Value, int Function)>? Pending;
+
     public CausalSession Clone()
     {
         var copy = new CausalSession();
         foreach (var (k, v) in Deps) copy.Deps[k] = v;
         foreach (var (k, v) in Local) copy.Local[k] = v;
         copy.Floor = Floor;
+        copy.Snapshot = Snapshot;
+        if (Pending is not null) copy.Pending = new(Pending);
         return copy;
     }
 
@@ -36,6 +44,13 @@ public sealed class CausalSession
         if (other.Floor is { } floor) Floor = Floor is null ? floor : Floor.Join(floor);
         foreach (var (k, version) in other.Local)
             Local[k] = Local.TryGetValue(k, out var mine) ? mine.Merge(version) : version;
+        Snapshot ??= other.Snapshot;
+        if (other.Pending is not null)
+        {
+            Pending ??= [];
+            foreach (var (k, write) in other.Pending)
+                if (!Pending.TryGetValue(k, out var mine) || mine.Function < write.Function) Pending[k] = write;
+        }
     }
 
     public void AddDep(StateKey key, VectorClock clock)
@@ -63,7 +78,13 @@ public sealed class SessionToken
 {
     private readonly CausalSession _session;
 
-    internal SessionToken(CausalSession session) => _session = session.Clone();
+    internal SessionToken(CausalSession session)
+    {
+        _session = session.Clone();
+        // A transaction's snapshot and buffered writes are its own: the next workflow starts from what it saw and wrote.
+        _session.Snapshot = null;
+        _session.Pending = null;
+    }
 
     internal CausalSession Open() => _session.Clone();
 

@@ -37,6 +37,17 @@ internal sealed class EventualServer : ICacheServer
 
     public CausalVersion Read(CausalSession session, StateKey key) => Visible(key);
 
+    // Transactions get no snapshot and no atomicity here: the control reads whatever it has and applies writes one by one.
+    public VectorClock TakeSnapshot(CausalSession session) => VectorClock.Zero(_clock.Length);
+    public CausalVersion ReadInSnapshot(CausalSession session, StateKey key) => Visible(key);
+
+    public void Commit(CausalSession session)
+    {
+        if (session.Pending is null) return;
+        foreach (var (key, write) in session.Pending) Write(session, key, write.Value);
+        session.Pending.Clear();
+    }
+
     public void Write(CausalSession session, StateKey key, byte[]? value)
     {
         _clock[Id]++;

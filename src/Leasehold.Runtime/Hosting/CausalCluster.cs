@@ -85,8 +85,10 @@ public sealed class CausalCluster : ICausalRuntime
 
     public void Register(WorkflowDefinition workflow)
     {
-        if (workflow.Consistency != Consistency.Causal)
+        if (workflow.Consistency is not (Consistency.Causal or Consistency.TransactionalCausal))
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
+        if (workflow.Consistency == Consistency.TransactionalCausal)
+            foreach (var server in CacheServers) server.KeepsVersions = Options.TransactionVersions > 0;
         if (workflow.MayAbortCount > 0)
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
         lock (_workflows)
@@ -121,10 +123,33 @@ public sealed class CausalCluster : ICausalRuntime
             lock (_placement)
                 for (int f = 0; f < count; f++) placement[f] = _placement.Next(_servers.Length);
         }
-        var run = new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone);
-        var start = invocation.Token?.Open() ?? new CausalSession();
-        foreach (var f in definition.Functions)
-            if (f.Parents.Length == 0) Hop(_client, run, f.Index, start.Clone());
+        Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
+    }
+
+    /// <summary>
+    /// Starts an attempt. A read-write transaction first takes its snapshot on its first root function's
+    /// server, so that every root — and every later function — reads the same one.
+    /// </summary>
+    private void Start(WorkflowRun run)
+    {
+        var start = run.Invocation.Token?.Open() ?? new CausalSession();
+        var roots = run.Workflow.Functions.Where(f => f.Parents.Length == 0).Select(f => f.Index).ToArray();
+        if (!run.Transactional)
+        {
+            foreach (int f in roots) Hop(_client, run, f, start.Clone());
+            return;
+        }
+        int first = roots[0];
+        var server = _servers[run.Placement[first]];
+        _network.Send(_client, server.Mailbox, () =>
+        {
+            start.Snapshot = server.TakeSnapshot(start);
+            var cpu = _cpus[run.Placement[first]];
+            var session = start.Clone();
+            cpu.Serve(Options.FunctionServiceTime, () => RunFunction(run, first, server, session));
+            foreach (int f in roots)
+                if (f != first) Hop(server.Mailbox, run, f, start.Clone());
+        });
     }
 
     public Task<CausalResult> InvokeAsync(string workflow, Args args, CausalInvocation? invocation = null)
@@ -156,33 +181,63 @@ public sealed class CausalCluster : ICausalRuntime
         {
             run.Outputs[index] = function.Body(context);
         }
+        catch (SnapshotUnavailableException) when (run.Transactional && context.Violation is null)
+        {
+            Abort(run, server);
+            return;
+        }
         catch (Exception e)
         {
             failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
         }
         failure ??= context.Violation;
-        OnFunction?.Invoke(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!));
+        if (OnFunction is not null) run.Record(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!) { Transaction = run.Transactional }, OnFunction);
         if (failure is not null)
         {
-            // Its writes so far stay visible, so the caller still gets a token that carries them forward.
-            var sofar = new SessionToken(run.SessionSoFar(session));
-            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, sofar), _network, server.Mailbox, _client);
+            // A plain causal workflow's writes so far stay visible, so the caller's token carries them forward;
+            // a transaction's were only buffered, so nothing of it took effect.
+            var sofar = new SessionToken(run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session));
+            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, sofar, run.Aborts), _network, server.Mailbox, _client, OnFunction);
             return;
         }
         var ready = run.Finished(index, session);
         foreach (var (child, merged) in ready) Hop(server.Mailbox, run, child, merged);
-        if (run.AllDone(out var final)) run.Finish(final, null, _network, server.Mailbox, _client);
+        if (run.AllDone(out var final))
+        {
+            if (run.Transactional) server.Commit(final); // on this server's mailbox: the last function's server is the writes' head
+            run.Finish(final, null, _network, server.Mailbox, _client, OnFunction);
+        }
+    }
+
+    /// <summary>A transaction's snapshot is gone on this server: the attempt ends with no effect, and the platform retries it.</summary>
+    private void Abort(WorkflowRun run, ICacheServer server)
+    {
+        if (!run.TryEnd()) return;
+        int aborts = run.Aborts + 1;
+        if (aborts >= Options.TransactionAttempts)
+        {
+            var result = new CausalResult(WorkflowStatus.Failed, run.Id, $"the transaction aborted {aborts} times: its snapshot's versions were gone each time", run.Outputs, run.Invocation.Token, aborts);
+            _network.Send(server.Mailbox, _client, () => run.OnDone(result));
+            return;
+        }
+        var retry = new WorkflowRun(run.Workflow, run.Args, Interlocked.Increment(ref _nextWorkflow), run.Placement, run.Invocation, run.OnDone, aborts);
+        _network.Send(server.Mailbox, _client, () => Start(retry));
     }
 
     /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>
-    private sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation, Action<CausalResult> onDone)
+    private sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation, Action<CausalResult> onDone, int aborts)
     {
         private readonly CausalSession?[] _sessions = new CausalSession?[workflow.Functions.Count];
         private readonly int[] _parentsLeft = workflow.Functions.Select(f => f.Parents.Length).ToArray();
         private int _left = workflow.Functions.Count;
         private bool _finished;
+        private List<CausalFunctionRecord>? _records;
 
         public WorkflowDefinition Workflow { get; } = workflow;
+        public bool Transactional => Workflow.Consistency == Consistency.TransactionalCausal;
+        /// <summary>How many attempts of this workflow aborted before this one.</summary>
+        public int Aborts { get; } = aborts;
+        public Action<CausalResult> OnDone { get; } = onDone;
         public Args Args { get; } = args;
         public long Id { get; } = id;
         public int[] Placement { get; } = placement;
@@ -228,15 +283,35 @@ public sealed class CausalCluster : ICausalRuntime
             }
         }
 
-        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client)
+        /// <summary>
+        /// A function's history record. A transaction's are held until it ends: a committed or failed one
+        /// records them all (failed: not ok, so none of its writes may be seen), an aborted attempt none —
+        /// it had no effect, and its retry takes its place in the caller's sequence.
+        /// </summary>
+        public void Record(CausalFunctionRecord record, Action<CausalFunctionRecord> sink)
+        {
+            if (!Transactional) sink(record);
+            else lock (this) (_records ??= []).Add(record);
+        }
+
+        /// <summary>Ends the attempt unless another branch already did; true when this call ended it.</summary>
+        public bool TryEnd()
         {
             lock (this)
             {
-                if (_finished) return;
+                if (_finished) return false;
                 _finished = true;
+                return true;
             }
-            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!));
-            network.Send(from, client, () => onDone(result));
+        }
+
+        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client, Action<CausalFunctionRecord>? sink)
+        {
+            if (!TryEnd()) return;
+            if (_records is not null && sink is not null)
+                foreach (var r in _records) sink(failed is null ? r : r with { Ok = false });
+            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!), Aborts);
+            network.Send(from, client, () => OnDone(result));
         }
     }
 }

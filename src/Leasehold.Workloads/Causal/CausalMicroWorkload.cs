@@ -15,14 +15,16 @@ public sealed class CausalMicroWorkload : ICausalWorkload
     private readonly ZipfianGenerator _keys;
     private long _nextValue;
 
-    public CausalMicroWorkload(int keys = 100_000, double theta = 1.0, int length = 3)
+    /// <param name="consistency">Causal, or TransactionalCausal to run each workflow as a read-write transaction</param>
+    public CausalMicroWorkload(int keys = 100_000, double theta = 1.0, int length = 3, Consistency consistency = Consistency.Causal)
     {
+        if (consistency is not (Consistency.Causal or Consistency.TransactionalCausal)) throw new ArgumentOutOfRangeException(nameof(consistency), consistency, "a causal level");
         if (keys < 2) throw new ArgumentOutOfRangeException(nameof(keys), keys, "at least two keys");
         if (length is < 3 or > 10) throw new ArgumentOutOfRangeException(nameof(length), length, "a workflow has 3 to 10 functions");
         Keys = keys;
         Length = length;
         _keys = new ZipfianGenerator(keys, theta);
-        Workflow = Build(length);
+        Workflow = Build(length, consistency);
     }
 
     public int Keys { get; }
@@ -39,9 +41,9 @@ public sealed class CausalMicroWorkload : ICausalWorkload
     private static bool Writes(int length, int f) => length > 3 || f == 2;
     private static bool Reads(int length, int f) => length > 3 || f < 2;
 
-    private static WorkflowDefinition Build(int length)
+    private static WorkflowDefinition Build(int length, Consistency consistency)
     {
-        var builder = new WorkflowBuilder(Name).WithConsistency(Consistency.Causal);
+        var builder = new WorkflowBuilder(Name).WithConsistency(consistency);
         for (int f = 0; f < length; f++)
         {
             int i = f;

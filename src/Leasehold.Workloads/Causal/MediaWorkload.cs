@@ -25,8 +25,11 @@ public sealed class MediaWorkload : ICausalWorkload
     private long _nextReview;
     private long _reads, _followed, _dangling;
 
-    public MediaWorkload(int movies = 1_000, int users = 1_000, double theta = 0)
+    /// <param name="consistency">Causal, or TransactionalCausal to run both workflows as read-write transactions</param>
+    public MediaWorkload(int movies = 1_000, int users = 1_000, double theta = 0, Consistency consistency = Consistency.Causal)
     {
+        if (consistency is not (Consistency.Causal or Consistency.TransactionalCausal)) throw new ArgumentOutOfRangeException(nameof(consistency), consistency, "a causal level");
+        _consistency = consistency;
         if (movies < 1 || users < 1) throw new ArgumentOutOfRangeException(nameof(movies), "at least one movie and one user");
         Movies = movies;
         Users = users;
@@ -76,9 +79,11 @@ public sealed class MediaWorkload : ICausalWorkload
             $"{Interlocked.Read(ref _reads):N0} reads followed {Interlocked.Read(ref _followed):N0} review ids; {dangling:N0} pointed to a review that could not be read");
     }
 
-    private static WorkflowDefinition ComposeWorkflow()
+    private readonly Consistency _consistency;
+
+    private WorkflowDefinition ComposeWorkflow()
     {
-        var b = new WorkflowBuilder(Compose).WithConsistency(Consistency.Causal);
+        var b = new WorkflowBuilder(Compose).WithConsistency(_consistency);
         foreach (var part in new[] { "text", "rating", "user", "movie" })
         {
             string p = part;
@@ -120,7 +125,7 @@ public sealed class MediaWorkload : ICausalWorkload
         return b.Build();
     }
 
-    private static WorkflowDefinition ReadWorkflow() => new WorkflowBuilder(Read).WithConsistency(Consistency.Causal)
+    private WorkflowDefinition ReadWorkflow() => new WorkflowBuilder(Read).WithConsistency(_consistency)
         .Function("read-list", f => f.Reads(MovieLists, a => a.GetString("movie")).Body(ctx => ctx.Read(MovieLists, ctx.Args.GetString("movie"))))
         .Function("read-reviews", f => f
             .After("read-list")

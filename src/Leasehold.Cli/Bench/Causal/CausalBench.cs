@@ -105,6 +105,7 @@ internal static class CausalBench
         Row("throughput (workflows/s)", $"{r.ThroughputTps:N0}");
         Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
+        if (r.Settings.Transactions) Row("aborted attempts / workflows retried", $"{r.Aborted:N0} / {r.Retried:N0}");
         Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
         if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
         else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");

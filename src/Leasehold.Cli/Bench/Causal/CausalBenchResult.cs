@@ -51,6 +51,7 @@ internal sealed record CausalBenchResult
         }
         w.WriteBoolean("eager_integration", s.EagerIntegration);
         w.WriteBoolean("sessions", s.Sessions);
+        w.WriteBoolean("transactions", s.Transactions);
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
         w.WriteNumber("seed", s.Seed);
         w.WriteNumber("theta", s.Theta);

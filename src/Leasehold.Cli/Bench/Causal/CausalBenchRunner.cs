@@ -19,9 +19,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
 
     public async Task<CausalBenchResult> RunAsync(CausalHistoryWriter? history, CancellationToken cancellation)
     {
-        ICausalWorkload workload = settings.Workload == "media"
-            ? new MediaWorkload(theta: settings.Theta)
-            : new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
+        var workload = settings.CreateWorkload();
         using var scheduler = new ThreadPoolScheduler();
         var cluster = CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial);
         foreach (var w in workload.Workflows) cluster.Register(w);

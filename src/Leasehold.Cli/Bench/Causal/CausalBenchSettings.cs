@@ -18,6 +18,8 @@ internal sealed record CausalBenchSettings
     public bool EagerIntegration { get; init; } = true;
     /// <summary>Clients carry their session token from one workflow to the next (read-your-writes across them).</summary>
     public bool Sessions { get; init; } = true;
+    /// <summary>Run every workflow as a read-write transaction (TCC): one snapshot for all reads, writes visible together.</summary>
+    public bool Transactions { get; init; }
     public int Seed { get; init; } = 1;
     /// <summary>Run in the deterministic mode, in virtual time, with modelled server processors.</summary>
     public bool Virtual { get; init; }
@@ -53,6 +55,14 @@ internal sealed record CausalBenchSettings
             return $"--service-us and --function-us must be in [0, 100000], not {MessageServiceUs} and {FunctionServiceUs}";
         if (!(LinkLatencyUs >= 0) || LinkLatencyUs > 1_000_000) return $"--link-latency-us must be in [0, 1000000], not {LinkLatencyUs}";
         return null;
+    }
+
+    public Workloads.Causal.ICausalWorkload CreateWorkload()
+    {
+        var consistency = Transactions ? Consistency.TransactionalCausal : Consistency.Causal;
+        return Workload == "media"
+            ? new Workloads.Causal.MediaWorkload(theta: Theta, consistency: consistency)
+            : new Workloads.Causal.CausalMicroWorkload(Keys, Theta, Length, consistency);
     }
 
     public CausalOptions ToOptions() => new()

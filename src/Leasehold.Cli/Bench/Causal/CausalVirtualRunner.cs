@@ -15,9 +15,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
 {
     public CausalBenchResult Run(CausalHistoryWriter? history)
     {
-        ICausalWorkload workload = settings.Workload == "media"
-            ? new MediaWorkload(theta: settings.Theta)
-            : new CausalMicroWorkload(settings.Keys, settings.Theta, settings.Length);
+        var workload = settings.CreateWorkload();
         var scheduler = new DeterministicScheduler(settings.Seed);
         var options = settings.ToOptions() with
         {

@@ -1,0 +1,134 @@
+namespace Leasehold.Runtime.Causal;
+
+/// <summary>
+/// Read-write transactions (TCC, causal.md §3). A transaction reads the snapshot S fixed when it starts:
+/// every write whose clock is ≤ S, and nothing else. Because a write's clock dominates its whole causal
+/// past, that set is causally closed, so it is a consistent snapshot on every server at once — no server
+/// has to ask another which versions the snapshot holds.
+/// <para>
+/// S is taken on the transaction's first server as the join of every clock visible there, with the
+/// session's deps (the join of visible clocks only, never of writes still on their first lap). Each entry
+/// of a visible clock names a write that has finished its first lap, hence is in every server's I-cache
+/// or C-cache: any server can integrate up to S without waiting, and then holds every write of the key
+/// with a clock ≤ S. Its C-cache version may hold newer ones too; for those reads each server keeps the
+/// last <see cref="CausalOptions.TransactionVersions"/> writes merged into each key, and the merge of
+/// all older ones. When that older merge already holds a write newer than S, the version the snapshot
+/// needs is gone: the read throws <see cref="SnapshotUnavailableException"/> and the attempt is retried.
+/// </para>
+/// <para>
+/// The writes are buffered in the session and committed at the end as one ring message with one clock.
+/// Each written version lists every other write of the transaction among its deps, so integrating any
+/// one of them integrates all of them in the same atomic step: they become visible together.
+/// </para>
+/// </summary>
+internal sealed partial class CacheServer
+{
+    private long[]? _frontier;
+    private Dictionary<StateKey, KeyHistory>? _history;
+
+    /// <summary>Transactional reads answered from the older versions kept, not the C-cache version (tests show the path is taken).</summary>
+    public long OlderReads { get; private set; }
+
+    /// <summary>Set before the first request when a transactional workflow is registered: only then are older versions kept.</summary>
+    public bool KeepsVersions
+    {
+        get => _history is not null;
+        set => _history = value ? _history ?? [] : null;
+    }
+
+    /// <summary>The writes merged into one key's C-cache version: the latest few one by one, everything before merged.</summary>
+    private sealed class KeyHistory(CausalVersion initial)
+    {
+        public CausalVersion Older = initial;
+        public readonly Queue<CausalVersion> Recent = new();
+    }
+
+    /// <summary>Called for every write made visible here, before its merge.</summary>
+    private void RecordVisible(StateKey key, CausalVersion write)
+    {
+        var frontier = _frontier ??= new long[Servers];
+        var clock = write.Clock.Entries;
+        for (int i = 0; i < frontier.Length; i++) frontier[i] = Math.Max(frontier[i], clock[i]);
+        if (_history is null) return;
+        if (!_history.TryGetValue(key, out var history)) _history[key] = history = new KeyHistory(CausalVersion.Initial(_initial(key), Servers));
+        foreach (var seen in history.Recent)
+            if (seen.Clock.Equals(write.Clock)) return; // merged again (idempotent): already counted
+        history.Recent.Enqueue(write);
+        while (history.Recent.Count > _options.TransactionVersions) history.Older = history.Older.Merge(history.Recent.Dequeue());
+    }
+
+    /// <summary>The snapshot of a transaction starting here (see the type's summary).</summary>
+    public VectorClock TakeSnapshot(CausalSession session)
+    {
+        var snapshot = new long[Servers];
+        if (_frontier is not null) _frontier.CopyTo(snapshot, 0);
+        foreach (var clock in session.Deps.Values) Join(snapshot, clock);
+        if (session.Floor is { } floor) Join(snapshot, floor);
+        return VectorClock.Of(snapshot);
+    }
+
+    private static void Join(long[] into, VectorClock clock)
+    {
+        var entries = clock.Entries;
+        for (int i = 0; i < into.Length; i++) into[i] = Math.Max(into[i], entries[i]);
+    }
+
+    /// <summary>A transaction's read: the merge of every write of <paramref name="key"/> with a clock ≤ its snapshot.</summary>
+    public CausalVersion ReadInSnapshot(CausalSession session, StateKey key)
+    {
+        var snapshot = session.Snapshot ?? throw new InvalidOperationException("a transactional read without a snapshot");
+        if (session.IntegratedAt != Id)
+        {
+            if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
+            Integrate(session.Deps);
+            session.IntegratedAt = Id;
+        }
+        Integrate([new(key, snapshot)]);
+        var visible = Visible(key);
+        var seen = visible.Clock.LessOrEqual(snapshot) ? visible : Older(key, snapshot);
+        if (_options.CheckInvariants && session.Deps.TryGetValue(key, out var before) && !before.LessOrEqual(seen.Clock))
+            throw new CausalInvariantException($"server {Id}: a transaction read {key} at {seen.Clock} below its deps {before}");
+        if (session.Local.TryGetValue(key, out var mine) && VectorClock.CompareArbitration(seen.Writer, mine.Writer) <= 0) return mine;
+        session.AddDep(key, seen.Clock);
+        return seen;
+    }
+
+    private CausalVersion Older(StateKey key, VectorClock snapshot)
+    {
+        if (_history is null || !_history.TryGetValue(key, out var history) || !history.Older.Clock.LessOrEqual(snapshot))
+            throw new SnapshotUnavailableException($"server {Id} no longer keeps the version of {key} in snapshot {snapshot}");
+        OlderReads++;
+        var seen = history.Older;
+        foreach (var write in history.Recent)
+            if (write.Clock.LessOrEqual(snapshot)) seen = seen.Merge(write);
+        return seen;
+    }
+
+    /// <summary>
+    /// Commits a transaction's buffered writes with this server as their head: one clock joining everything
+    /// the transaction saw (its snapshot included), one ring message, each version depending on the others.
+    /// </summary>
+    public void Commit(CausalSession session)
+    {
+        if (session.Pending is not { Count: > 0 } pending) return;
+        foreach (var clock in session.Clocks) JoinClock(clock);
+        if (session.Snapshot is { } snapshot) JoinClock(snapshot);
+        _gvc[Id]++;
+        var clockOfAll = VectorClock.Of(_gvc);
+        var deps = WriteDeps(session);
+        var keys = pending.Keys.OrderBy(k => k.Table, StringComparer.Ordinal).ThenBy(k => k.Key, StringComparer.Ordinal).ToArray();
+        foreach (var key in keys) deps[key] = clockOfAll;
+        var writes = new (StateKey Key, CausalVersion Version)[keys.Length];
+        for (int i = 0; i < keys.Length; i++) writes[i] = (keys[i], new CausalVersion(pending[keys[i]].Value, clockOfAll, deps));
+        foreach (var (key, version) in writes) AddToICache(key, version);
+        foreach (var (k, mine) in session.Local) AddToICache(k, mine);
+        var propagation = new Propagation(writes[0].Key, writes[0].Version, Id, Lap: 1, StableSnapshot(), writes.Length > 1 ? writes[1..] : null);
+        var successor = _successor!;
+        _next!.Send(() => successor.Receive(propagation));
+        foreach (var (key, version) in writes) session.Local[key] = version;
+        pending.Clear();
+    }
+}
+
+/// <summary>A transaction's snapshot needs a version this server no longer keeps: the attempt aborts and is retried.</summary>
+public sealed class SnapshotUnavailableException(string message) : Exception(message);
