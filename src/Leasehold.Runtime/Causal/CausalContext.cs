@@ -7,11 +7,23 @@ public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value
 /// The <see cref="FunctionContext"/> of a causal function: each read and write goes to the cache server
 /// the function runs on, with the workflow's session, at once (causal reads and writes never wait for
 /// anyone). Declarations are enforced as in the serializable mode; a causal function cannot abort.
+/// <para>
+/// With <paramref name="deferWrites"/> (a function with an any-key read on a server with a store) the
+/// writes are buffered and issued only by <see cref="ApplyDeferredWrites"/> after the body returns, and
+/// the body reads its own buffered writes: a read of a key the server has not loaded then leaves no trace
+/// (<see cref="Missed"/>), so the attempt can be discarded and the function run again once the key is
+/// loaded. Issuing them after the body is safe because the body runs in one step on the server's mailbox;
+/// the one difference is that each write's deps also include the reads the body made after it.
+/// </para>
 /// </summary>
 internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
-    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record) : FunctionContext
+    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record, bool deferWrites = false) : FunctionContext
 {
     private Random? _random;
+    private List<(StateKey Key, byte[]? Value)>? _deferred;
+
+    /// <summary>The first key this attempt read that its server has not loaded (null: none); the attempt must be discarded.</summary>
+    public StateKey? Missed { get; private set; }
 
     public List<CausalOp>? Ops { get; } = record ? [] : null;
     public string? Violation { get; private set; }
@@ -25,7 +37,23 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
-        var version = server.Read(session, k);
+        if (_deferred is not null)
+            for (int d = _deferred.Count - 1; d >= 0; d--)
+                if (_deferred[d].Key == k)
+                {
+                    Ops?.Add(new CausalOp(false, k, _deferred[d].Value));
+                    return _deferred[d].Value is { } own ? (byte[])own.Clone() : null;
+                }
+        CausalVersion version;
+        try
+        {
+            version = server.Read(session, k);
+        }
+        catch (CausalMissException)
+        {
+            Missed ??= k;
+            throw;
+        }
         var value = version.Value;
         Ops?.Add(new CausalOp(false, k, value, version.Clock.IsZero));
         return value is null ? null : (byte[])value.Clone();
@@ -35,8 +63,17 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();
-        server.Write(session, k, copy);
+        if (deferWrites) (_deferred ??= []).Add((k, copy));
+        else server.Write(session, k, copy);
         Ops?.Add(new CausalOp(true, k, copy));
+    }
+
+    /// <summary>Issues the buffered writes, in the order the body made them.</summary>
+    public void ApplyDeferredWrites()
+    {
+        if (_deferred is null) return;
+        foreach (var (key, value) in _deferred) server.Write(session, key, value);
+        _deferred = null;
     }
 
     public override byte[]? Parent(string functionName)

@@ -20,12 +20,27 @@ public sealed class CausalSession
     /// <summary>The join of every clock pruned from this session: a later write's clock must still dominate it.</summary>
     internal VectorClock? Floor;
 
+    /// <summary>
+    /// Per head, the clock entry of the last write this session made through it: what a synchronous
+    /// workflow waits to be durable before its result is delivered (CausalStore.WhenDurable).
+    /// </summary>
+    internal VectorClock? Written;
+
+    internal void NoteWrite(int head, VectorClock clock)
+    {
+        var entries = new long[clock.Count];
+        if (Written is not null) Written.Entries.CopyTo(entries);
+        entries[head] = Math.Max(entries[head], clock[head]);
+        Written = VectorClock.Of(entries);
+    }
+
     public CausalSession Clone()
     {
         var copy = new CausalSession();
         foreach (var (k, v) in Deps) copy.Deps[k] = v;
         foreach (var (k, v) in Local) copy.Local[k] = v;
         copy.Floor = Floor;
+        copy.Written = Written;
         return copy;
     }
 
@@ -34,6 +49,7 @@ public sealed class CausalSession
     {
         foreach (var (k, clock) in other.Deps) AddDep(k, clock);
         if (other.Floor is { } floor) Floor = Floor is null ? floor : Floor.Join(floor);
+        if (other.Written is { } written) Written = Written is null ? written : Written.Join(written);
         foreach (var (k, version) in other.Local)
             Local[k] = Local.TryGetValue(k, out var mine) ? mine.Merge(version) : version;
     }

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Causal.Persistence;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
@@ -22,10 +23,16 @@ public sealed class CausalCluster
     private readonly List<RingLink> _links = [];
     private readonly ServerCpu[] _cpus;
     private long _nextWorkflow;
+    private readonly CausalStore? _store;
 
-    public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null)
+    /// <param name="store">The store to persist into and load misses from (§6; <see cref="CausalStore.OpenAsync"/>); needs a durability other than None.</param>
+    public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, CausalStore? store = null)
     {
         options.Validate();
+        if ((store is null) != (options.Durability == CausalDurability.None))
+            throw new ArgumentException(store is null ? $"durability {options.Durability} needs a store" : "a store needs durability write-behind or synchronous");
+        _store = store;
+        store?.Attach(scheduler, options);
         Options = options;
         Scheduler = scheduler;
         initial ??= static _ => null;
@@ -45,6 +52,7 @@ public sealed class CausalCluster
                 var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]);
                 servers[i].Connect(link, next);
             }
+            if (store is not null) foreach (var s in servers) s.AttachStore(store);
             CacheServers = servers;
             _servers = servers;
         }
@@ -71,6 +79,8 @@ public sealed class CausalCluster
     }
 
     public CausalOptions Options { get; }
+    /// <summary>The store the cluster persists into (null: none).</summary>
+    public CausalStore? Store => _store;
     public IScheduler Scheduler { get; }
     /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
     internal IReadOnlyList<CacheServer> CacheServers { get; }
@@ -144,13 +154,18 @@ public sealed class CausalCluster
         _network.Send(from, server.Mailbox, () => cpu.Serve(cost, () => RunFunction(run, function, server, session)));
     }
 
-    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session)
+    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session, List<StateKey>? missed = null)
     {
         if (run.IsFinished) return; // another branch failed: the workflow ended
         var function = run.Workflow.Functions[index];
+        // With a store, the declared keys (and any an earlier attempt missed) are loaded before the body runs.
+        bool stored = server is CacheServer { HasStore: true };
+        if (stored && !((CacheServer)server).AllLoaded(FunctionKeys.ToLoad(function, run.Args, missed), () => RunFunction(run, index, server, session, missed))) return;
         session.IntegratedAt = -1; // it has just arrived here
         if (server is CacheServer mesh) mesh.Prune(session);
-        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, session, run.Outputs, OnFunction is not null);
+        bool defer = stored && FunctionKeys.ReadsAnyKey(function);
+        var attempt = defer ? session.Clone() : session; // a discarded attempt leaves the session as it was
+        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, attempt, run.Outputs, OnFunction is not null, defer);
         string? failure = null;
         try
         {
@@ -160,18 +175,34 @@ public sealed class CausalCluster
         {
             failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
         }
+        if (context.Missed is { } miss)
+        {
+            RunFunction(run, index, server, session, [.. missed ?? [], miss]); // loads it, then runs the body again
+            return;
+        }
+        context.ApplyDeferredWrites();
+        session = attempt;
         failure ??= context.Violation;
         OnFunction?.Invoke(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!));
         if (failure is not null)
         {
             // Its writes so far stay visible, so the caller still gets a token that carries them forward.
-            var sofar = new SessionToken(run.SessionSoFar(session));
-            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, sofar), _network, server.Mailbox, _client);
+            var soFar = run.SessionSoFar(session);
+            Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, new SessionToken(soFar)), soFar, server);
             return;
         }
         var ready = run.Finished(index, session);
         foreach (var (child, merged) in ready) Hop(server.Mailbox, run, child, merged);
-        if (run.AllDone(out var final)) run.Finish(final, null, _network, server.Mailbox, _client);
+        if (run.AllDone(out var final)) Finish(run, final, null, final, server);
+        (server as CacheServer)?.EvictIfFull();
+    }
+
+    /// <summary>Synchronous durability: the result waits until every write the workflow made is durable (the body itself cannot block).</summary>
+    private void Finish(WorkflowRun run, CausalSession? final, CausalResult? failed, CausalSession written, ICacheServer server)
+    {
+        if (Options.Durability == CausalDurability.Synchronous)
+            _store!.WhenDurable(written.Written, () => run.Finish(final, failed, _network, server.Mailbox, _client));
+        else run.Finish(final, failed, _network, server.Mailbox, _client);
     }
 
     /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>
