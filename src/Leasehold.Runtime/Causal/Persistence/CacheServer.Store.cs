@@ -83,6 +83,10 @@ internal sealed partial class CacheServer
     /// </summary>
     private List<StateKey>? TryInstall(Dictionary<StateKey, CausalVersion?> fetched)
     {
+        // A read can be older than what this owner has committed since it was sent (and this server may have
+        // evicted a version in between, counting on the store): merge in what is known to be committed.
+        foreach (var key in fetched.Keys.ToList())
+            if (_store!.Persisted(key) is { } known) fetched[key] = fetched[key] is { } read ? read.Merge(known) : known;
         if (!_options.UnsafeLoadWithoutDeps)
         {
             foreach (var (_, version) in fetched)
