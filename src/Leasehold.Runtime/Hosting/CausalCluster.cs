@@ -81,6 +81,9 @@ public sealed class CausalCluster
     public CausalOptions Options { get; }
     /// <summary>The store the cluster persists into (null: none).</summary>
     public CausalStore? Store => _store;
+    /// <summary>Keys loaded from the store on a miss, and keys evicted, over all servers (read when the run is quiet).</summary>
+    public long Misses => CacheServers.Sum(s => s.Misses);
+    public long Evictions => CacheServers.Sum(s => s.Evictions);
     public IScheduler Scheduler { get; }
     /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
     internal IReadOnlyList<CacheServer> CacheServers { get; }

@@ -24,7 +24,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             MessageServiceTime = TimeSpan.FromTicks((long)(settings.MessageServiceUs * TimeSpan.TicksPerMicrosecond)),
             FunctionServiceTime = TimeSpan.FromTicks((long)(settings.FunctionServiceUs * TimeSpan.TicksPerMicrosecond)),
         };
-        var cluster = new CausalCluster(options, scheduler, workload.Initial);
+        var cluster = new CausalCluster(options, scheduler, workload.Initial, CausalBenchStore.OpenMemory(settings));
         foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var latency = new LatencyRecorder();
@@ -84,6 +84,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             Messages = cluster.Messages,
             PeakWorkingSetMb = 0,
             Invariant = workload.Check(),
+            Persistence = CausalBenchResult.PersistenceOf(cluster),
             ServerUtilization = cluster.ServerBusy.Select(b => b.TotalSeconds / (settings.WarmupSeconds + settings.DurationSeconds)).ToArray(),
         };
     }
