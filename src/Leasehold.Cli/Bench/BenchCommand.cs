@@ -21,6 +21,9 @@ internal static class BenchCommand
         var serviceUs = new Option<double>("--service-us") { Description = "causal --virtual: modelled processor time per ring message", DefaultValueFactory = _ => 3 };
         var functionUs = new Option<double>("--function-us") { Description = "causal --virtual: modelled processor time per function", DefaultValueFactory = _ => 6 };
         var transactions = new Option<bool>("--transactions") { Description = "causal: run every workflow as a read-write transaction (TCC: one snapshot for all reads, writes visible together, may abort and retry)" };
+        var durability = new Option<string>("--durability") { Description = "causal: none (state in the caches only) | write-behind (persist in background batches) | sync (a workflow's result waits until its writes are durable); with --store", DefaultValueFactory = _ => "none" };
+        durability.AcceptOnlyFromAmong("none", "write-behind", "sync");
+        var cacheCapacity = new Option<int>("--cache-capacity") { Description = "causal: C-cache keys per server, evicting keys the store holds (0: unbounded; needs --durability)", DefaultValueFactory = _ => 0 };
         var noSessions = new Option<bool>("--no-sessions") { Description = "causal: every workflow is its own client (no session token carried to the next)" };
         var workers = new Option<int>("--workers") { Description = "workers in the in-process cluster", DefaultValueFactory = _ => 4 };
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
@@ -50,15 +53,15 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            mode, workload, protocol, store, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
+            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(mode) == "causal")
             {
-                string? notCausal = parse.GetValue(store) is { } st && st != "memory" ? "--store: the causal mode keeps its state in its caches (persistence through a store is not built yet)"
-                    : parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
+                string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
+                    : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
                     : null;
                 if (notCausal is not null)
                 {
@@ -94,6 +97,14 @@ internal static class BenchCommand
                     MessageServiceUs = parse.GetValue(serviceUs),
                     FunctionServiceUs = parse.GetValue(functionUs),
                     Seed = parse.GetValue(seed),
+                    Store = parse.GetValue(store) ?? "memory",
+                    Durability = parse.GetValue(durability) switch
+                    {
+                        "write-behind" => Runtime.Causal.CausalDurability.WriteBehind,
+                        "sync" => Runtime.Causal.CausalDurability.Synchronous,
+                        _ => Runtime.Causal.CausalDurability.None,
+                    },
+                    Capacity = parse.GetValue(cacheCapacity),
                     JsonPath = parse.GetValue(json),
                     HistoryPath = parse.GetValue(history),
                     Quiet = parse.GetValue(quiet),
@@ -103,9 +114,10 @@ internal static class BenchCommand
                     foreach (var p in causalProtocols.Values) causalVariants.Add(causal with { Protocol = p });
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
-            if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime))
+            if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime)
+                || parse.GetResult(durability) is { Implicit: false } || parse.GetResult(cacheCapacity) is { Implicit: false })
             {
-                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions and --virtual apply to --mode causal (the serializable mode has --link-us)");
+                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions, --virtual, --durability and --cache-capacity apply to --mode causal (the serializable mode has --link-us)");
                 return ExitCodes.Usage;
             }
             if (parse.GetValue(workload) is "causal-micro" or "media")

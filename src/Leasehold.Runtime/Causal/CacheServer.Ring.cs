@@ -34,6 +34,9 @@ internal sealed partial class CacheServer
         JoinClock(p.Version.Clock);
         Integrate(p.Version.Deps);
         MergeVisible(p.Key, p.Version);
+        _store?.Enqueue(p.Key, p.Version, p.Head); // visible at its tail: now it may be persisted (CausalStore)
+        if (_store is not null && p.Siblings is { } written)
+            foreach (var (key, version) in written) _store.Enqueue(key, version, p.Head); // a transaction's other writes, visible in the same step
         if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, p.Version);
         if (Servers == 1) MarkStable(p.Head, p.Version.Clock);
         else
@@ -42,6 +45,7 @@ internal sealed partial class CacheServer
             var successor = _successor!;
             _next!.Send(() => successor.ReceiveStable(notice));
         }
+        EvictIfFull();
     }
 
     internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
@@ -58,6 +62,7 @@ internal sealed partial class CacheServer
             _next!.Send(() => successor.ReceiveStable(next));
         }
         else MarkStable(notice.Head, notice.Clock); // the notice's last stop: every server has integrated the write
+        EvictIfFull();
     }
 
     /// <summary>
@@ -95,6 +100,7 @@ internal sealed partial class CacheServer
         RecordVisible(key, version);
         var merged = Visible(key).Merge(version);
         _c[key] = merged;
+        Touched(key);
         if (_i.TryGetValue(key, out var versions))
         {
             if (_options.UnsafeDropDominatedVersions) versions.RemoveAll(v => v.Clock.LessOrEqual(merged.Clock));

@@ -57,6 +57,17 @@ internal sealed partial class CacheServer
         while (history.Recent.Count > _options.TransactionVersions) history.Older = history.Older.Merge(history.Recent.Dequeue());
     }
 
+    /// <summary>
+    /// A key installed from the store, or evicted: the writes merged into it are no longer known one by one,
+    /// so a snapshot older than its version aborts rather than read a merge that may lack a write ≤ it.
+    /// </summary>
+    private void ForgetVersions(StateKey key, CausalVersion? installed)
+    {
+        if (_history is null) return;
+        if (installed is null) _history.Remove(key);
+        else _history[key] = new KeyHistory(installed);
+    }
+
     /// <summary>The snapshot of a transaction starting here (see the type's summary).</summary>
     public VectorClock TakeSnapshot(CausalSession session)
     {
@@ -77,6 +88,8 @@ internal sealed partial class CacheServer
     public CausalVersion ReadInSnapshot(CausalSession session, StateKey key)
     {
         var snapshot = session.Snapshot ?? throw new InvalidOperationException("a transactional read without a snapshot");
+        CheckLoaded(key);
+        Touched(key);
         if (session.IntegratedAt != Id)
         {
             if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
@@ -126,6 +139,7 @@ internal sealed partial class CacheServer
         var successor = _successor!;
         _next!.Send(() => successor.Receive(propagation));
         foreach (var (key, version) in writes) session.Local[key] = version;
+        session.NoteWrite(Id, clockOfAll);
         pending.Clear();
     }
 }

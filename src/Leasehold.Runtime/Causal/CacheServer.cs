@@ -60,6 +60,8 @@ internal sealed partial class CacheServer : ICacheServer
     /// </summary>
     public CausalVersion Read(CausalSession session, StateKey key)
     {
+        CheckLoaded(key);
+        Touched(key);
         if (session.IntegratedAt != Id)
         {
             if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
@@ -98,6 +100,7 @@ internal sealed partial class CacheServer : ICacheServer
         var successor = _successor!;
         _next!.Send(() => successor.Receive(propagation));
         session.Local[key] = version;
+        session.NoteWrite(Id, version.Clock);
     }
 
     private static Dictionary<StateKey, VectorClock> WriteDeps(CausalSession session)

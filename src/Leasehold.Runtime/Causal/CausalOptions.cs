@@ -15,6 +15,20 @@ public enum CausalProtocol
     FaasTcc,
 }
 
+/// <summary>Whether, and when, a causal cluster's writes reach its store (causal.md §6).</summary>
+public enum CausalDurability
+{
+    /// <summary>No store: state lives in the caches only (the default).</summary>
+    None,
+    /// <summary>As in the paper: a workflow is answered at once; writes are persisted in background batches.</summary>
+    WriteBehind,
+    /// <summary>
+    /// A workflow's result is delivered only once every write it made is durable. Function bodies cannot
+    /// block, so it is the acknowledgement of the workflow (its completion) that waits, not the write.
+    /// </summary>
+    Synchronous,
+}
+
 /// <summary>Everything a causal cluster is configured with; validated once at start.</summary>
 public sealed record CausalOptions
 {
@@ -52,13 +66,31 @@ public sealed record CausalOptions
     public int TransactionVersions { get; init; } = 4;
     /// <summary>Read-write transactions: attempts before a workflow that keeps aborting fails.</summary>
     public int TransactionAttempts { get; init; } = 16;
+    /// <summary>§6: persistence through a store (given to the cluster); None keeps today's cache-only behaviour.</summary>
+    public CausalDurability Durability { get; init; } = CausalDurability.None;
+    /// <summary>
+    /// §5: the most keys a server's C-cache holds (0: unbounded). Beyond it, the least recently used keys
+    /// whose version the store already holds, and that have no I-cache versions, are evicted. Needs a store.
+    /// </summary>
+    public int Capacity { get; init; }
+    /// <summary>Deterministic mode only: modelled time of each store round trip (a miss, a batch commit); 0: none.</summary>
+    public TimeSpan StoreLatency { get; init; } = TimeSpan.Zero;
+    /// <summary>Negative control, never for use: evict without checking that the store holds the version.</summary>
+    public bool UnsafeEvictUnpersisted { get; init; }
+    /// <summary>Negative control, never for use: integrate a key loaded from the store without loading its deps.</summary>
+    public bool UnsafeLoadWithoutDeps { get; init; }
     /// <summary>Seeds the default placement of functions on servers.</summary>
     public int Seed { get; init; } = 1;
 
     public void Validate()
     {
         if (Servers is < 1 or > 1024) throw new ArgumentException($"servers must be in 1..1024, not {Servers}");
-        if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
+        if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero || StoreLatency < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
+        if (Capacity < 0) throw new ArgumentException($"capacity must be 0 (unbounded) or positive, not {Capacity}");
+        if (Capacity > 0 && Durability == CausalDurability.None)
+            throw new ArgumentException("a bounded C-cache (capacity) evicts only what the store holds: it needs durability write-behind or synchronous, and a store");
+        if (Durability != CausalDurability.None && Protocol != CausalProtocol.CausalMesh)
+            throw new ArgumentException($"durability through a store is built for causalmesh, not {Protocol}");
         if (TransactionVersions is < 0 or > 1024) throw new ArgumentException($"transaction versions must be in 0..1024, not {TransactionVersions}");
         if (TransactionAttempts is < 1 or > 1_000_000) throw new ArgumentException($"transaction attempts must be in 1..1000000, not {TransactionAttempts}");
     }

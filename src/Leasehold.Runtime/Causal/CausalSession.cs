@@ -26,6 +26,20 @@ public sealed class CausalSession
     /// <summary>A read-write transaction's buffered writes: the value, and the function that wrote it (the later index wins at a fan-in).</summary>
     internal Dictionary<StateKey, (byte[]? Value, int Function)>? Pending;
 
+    /// <summary>
+    /// Per head, the clock entry of the last write this session made through it: what a synchronous
+    /// workflow waits to be durable before its result is delivered (CausalStore.WhenDurable).
+    /// </summary>
+    internal VectorClock? Written;
+
+    internal void NoteWrite(int head, VectorClock clock)
+    {
+        var entries = new long[clock.Count];
+        if (Written is not null) Written.Entries.CopyTo(entries);
+        entries[head] = Math.Max(entries[head], clock[head]);
+        Written = VectorClock.Of(entries);
+    }
+
     public CausalSession Clone()
     {
         var copy = new CausalSession();
@@ -34,6 +48,7 @@ public sealed class CausalSession
         copy.Floor = Floor;
         copy.Snapshot = Snapshot;
         if (Pending is not null) copy.Pending = new(Pending);
+        copy.Written = Written;
         return copy;
     }
 
@@ -42,6 +57,7 @@ public sealed class CausalSession
     {
         foreach (var (k, clock) in other.Deps) AddDep(k, clock);
         if (other.Floor is { } floor) Floor = Floor is null ? floor : Floor.Join(floor);
+        if (other.Written is { } written) Written = Written is null ? written : Written.Join(written);
         foreach (var (k, version) in other.Local)
             Local[k] = Local.TryGetValue(k, out var mine) ? mine.Merge(version) : version;
         Snapshot ??= other.Snapshot;

@@ -5,6 +5,11 @@ namespace Leasehold.Runtime.Causal;
 /// <see cref="CausalOptions.CheckInvariants"/> is on; <see cref="CheckAll"/> checks the state-wide ones
 /// (1, 2, 3, 5) and is meant to run after every step of a deterministic run. A violation throws
 /// <see cref="CausalInvariantException"/> naming the server, the key and the clocks.
+/// <para>
+/// With a store, "the C-cache covers a key" reads <see cref="CacheServer.Covering"/>: for a key the server
+/// has not loaded (evicted, or not read since a restart) the store's version counts too, because a read
+/// there must load it first (the argument is on CacheServer.Store.cs). Without a store it is the C-cache alone.
+/// </para>
 /// </summary>
 internal static class Invariants
 {
@@ -23,22 +28,22 @@ internal static class Invariants
     public static void DepsIntegrated(CacheServer server, CausalSession session)
     {
         foreach (var (key, clock) in session.Deps)
-            if (!clock.LessOrEqual(server.Visible(key).Clock))
-                throw new CausalInvariantException($"server {server.Id}: after integration {key} is at {server.Visible(key).Clock}, below the needed {clock} (invariant 4)");
+            if (!clock.LessOrEqual(server.Covering(key)))
+                throw new CausalInvariantException($"server {server.Id}: after integration {key} is at {server.Covering(key)}, below the needed {clock} (invariant 4)");
     }
 
     /// <summary>8 (and 1 for one version): everything a served version depends on is visible here too.</summary>
     public static void VersionCovered(CacheServer server, StateKey key, CausalVersion version)
     {
         foreach (var (dep, clock) in version.Deps)
-            if (!clock.LessOrEqual(server.Visible(dep).Clock))
-                throw new CausalInvariantException($"server {server.Id}: {key} at {version.Clock} depends on {dep} at {clock}, but the C-cache has {server.Visible(dep).Clock} (not a causal cut)");
+            if (!clock.LessOrEqual(server.Covering(dep)))
+                throw new CausalInvariantException($"server {server.Id}: {key} at {version.Clock} depends on {dep} at {clock}, but the C-cache has {server.Covering(dep)} (not a causal cut)");
     }
 
     /// <summary>The merge of a key's C-cache and I-cache clocks on a server: what it could make visible.</summary>
     public static VectorClock Present(CacheServer server, StateKey key)
     {
-        var clock = server.Visible(key).Clock;
+        var clock = server.Covering(key);
         if (server.ICache.TryGetValue(key, out var versions))
             foreach (var v in versions) clock = clock.Join(v.Clock);
         return clock;
@@ -61,9 +66,10 @@ internal static class Invariants
                 foreach (var other in servers)
                     if (!version.Clock.LessOrEqual(Present(other, key)))
                         throw new CausalInvariantException($"{key} at {version.Clock} is visible on server {server.Id} but server {other.Id} holds only {Present(other, key)} (invariant 2)");
-                if (previous.TryGetValue((server.Id, key), out var before) && !before.LessOrEqual(version.Clock))
-                    throw new CausalInvariantException($"server {server.Id}: {key} went back from {before} to {version.Clock} (invariant 5)");
-                previous[(server.Id, key)] = version.Clock;
+                var now = server.Covering(key);
+                if (previous.TryGetValue((server.Id, key), out var before) && !before.LessOrEqual(now))
+                    throw new CausalInvariantException($"server {server.Id}: {key} went back from {before} to {now} (invariant 5)");
+                previous[(server.Id, key)] = now;
             }
     }
 }

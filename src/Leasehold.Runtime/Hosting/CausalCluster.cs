@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Causal.Persistence;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
@@ -22,10 +23,16 @@ public sealed class CausalCluster : ICausalRuntime
     private readonly List<RingLink> _links = [];
     private readonly ServerCpu[] _cpus;
     private long _nextWorkflow;
+    private readonly CausalStore? _store;
 
-    public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null)
+    /// <param name="store">The store to persist into and load misses from (§6; <see cref="CausalStore.OpenAsync"/>); needs a durability other than None.</param>
+    public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, CausalStore? store = null)
     {
         options.Validate();
+        if ((store is null) != (options.Durability == CausalDurability.None))
+            throw new ArgumentException(store is null ? $"durability {options.Durability} needs a store" : "a store needs durability write-behind or synchronous");
+        _store = store;
+        store?.Attach(scheduler, options);
         Options = options;
         Scheduler = scheduler;
         initial ??= static _ => null;
@@ -45,6 +52,7 @@ public sealed class CausalCluster : ICausalRuntime
                 var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]);
                 servers[i].Connect(link, next);
             }
+            if (store is not null) foreach (var s in servers) s.AttachStore(store);
             CacheServers = servers;
             _servers = servers;
         }
@@ -71,6 +79,11 @@ public sealed class CausalCluster : ICausalRuntime
     }
 
     public CausalOptions Options { get; }
+    /// <summary>The store the cluster persists into (null: none).</summary>
+    public CausalStore? Store => _store;
+    /// <summary>Keys loaded from the store on a miss, and keys evicted, over all servers (read when the run is quiet).</summary>
+    public long Misses => CacheServers.Sum(s => s.Misses);
+    public long Evictions => CacheServers.Sum(s => s.Evictions);
     public IScheduler Scheduler { get; }
     /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
     internal IReadOnlyList<CacheServer> CacheServers { get; }
@@ -169,13 +182,18 @@ public sealed class CausalCluster : ICausalRuntime
         _network.Send(from, server.Mailbox, () => cpu.Serve(cost, () => RunFunction(run, function, server, session)));
     }
 
-    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session)
+    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session, List<StateKey>? missed = null)
     {
         if (run.IsFinished) return; // another branch failed: the workflow ended
         var function = run.Workflow.Functions[index];
+        // With a store, the declared keys (and any an earlier attempt missed) are loaded before the body runs.
+        bool stored = server is CacheServer { HasStore: true };
+        if (stored && !((CacheServer)server).AllLoaded(FunctionKeys.ToLoad(function, run.Args, missed), () => RunFunction(run, index, server, session, missed))) return;
         session.IntegratedAt = -1; // it has just arrived here
         if (server is CacheServer mesh) mesh.Prune(session);
-        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, session, run.Outputs, OnFunction is not null);
+        bool defer = stored && FunctionKeys.ReadsAnyKey(function);
+        var attempt = defer ? session.Clone() : session; // a discarded attempt leaves the session as it was
+        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, attempt, run.Outputs, OnFunction is not null, defer);
         string? failure = null;
         try
         {
@@ -190,14 +208,21 @@ public sealed class CausalCluster : ICausalRuntime
         {
             failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
         }
+        if (context.Missed is { } miss)
+        {
+            RunFunction(run, index, server, session, [.. missed ?? [], miss]); // loads it, then runs the body again
+            return;
+        }
+        context.ApplyDeferredWrites();
+        session = attempt;
         failure ??= context.Violation;
         if (OnFunction is not null) run.Record(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!) { Transaction = run.Transactional }, OnFunction);
         if (failure is not null)
         {
             // A plain causal workflow's writes so far stay visible, so the caller's token carries them forward;
             // a transaction's were only buffered, so nothing of it took effect.
-            var sofar = new SessionToken(run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session));
-            run.Finish(CausalSessionOrNull: null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, sofar, run.Aborts), _network, server.Mailbox, _client, OnFunction);
+            var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session);
+            Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, new SessionToken(soFar), run.Aborts), soFar, server);
             return;
         }
         var ready = run.Finished(index, session);
@@ -205,8 +230,17 @@ public sealed class CausalCluster : ICausalRuntime
         if (run.AllDone(out var final))
         {
             if (run.Transactional) server.Commit(final); // on this server's mailbox: the last function's server is the writes' head
-            run.Finish(final, null, _network, server.Mailbox, _client, OnFunction);
+            Finish(run, final, null, final, server);
         }
+        (server as CacheServer)?.EvictIfFull();
+    }
+
+    /// <summary>Synchronous durability: the result waits until every write the workflow made is durable (the body itself cannot block).</summary>
+    private void Finish(WorkflowRun run, CausalSession? final, CausalResult? failed, CausalSession written, ICacheServer server)
+    {
+        if (Options.Durability == CausalDurability.Synchronous)
+            _store!.WhenDurable(written.Written, () => run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction));
+        else run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction);
     }
 
     /// <summary>A transaction's snapshot is gone on this server: the attempt ends with no effect, and the platform retries it.</summary>

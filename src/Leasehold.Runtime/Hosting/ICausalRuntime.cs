@@ -37,9 +37,10 @@ public interface ICausalRuntime
 /// <summary>Builds the runtime of <see cref="CausalOptions.Protocol"/>.</summary>
 public static class CausalRuntime
 {
-    public static ICausalRuntime Create(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null) => options.Protocol switch
+    /// <param name="store">persistence (causalmesh only; null: none)</param>
+    public static ICausalRuntime Create(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, Causal.Persistence.CausalStore? store = null) => options.Protocol switch
     {
-        CausalProtocol.CausalMesh or CausalProtocol.Eventual => new CausalCluster(options, scheduler, initial),
+        CausalProtocol.CausalMesh or CausalProtocol.Eventual => new CausalCluster(options, scheduler, initial, store),
         _ => throw new NotSupportedException($"the {options.Protocol} protocol is not built"),
     };
 }

@@ -195,7 +195,9 @@ public class CausalVirtualBenchTests
 
     [Theory]
     [InlineData("--protocol", "hydro-con", "not built yet")]
-    [InlineData("--store", "rocksdb", "keeps its state in its caches")]
+    [InlineData("--store", "rocksdb", "only with --durability write-behind or sync")]
+    [InlineData("--cache-capacity", "10", "needs --durability")]
+    [InlineData("--durability", "eventually", "eventually")]
     [InlineData("--workload", "banking", "causal-micro or media")]
     public async Task Causal_bench_bad_input_is_a_usage_error(string flag, string value, string message)
     {

@@ -29,13 +29,17 @@ public class TransactionTests
 
     private sealed record Outcome(CausalRun Run, int Fractured, int Committed, int Failed, long Aborts, List<string> Reasons);
 
-    private static Outcome RunPairs(int seed, Consistency consistency, int versions = 4, int workflows = 1200, int keys = 3)
+    private static Outcome RunPairs(int seed, Consistency consistency, int versions = 4, int workflows = 1200, int keys = 3,
+        CausalDurability durability = CausalDurability.None, int capacity = 0)
     {
-        var run = new CausalRun(seed, new CausalOptions
+        var options = new CausalOptions
         {
             Servers = 2 + seed % 4, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(300),
             EagerIntegration = seed % 3 != 0, CheckInvariants = true, TransactionVersions = versions,
-        });
+            Durability = durability, Capacity = capacity, StoreLatency = durability == CausalDurability.None ? TimeSpan.Zero : TimeSpan.FromMicroseconds(30),
+        };
+        var store = durability == CausalDurability.None ? null : Persistence.StoreRuns.Open(new Leasehold.Runtime.Storage.MemoryStateStore());
+        var run = new CausalRun(seed, options, store: store);
         run.Cluster.Register(PairWrite(consistency));
         run.Cluster.Register(PairRead(consistency));
         int fractured = 0, committed = 0, failed = 0;
@@ -67,6 +71,20 @@ public class TransactionTests
         var o = RunPairs(seed, Consistency.TransactionalCausal);
         Assert.True(o.Fractured == 0, $"seed {seed}: {o.Fractured} readers saw half a transaction");
         Assert.True(o.Failed == 0, $"seed {seed}: {o.Failed} failed: {string.Join("; ", o.Reasons.Take(3))}");
+    }
+
+    [Theory]
+    [InlineData(1, CausalDurability.WriteBehind)]
+    [InlineData(2, CausalDurability.Synchronous)]
+    [InlineData(3, CausalDurability.WriteBehind)]
+    [InlineData(4, CausalDurability.Synchronous)]
+    public void Transactions_stay_atomic_through_a_store_with_eviction(int seed, CausalDurability durability)
+    {
+        // Four pairs, two keys per cache: keys are evicted and loaded again under the transactions' feet.
+        var o = RunPairs(seed, Consistency.TransactionalCausal, workflows: 800, keys: 4, durability: durability, capacity: 2);
+        Assert.True(o.Fractured == 0, $"seed {seed}: {o.Fractured} readers saw half a transaction");
+        Assert.True(o.Failed == 0, $"seed {seed}: {o.Failed} failed: {string.Join("; ", o.Reasons.Take(3))}");
+        Assert.True(o.Run.Cluster.Evictions > 0, "nothing was evicted: the test shows nothing about eviction");
     }
 
     [Fact]

@@ -41,6 +41,12 @@ internal static class CausalBench
                     ? new CausalVirtualRunner(variant, show).Run(history)
                     : await new CausalBenchRunner(variant, show).RunAsync(history, cancellation);
             }
+            catch (Runtime.Storage.StoreUnavailableException e)
+            {
+                if (live) Console.Error.WriteLine();
+                Console.Error.WriteLine($"leasehold bench: --store {Stores.StoreSpec.Redact(variant.Store)}: {e.Message}");
+                return ExitCodes.Usage;
+            }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
                 if (live) Console.Error.WriteLine();
@@ -98,7 +104,8 @@ internal static class CausalBench
     {
         var s = r.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}");
+            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}"
+                + (s.Durability == Runtime.Causal.CausalDurability.None ? "" : $" · {Markup.Escape(Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store)} {CausalBenchSettings.NameOf(s.Durability)}"));
         table.AddColumn("metric");
         table.AddColumn(new TableColumn("value").RightAligned());
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
@@ -107,6 +114,7 @@ internal static class CausalBench
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
         if (r.Settings.Transactions) Row("aborted attempts / workflows retried", $"{r.Aborted:N0} / {r.Retried:N0}");
         Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
+        if (r.Persistence is { } p) Row("store batches / versions written / misses / evictions", $"{p.Batches:N0} / {p.Versions:N0} / {p.Misses:N0} / {p.Evictions:N0}");
         if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
         else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
         table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));

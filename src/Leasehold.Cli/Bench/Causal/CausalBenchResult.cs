@@ -23,6 +23,13 @@ internal sealed record CausalBenchResult
     public long Messages { get; init; }
     public double PeakWorkingSetMb { get; init; }
     public required Workloads.InvariantResult Invariant { get; init; }
+    /// <summary>With a durability: store batches and versions written, misses loaded and keys evicted over the whole run.</summary>
+    public (long Batches, long Versions, long Misses, long Evictions)? Persistence { get; init; }
+
+    public static (long, long, long, long)? PersistenceOf(Runtime.Hosting.ICausalRuntime runtime) => runtime is Runtime.Hosting.CausalCluster { Store: { } store } cluster
+        ? (store.Batches, store.VersionsWritten, cluster.Misses, cluster.Evictions)
+        : null;
+
     /// <summary>Virtual runs: each server's modelled busy share of the whole run.</summary>
     public double[]? ServerUtilization { get; init; }
     /// <summary>The causal checker's verdict when a history was recorded and checked.</summary>
@@ -36,7 +43,18 @@ internal sealed record CausalBenchResult
         w.WriteString("mode", "causal");
         w.WriteString("workload", s.Workload);
         w.WriteString("protocol", CausalBenchSettings.NameOf(s.Protocol));
-        w.WriteString("store", "memory");
+        w.WriteString("store", Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store);
+        w.WriteString("durability", CausalBenchSettings.NameOf(s.Durability));
+        w.WriteNumber("cache_capacity", s.Capacity);
+        if (Persistence is { } p)
+        {
+            w.WriteStartObject("persistence");
+            w.WriteNumber("batches", p.Batches);
+            w.WriteNumber("versions_written", p.Versions);
+            w.WriteNumber("misses", p.Misses);
+            w.WriteNumber("evictions", p.Evictions);
+            w.WriteEndObject();
+        }
         w.WriteNumber("workers", s.Workers);
         w.WriteNumber("clients", s.Clients);
         w.WriteNumber("link_latency_us", s.LinkLatencyUs);

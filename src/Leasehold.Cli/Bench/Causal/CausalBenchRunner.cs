@@ -20,8 +20,10 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
     public async Task<CausalBenchResult> RunAsync(CausalHistoryWriter? history, CancellationToken cancellation)
     {
         var workload = settings.CreateWorkload();
+        var (opened, store) = await CausalBenchStore.OpenAsync(settings, cancellation);
+        await using var _ = opened;
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial);
+        var cluster = CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial, store);
         foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)).ToArray();
@@ -55,6 +57,8 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
         if (await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None)) != loop)
             throw new TimeoutException("causal workflows still outstanding 60 s after the run ended: the engine is stuck");
         await loop;
+        // Write-behind: what was acknowledged is persisted before the store closes (the figures above do not wait for it).
+        for (int wait = 0; store is { Idle: false } && wait < 600 && scheduler.Fault is null; wait++) await Task.Delay(100, CancellationToken.None);
         if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
         using var self = Process.GetCurrentProcess();
         self.Refresh();
@@ -76,6 +80,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             Messages = cluster.Messages,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
             Invariant = workload.Check(),
+            Persistence = CausalBenchResult.PersistenceOf(cluster),
         };
     }
 

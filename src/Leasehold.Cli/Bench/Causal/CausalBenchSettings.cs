@@ -25,6 +25,11 @@ internal sealed record CausalBenchSettings
     public bool Virtual { get; init; }
     public double MessageServiceUs { get; init; } = 3;
     public double FunctionServiceUs { get; init; } = 6;
+    /// <summary>The `--store` value; the causal bench opens it only with a durability (a fresh store each run).</summary>
+    public string Store { get; init; } = "memory";
+    public CausalDurability Durability { get; init; } = CausalDurability.None;
+    /// <summary>C-cache keys per server (0: unbounded); needs a durability.</summary>
+    public int Capacity { get; init; }
     public string? JsonPath { get; init; }
     public string? HistoryPath { get; init; }
     public bool Quiet { get; init; }
@@ -39,8 +44,25 @@ internal sealed record CausalBenchSettings
         _ => protocol.ToString().ToLowerInvariant(),
     };
 
+    public static string NameOf(CausalDurability durability) => durability switch
+    {
+        CausalDurability.WriteBehind => "write-behind",
+        CausalDurability.Synchronous => "sync",
+        _ => "none",
+    };
+
     public string? Problem()
     {
+        if (Stores.StoreSpec.Parse(Store).Problem is { } storeProblem) return storeProblem;
+        if (Durability == CausalDurability.None && Store != "memory")
+            return $"--store {Stores.StoreSpec.Parse(Store).Spec!.Engine}: the causal mode persists into a store only with --durability write-behind or sync (none keeps its state in its caches)";
+        if (Durability != CausalDurability.None && Protocol != CausalProtocol.CausalMesh)
+            return $"--durability {NameOf(Durability)}: persistence is built for causalmesh; {NameOf(Protocol)} keeps no store (give --durability none)";
+        if (Virtual && Store != "memory")
+            return "--virtual runs in the deterministic mode, whose store calls must complete synchronously: it needs --store memory";
+        if (Capacity < 0 || Capacity > 50_000_000) return $"--cache-capacity must be in 0..50000000 keys (0: unbounded), not {Capacity}";
+        if (Capacity > 0 && Durability == CausalDurability.None)
+            return "--cache-capacity evicts only keys whose versions the store holds: it needs --durability write-behind or sync";
         if (Workload is not ("causal-micro" or "media")) return $"--workload in causal mode must be causal-micro or media, not '{Workload}'";
         if (HistoryPath is not null && !Sessions)
             return "--history needs sessions: without them every workflow is its own client, and the history would claim an order between a client's workflows that nothing kept (drop --no-sessions)";
@@ -71,6 +93,8 @@ internal sealed record CausalBenchSettings
         Protocol = Protocol,
         LinkLatency = TimeSpan.FromTicks((long)(LinkLatencyUs * TimeSpan.TicksPerMicrosecond)),
         EagerIntegration = EagerIntegration,
+        Durability = Durability,
+        Capacity = Capacity,
         Seed = Seed,
     };
 }

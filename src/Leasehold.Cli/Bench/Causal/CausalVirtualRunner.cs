@@ -22,7 +22,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             MessageServiceTime = TimeSpan.FromTicks((long)(settings.MessageServiceUs * TimeSpan.TicksPerMicrosecond)),
             FunctionServiceTime = TimeSpan.FromTicks((long)(settings.FunctionServiceUs * TimeSpan.TicksPerMicrosecond)),
         };
-        var cluster = CausalRuntime.Create(options, scheduler, workload.Initial);
+        var cluster = CausalRuntime.Create(options, scheduler, workload.Initial, CausalBenchStore.OpenMemory(settings));
         foreach (var w in workload.Workflows) cluster.Register(w);
         if (history is not null) cluster.OnFunction = history.Record;
         var latency = new LatencyRecorder();
@@ -89,6 +89,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
             Messages = cluster.Messages,
             PeakWorkingSetMb = 0,
             Invariant = workload.Check(),
+            Persistence = CausalBenchResult.PersistenceOf(cluster),
             ServerUtilization = cluster.ServerBusy.Select(b => b.TotalSeconds / (settings.WarmupSeconds + settings.DurationSeconds)).ToArray(),
         };
     }

@@ -1,0 +1,245 @@
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Storage;
+
+namespace Leasehold.Runtime.Causal.Persistence;
+
+/// <summary>
+/// A causal cluster's store (§6): the single writer into an <see cref="IStateStore"/> for the whole
+/// cluster, and the reader of its misses. It claims the store (a newer owner fences this one out), takes
+/// every write when it becomes visible at its tail, merges them per key under <see cref="CausalVersion.Merge"/>,
+/// and writes one store batch at a time (versions, then the fenced commit record), group-committing all
+/// that accumulated while the previous batch was in flight. The store holds per key the merge of every
+/// persisted write.
+/// <para>
+/// Why at the tail, not the head: a write in the store can be loaded by a miss on any server, which makes
+/// it visible there. At its head a write's causal past may still be on its first lap; at its tail, after
+/// two laps, it is visible by the protocol's own rule, so a load shows nothing the ring would not.
+/// </para>
+/// <para>
+/// Durability is tracked per head: the writes of one head reach its tail in the order of their own clock
+/// entry (one FIFO path), and batches commit in order, so "head h's writes up to entry c are durable" is
+/// one number per head, and a workflow waiting for its writes waits for a vector.
+/// </para>
+/// </summary>
+public sealed class CausalStore
+{
+    private readonly Lock _lock = new();
+    private readonly IStateStore _store;
+    private readonly long _epoch;
+    private long _nextBatch;
+    private IScheduler? _scheduler;
+    private Mailbox? _mailbox;
+    private int _servers;
+    private TimeSpan _latency;
+    private Dictionary<StateKey, CausalVersion> _pending = [];
+    private long[] _pendingHeads = [];
+    private long[] _durable = [];
+    private bool _flushing;
+    private readonly List<(VectorClock Need, Action Then)> _waiting = [];
+    // What this owner knows the store holds per key: what it committed, and what it read. It saves a read
+    // back before each merge and answers "is this version persisted?" for eviction without a round trip.
+    private readonly Dictionary<StateKey, CausalVersion> _persisted = [];
+
+    private CausalStore(IStateStore store, long epoch, long nextBatch)
+    {
+        _store = store;
+        _epoch = epoch;
+        _nextBatch = nextBatch;
+    }
+
+    /// <summary>Claims <paramref name="store"/> and drops any batch a previous owner wrote but never committed.</summary>
+    public static async Task<CausalStore> OpenAsync(IStateStore store, CancellationToken cancellation = default)
+    {
+        long epoch = await store.ClaimAsync(cancellation);
+        await store.DiscardUncommittedAsync(cancellation);
+        long last = await store.LastCommittedAsync(cancellation);
+        return new CausalStore(store, epoch, last + 1);
+    }
+
+    public IStateStore Store => _store;
+    public long Epoch => _epoch;
+    public long Batches { get; private set; }
+    public long VersionsWritten { get; private set; }
+    public long Reads { get; private set; }
+
+    /// <summary>True when nothing waits to be written and no batch is in flight.</summary>
+    public bool Idle
+    {
+        get { lock (_lock) return !_flushing && _pending.Count == 0; }
+    }
+
+    internal void Attach(IScheduler scheduler, CausalOptions options)
+    {
+        if (_scheduler is not null) throw new InvalidOperationException("a causal store serves one cluster: open it again (a new claim) for another");
+        _scheduler = scheduler;
+        _servers = options.Servers;
+        _latency = options.StoreLatency;
+        _pendingHeads = new long[_servers];
+        _durable = new long[_servers];
+        _mailbox = scheduler.CreateMailbox("causal-store");
+    }
+
+    /// <summary>On the tail's mailbox: a write of <paramref name="head"/> has just become visible; persist it.</summary>
+    internal void Enqueue(StateKey key, CausalVersion write, int head)
+    {
+        bool start;
+        lock (_lock)
+        {
+            _pending[key] = _pending.TryGetValue(key, out var p) ? p.Merge(write) : write;
+            _pendingHeads[head] = Math.Max(_pendingHeads[head], write.Clock[head]);
+            start = !_flushing;
+            _flushing = true;
+        }
+        if (start) _scheduler!.Post(_mailbox!, Flush);
+    }
+
+    /// <summary>Runs <paramref name="then"/> once every write up to <paramref name="written"/> (per head) is durable; at once if it is.</summary>
+    internal void WhenDurable(VectorClock? written, Action then)
+    {
+        lock (_lock)
+            if (written is not null && !written.LessOrEqual(VectorClock.Of(_durable)))
+            {
+                _waiting.Add((written, then));
+                return;
+            }
+        then();
+    }
+
+    /// <summary>The version the store holds for <paramref name="key"/>, as far as this owner knows (null: none known).</summary>
+    internal CausalVersion? Persisted(StateKey key)
+    {
+        lock (_lock) return _persisted.GetValueOrDefault(key);
+    }
+
+    /// <summary>A version read from the store: it is in the store, so it counts as persisted.</summary>
+    internal void Know(StateKey key, CausalVersion stored)
+    {
+        lock (_lock) _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(stored) : stored;
+    }
+
+    /// <summary>Reads <paramref name="keys"/> (null: absent) and runs <paramref name="then"/> on <paramref name="mailbox"/>.</summary>
+    internal void Read(Mailbox mailbox, IReadOnlyList<StateKey> keys, Action<List<KeyValuePair<StateKey, CausalVersion?>>> then) =>
+        Then(ReadAsync(keys), mailbox, then);
+
+    private async Task<List<KeyValuePair<StateKey, CausalVersion?>>> ReadAsync(IReadOnlyList<StateKey> keys)
+    {
+        var read = new List<KeyValuePair<StateKey, CausalVersion?>>(keys.Count);
+        foreach (var key in keys) read.Add(new(key, await ReadOneAsync(key)));
+        return read;
+    }
+
+    private async Task<CausalVersion?> ReadOneAsync(StateKey key)
+    {
+        lock (_lock) Reads++;
+        var bytes = await _store.ReadCommittedAsync(key);
+        if (bytes is null) return null;
+        try
+        {
+            return CausalVersionCodec.Decode(bytes, _servers);
+        }
+        catch (CausalVersionFormatException e)
+        {
+            throw new StoreUnavailableException($"{_store.Name}: {key}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>On the store's mailbox: write what accumulated as one batch; the next starts when it is committed.</summary>
+    private void Flush()
+    {
+        Dictionary<StateKey, CausalVersion> taken;
+        long[] heads;
+        lock (_lock)
+        {
+            if (_pending.Count == 0)
+            {
+                _flushing = false;
+                return;
+            }
+            taken = _pending;
+            heads = _pendingHeads;
+            _pending = [];
+            _pendingHeads = new long[_servers];
+        }
+        long batch = _nextBatch++;
+        Then(WriteBatchAsync(batch, taken), _mailbox!, merged => Committed(merged, heads));
+    }
+
+    private async Task<List<KeyValuePair<StateKey, CausalVersion>>> WriteBatchAsync(long batch, Dictionary<StateKey, CausalVersion> taken)
+    {
+        var merged = new List<KeyValuePair<StateKey, CausalVersion>>(taken.Count);
+        foreach (var (key, write) in taken)
+        {
+            CausalVersion? before;
+            lock (_lock) _persisted.TryGetValue(key, out before);
+            // A key this owner has not seen yet may hold a previous owner's versions: merge with them, not over them.
+            before ??= await ReadOneAsync(key);
+            merged.Add(new(key, before is null ? write : before.Merge(write)));
+        }
+        var rows = merged.Select(m => new KeyValuePair<StateKey, byte[]?>(m.Key, CausalVersionCodec.Encode(m.Value))).ToList();
+        await _store.WriteVersionsAsync(batch, rows);
+        await _store.CommitAsync(batch, _epoch);
+        return merged;
+    }
+
+    private void Committed(List<KeyValuePair<StateKey, CausalVersion>> merged, long[] heads)
+    {
+        List<Action>? ready = null;
+        bool more;
+        lock (_lock)
+        {
+            Batches++;
+            VersionsWritten += merged.Count;
+            foreach (var (key, version) in merged)
+                _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(version) : version;
+            for (int h = 0; h < heads.Length; h++) _durable[h] = Math.Max(_durable[h], heads[h]);
+            var durable = VectorClock.Of(_durable);
+            for (int w = _waiting.Count - 1; w >= 0; w--)
+                if (_waiting[w].Need.LessOrEqual(durable))
+                {
+                    (ready ??= []).Add(_waiting[w].Then);
+                    _waiting.RemoveAt(w);
+                }
+            more = _pending.Count > 0;
+            if (!more) _flushing = false;
+        }
+        if (ready is not null)
+            for (int r = ready.Count - 1; r >= 0; r--) ready[r](); // in the order they began waiting
+        if (more) _scheduler!.Post(_mailbox!, Flush);
+    }
+
+    /// <summary>
+    /// Continues on <paramref name="mailbox"/> after a store call. A store that completes synchronously (the
+    /// memory engine) stays on the scheduler's thread; another one continues from the thread pool, which the
+    /// deterministic mode cannot allow (it would escape the seed), so there it is refused.
+    /// </summary>
+    private void Then<T>(Task<T> call, Mailbox mailbox, Action<T> continuation)
+    {
+        if (call.IsCompleted)
+        {
+            Deliver(mailbox, () => continuation(Result(call)));
+            return;
+        }
+        if (_scheduler is DeterministicScheduler)
+            throw new InvalidOperationException($"the deterministic mode needs a store whose calls complete synchronously (memory), not {_store.Name}: a continuation on another thread would escape the seed");
+        call.ContinueWith(done => Deliver(mailbox, () => continuation(Result(done))), TaskScheduler.Default);
+    }
+
+    private void Deliver(Mailbox mailbox, Action action)
+    {
+        if (_latency > TimeSpan.Zero) _scheduler!.After(_latency, () => _scheduler.Post(mailbox, action));
+        else _scheduler!.Post(mailbox, action);
+    }
+
+    /// <summary>A failed store call faults the run (the scheduler's Fault) with its cause named.</summary>
+    private T Result<T>(Task<T> call)
+    {
+        try
+        {
+            return call.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not StoreFencedException and not StoreUnavailableException)
+        {
+            throw new StoreUnavailableException($"causal store on {_store.Name} failed: {e.Message}", e);
+        }
+    }
+}
