@@ -44,4 +44,31 @@ public class ReadmeCausalExampleTests
         Assert.True(shown.Succeeded, shown.Reason);
         Assert.Equal(3, Value.ToLong(shown.Outputs[1]));
     }
+
+    [Fact]
+    public async Task The_readme_transaction_is_never_seen_half_done()
+    {
+        // --- as in the README ---
+        var transfer = new WorkflowBuilder("move").WithConsistency(Consistency.TransactionalCausal)
+            .Function("x", f => f.Updates("pairs", a => "x").Body(ctx => { ctx.WriteLong("pairs", "x", ctx.Args.GetLong("v")); return null; }))
+            .Function("y", f => f.Updates("pairs", a => "y").Body(ctx => { ctx.WriteLong("pairs", "y", ctx.Args.GetLong("v")); return null; }))
+            .Build(); // x and y are written on two servers; nobody ever sees one without the other
+        // --- end ---
+        var read = new WorkflowBuilder("read").WithConsistency(Consistency.TransactionalCausal)
+            .Function("x", f => f.Reads("pairs", a => "x").Body(ctx => Value.FromLong(ctx.ReadLong("pairs", "x"))))
+            .Function("y", f => f.After("x").Reads("pairs", a => "y").Body(ctx => Value.FromLong(ctx.ReadLong("pairs", "y"))))
+            .Build();
+        using var scheduler = new ThreadPoolScheduler();
+        var cluster = new CausalCluster(new CausalOptions { Servers = 4, LinkLatency = TimeSpan.FromMicroseconds(50) }, scheduler);
+        cluster.Register(transfer);
+        cluster.Register(read);
+        var writers = Enumerable.Range(1, 200).Select(v => cluster.InvokeAsync("move", Args.Create().Set("v", v).Build(), new CausalInvocation { Placement = [v % 4, (v + 2) % 4] })).ToList();
+        var readers = Enumerable.Range(0, 200).Select(i => cluster.InvokeAsync("read", Args.Empty, new CausalInvocation { Placement = [i % 4, (i + 1) % 4] })).ToList();
+        foreach (var r in await Task.WhenAll(readers))
+        {
+            Assert.True(r.Succeeded, r.Reason);
+            Assert.Equal(Value.ToLong(r.Outputs[0]), Value.ToLong(r.Outputs[1]));
+        }
+        Assert.All(await Task.WhenAll(writers), w => Assert.True(w.Succeeded, w.Reason));
+    }
 }
