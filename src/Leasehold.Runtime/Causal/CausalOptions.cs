@@ -60,8 +60,9 @@ public sealed record CausalOptions
     /// <summary>Deterministic mode only: modelled processor time of running one function on its server.</summary>
     public TimeSpan FunctionServiceTime { get; init; } = TimeSpan.Zero;
     /// <summary>
-    /// Read-write transactions: how many recent writes per key each server keeps beside its C-cache, so a
-    /// transaction whose snapshot is older than the C-cache can still read it (more: fewer aborts, more memory).
+    /// Read-write transactions: how many recent writes per key each server keeps beside its C-cache in any
+    /// case, so a transaction whose snapshot is older than the C-cache can still read it. Beyond these, a
+    /// write is kept until it is stable (integrated everywhere, so every new snapshot holds it), at most 256.
     /// </summary>
     public int TransactionVersions { get; init; } = 4;
     /// <summary>Read-write transactions: attempts before a workflow that keeps aborting fails.</summary>

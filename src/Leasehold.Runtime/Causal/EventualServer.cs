@@ -38,7 +38,8 @@ internal sealed class EventualServer : ICacheServer
     public CausalVersion Read(CausalSession session, StateKey key) => Visible(key);
 
     // Transactions get no snapshot and no atomicity here: the control reads whatever it has and applies writes one by one.
-    public VectorClock TakeSnapshot(CausalSession session) => VectorClock.Zero(_clock.Length);
+    public VectorClock TakeSnapshot(CausalSession session, VectorClock? hint = null) => VectorClock.Zero(_clock.Length);
+    public VectorClock? SnapshotHint() => null;
     public CausalVersion ReadInSnapshot(CausalSession session, StateKey key) => Visible(key);
 
     public void Commit(CausalSession session)

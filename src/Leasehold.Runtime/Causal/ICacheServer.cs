@@ -12,7 +12,10 @@ internal interface ICacheServer
     void Write(CausalSession session, StateKey key, byte[]? value);
 
     /// <summary>A read-write transaction starting here: the snapshot all its reads will see.</summary>
-    VectorClock TakeSnapshot(CausalSession session);
+    /// <param name="hint">a snapshot known to be safe to read (a join of visible clocks), joined in: an aborted attempt's retry passes the aborting server's</param>
+    VectorClock TakeSnapshot(CausalSession session, VectorClock? hint = null);
+    /// <summary>What a retry should join into its snapshot after an abort here: the clocks visible here (null: nothing).</summary>
+    VectorClock? SnapshotHint();
     /// <summary>A read-write transaction's read, from its snapshot; throws <see cref="SnapshotUnavailableException"/> when that version is gone.</summary>
     CausalVersion ReadInSnapshot(CausalSession session, StateKey key);
     /// <summary>Makes a read-write transaction's buffered writes visible, together, with this server as their head.</summary>

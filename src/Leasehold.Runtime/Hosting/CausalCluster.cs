@@ -156,7 +156,7 @@ public sealed class CausalCluster : ICausalRuntime
         var server = _servers[run.Placement[first]];
         _network.Send(_client, server.Mailbox, () =>
         {
-            start.Snapshot = server.TakeSnapshot(start);
+            start.Snapshot = server.TakeSnapshot(start, run.SnapshotHint);
             var cpu = _cpus[run.Placement[first]];
             var session = start.Clone();
             cpu.Serve(Options.FunctionServiceTime, () => RunFunction(run, first, server, session));
@@ -254,7 +254,10 @@ public sealed class CausalCluster : ICausalRuntime
             _network.Send(server.Mailbox, _client, () => run.OnDone(result));
             return;
         }
-        var retry = new WorkflowRun(run.Workflow, run.Args, Interlocked.Increment(ref _nextWorkflow), run.Placement, run.Invocation, run.OnDone, aborts);
+        var retry = new WorkflowRun(run.Workflow, run.Args, Interlocked.Increment(ref _nextWorkflow), run.Placement, run.Invocation, run.OnDone, aborts)
+        {
+            SnapshotHint = run.SnapshotHint is { } before && server.SnapshotHint() is { } here ? before.Join(here) : server.SnapshotHint() ?? run.SnapshotHint,
+        };
         _network.Send(server.Mailbox, _client, () => Start(retry));
     }
 
@@ -269,6 +272,8 @@ public sealed class CausalCluster : ICausalRuntime
 
         public WorkflowDefinition Workflow { get; } = workflow;
         public bool Transactional => Workflow.Consistency == Consistency.TransactionalCausal;
+        /// <summary>Joined into the snapshot of a retry: the clocks visible where earlier attempts aborted.</summary>
+        public VectorClock? SnapshotHint { get; init; }
         /// <summary>How many attempts of this workflow aborted before this one.</summary>
         public int Aborts { get; } = aborts;
         public Action<CausalResult> OnDone { get; } = onDone;
