@@ -97,7 +97,9 @@ public class CausalCheckerPropertyTests
             }
             foreach (var (kind, count) in ccv.Counts) if (count > 0) seen[kind]++;
         }, iter: 3000, threads: 1, print: t => $"{t.Item1} {t.Item2}:\n{Print(SequentialCausalHistories.Generate(t.Item1, t.Item2))}");
-        foreach (var (kind, histories) in seen) Assert.True(histories > 100, $"{kind} appeared in only {histories} histories");
+        // The generator makes plain workflows only: the transactional kinds have their own tests.
+        foreach (var (kind, histories) in seen.Where(s => !K.Transactional.Contains(s.Key)))
+            Assert.True(histories > 100, $"{kind} appeared in only {histories} histories");
     }
 
     /// <summary>
