@@ -275,13 +275,15 @@ internal sealed class CausalOrderSweep
     internal int Overwriter(int read, int w1, ReadOnlySpan<int> past)
     {
         var (from, to) = _index.Ranges(_model.Ops[read].Key);
+        // Outside a transaction only its final write of the key exists: its other writes of it do not overwrite that one.
+        int outsideOf = w1 >= 0 && _g.TransactionOf(w1) is >= 0 and var t && t != _model.Functions[_model.OpFunction[read]].Workflow ? t : -1;
         int witness = -1;
         for (int r = from; r < to; r++)
         {
             int bound = past[_index.Chain(r)];
             if (bound == 0) continue;
             int w2 = _index.LatestAtOrBefore(r, bound);
-            if (w2 < 0 || w2 == w1) continue;
+            if (w2 < 0 || w2 == w1 || (outsideOf >= 0 && _g.WriteWorkflow[w2] == outsideOf)) continue;
             if (w1 < 0 || Before(w1, w2))
             {
                 if (witness < 0) witness = w2;

@@ -15,7 +15,7 @@ public class CausalCheckerPropertyTests
     private static readonly CausalChecker Cc = new();
     private static readonly CausalChecker Ccv = new(new CausalCheckerOptions { Convergence = true });
 
-    private static string Print(List<CausalRecord> records) => string.Join("\n", records.Select(CausalHistoryJson.ToLine));
+    internal static string Print(List<CausalRecord> records) => string.Join("\n", records.Select(CausalHistoryJson.ToLine));
 
     [Fact]
     public void Sequentially_consistent_histories_are_causal_and_converge()
