@@ -27,8 +27,11 @@ namespace Leasehold.Checkers.Causal;
 /// only each key's final write is ever visible (IntermediateRead otherwise); every read of the transaction, in any
 /// function, is checked against the one snapshot of all its reads (FracturedRead, NonSnapshotRead; see
 /// <see cref="TransactionSnapshotCheck"/>); inside it, reads see its own writes (WriteCORead, WriteCOInitRead).
-/// For X transactions with R_X reads this adds X nodes, one edge per transaction function, O(X·C) clock memory and
-/// O(X·C + R_X·C·log N) time: the bound above still holds with N, E and R counting them.
+/// For X transactions with R_X reads and W_X writes this adds X nodes, one edge per transaction function, O(X·C)
+/// memory for their commit clocks and O(W_X) for the final-write table, and O(X·C + R_X·C·log N) time: the bound
+/// above still holds with N, E and R counting them, and no two transactions are ever compared pairwise. Only a read
+/// found wrong pays more: O(D) to tell a fractured read from a non-snapshot one, D the transactions its reader read
+/// from (at most its reads).
 /// </para>
 /// </summary>
 public sealed class CausalChecker(CausalCheckerOptions? options = null)
