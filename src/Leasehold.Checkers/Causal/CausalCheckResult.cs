@@ -11,6 +11,8 @@ public sealed class CausalCheckResult
     public required bool Convergence { get; init; }
     /// <summary>Workflows whose functions all committed (recorded ones: a cut-off workflow counts).</summary>
     public long Workflows { get; init; }
+    /// <summary>Of <see cref="Workflows"/>, the read-write transactions.</summary>
+    public long Transactions { get; init; }
     public long AbortedWorkflows { get; init; }
     /// <summary>Records (function executions) read, aborted ones included.</summary>
     public long Functions { get; init; }

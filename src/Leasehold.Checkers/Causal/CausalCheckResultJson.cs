@@ -16,6 +16,7 @@ public static class CausalCheckResultJson
         w.WriteString("model", r.Convergence ? "causal-convergence" : "causal");
         w.WriteBoolean("valid", r.Valid);
         w.WriteNumber("workflows", r.Workflows);
+        w.WriteNumber("transactions", r.Transactions);
         w.WriteNumber("aborted_workflows", r.AbortedWorkflows);
         w.WriteNumber("functions", r.Functions);
         w.WriteNumber("missing_functions", r.MissingFunctions);

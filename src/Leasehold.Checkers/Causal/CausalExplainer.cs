@@ -2,8 +2,11 @@ using System.Text;
 
 namespace Leasehold.Checkers.Causal;
 
-/// <summary>A conflict edge's reason: the read that saw <c>To</c>'s write with <c>From</c>'s write of the key in its causal past.</summary>
-internal readonly record struct ConflictWitness(int From, int To, int ReadOp);
+/// <summary>
+/// A conflict edge's reason: the read that saw write <c>Later</c> with write <c>Earlier</c> of the key in its causal past.
+/// <c>From</c> and <c>To</c> are the writes' event nodes (a transaction's commit node for its writes).
+/// </summary>
+internal readonly record struct ConflictWitness(int From, int To, int ReadOp, int Earlier, int Later);
 
 /// <summary>
 /// Words for explanations: a function is <c>W17/f2</c> (workflow 17, function index 2), an op is
@@ -46,14 +49,14 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
 
     public string WriteText(int write) => Op(graph.WriteOp[write]);
 
-    /// <summary>The functions a path passes through (placeholders and barriers left out), for the records shown.</summary>
+    /// <summary>The functions a path passes through (placeholders, barriers and commits left out), for the records shown.</summary>
     public IEnumerable<int> Functions(IEnumerable<PathStep>? path)
     {
         if (path is null) yield break;
         foreach (var s in path)
         {
-            if (!graph.IsBarrier(s.From)) yield return graph.NodeFunction[s.From];
-            if (!graph.IsBarrier(s.To)) yield return graph.NodeFunction[s.To];
+            if (graph.IsOpNode(s.From)) yield return graph.NodeFunction[s.From];
+            if (graph.IsOpNode(s.To)) yield return graph.NodeFunction[s.To];
             if (s.Layer == 1) yield return model.OpFunction[Conflicts[s.Label].ReadOp];
         }
     }
@@ -94,12 +97,14 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
         {
             var c = Conflicts[s.Label];
             string earlier = Node(s.From, last: true), later = Node(s.To, last: true);
-            return $"{earlier} → {later} (conflict: {Op(c.ReadOp)} read {OpText(graph.WriteOp[graph.NodeWrite[s.To]])} with {OpText(graph.WriteOp[graph.NodeWrite[s.From]])} in its causal past, so that write is ordered first)";
+            return $"{earlier} → {later} (conflict: {Op(c.ReadOp)} read {OpText(graph.WriteOp[c.Later])} with {OpText(graph.WriteOp[c.Earlier])} in its causal past, so that write is ordered first)";
         }
         switch (s.Label)
         {
             case EdgeLabel.ProgramOrder:
                 return $"{Node(s.From, last: true)} → {Node(s.To, last: false)} (program order)";
+            case EdgeLabel.IntoCommit:
+                return $"{Node(s.From, last: true)} → {Node(s.To, last: false)} (a transaction commits after all its functions)";
             case EdgeLabel.Parent:
                 return $"{Function(graph.NodeFunction[s.From])} → {Function(graph.NodeFunction[s.To])} (parent → child)";
             case EdgeLabel.IntoBarrier:
@@ -110,7 +115,9 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
                 return $"{(graph.IsBarrier(s.From) ? $"end of W{w.Id}" : Node(s.From, true))} → {(graph.IsBarrier(s.To) ? $"end of W{w.Id}" : Node(s.To, false))} (session)";
             default:
                 int read = s.Label;
-                int write = graph.NodeWrite[s.From];
+                int write = graph.ReadSource[read];
+                if (graph.IsCommit(s.From))
+                    return $"{Node(s.From, last: true)} → {Op(read)} (reads from {WriteText(write)}, visible from its transaction's commit with all its other writes)";
                 bool backwards = graph.NodeFunction[s.From] == graph.NodeFunction[s.To] && graph.WriteOp[write] > read;
                 return $"{WriteText(write)} → {Op(read)} (reads from{(backwards ? ": a write its own function makes later" : "")})";
         }
@@ -123,6 +130,7 @@ internal sealed class CausalExplainer(CausalModel model, CausalGraph graph)
     private string Node(int node, bool last)
     {
         if (graph.IsBarrier(node)) return $"end of W{model.Workflows[graph.BarrierWorkflow[node - graph.OpNodes]].Id}";
+        if (graph.IsCommit(node)) return $"commit of W{model.Workflows[graph.CommitWorkflow[node - graph.CommitNodes]].Id}";
         int f = graph.NodeFunction[node];
         if (graph.NodeFirstOp[node] == graph.NodeEndOp[node]) return Function(f);
         return Op(last ? graph.NodeEndOp[node] - 1 : graph.NodeFirstOp[node]);

@@ -11,6 +11,8 @@ internal static class EdgeLabel
     public const int IntoBarrier = -3;
     /// <summary>From a workflow's end-of-workflow node to a root function of the process's next workflow.</summary>
     public const int OutOfBarrier = -4;
+    /// <summary>From a transaction's function's last node to the transaction's commit node.</summary>
+    public const int IntoCommit = -5;
 }
 
 /// <summary>How a read is attributed (its entry in <see cref="CausalGraph.ReadSource"/>, when not a committed write's id).</summary>
@@ -24,6 +26,8 @@ internal static class ReadSource
     public const int Aborted = -3;
     /// <summary>Not an op to check: a write, or a read of an aborted workflow.</summary>
     public const int None = -4;
+    /// <summary>Another workflow read a write that its read-write transaction overwrote before committing (never visible).</summary>
+    public const int Intermediate = -5;
 }
 
 /// <summary>
@@ -34,7 +38,10 @@ internal static class ReadSource
 /// would turn two sessions that each write and then read the other's write — valid — into a cycle.)
 /// After them come end-of-workflow nodes ("barriers"), one per workflow followed by another of its
 /// process: every function of seq n precedes every root function of seq n + 1 through it, in a linear
-/// number of edges.
+/// number of edges. Last come commit nodes, one per committed read-write transaction T: every function of T
+/// leads to it, and it is the one way out of T: other workflows read T's writes from it and T's session
+/// successor follows it, so for everyone else T's writes are one event that has T's whole snapshot (every read
+/// of T, in every function) in its past. Inside T, reads of T's own writes keep their edge from the write.
 /// <para>
 /// Nodes are decomposed into chains, each totally ordered by session order: per process, lanes assigned
 /// greedily along each workflow's DAG (a function takes the lane of a parent that is last on it, else a lane
@@ -56,6 +63,12 @@ internal sealed class CausalGraph
     public required int[] NodeWrite { get; init; }
     /// <summary>The workflow of each barrier node (index: node − <see cref="OpNodes"/>).</summary>
     public required int[] BarrierWorkflow { get; init; }
+    /// <summary>The first commit node: barriers are [<see cref="OpNodes"/>, this), commit nodes [this, <see cref="Nodes"/>).</summary>
+    public required int CommitNodes { get; init; }
+    /// <summary>The workflow of each commit node (index: node − <see cref="CommitNodes"/>).</summary>
+    public required int[] CommitWorkflow { get; init; }
+    /// <summary>Per workflow: its commit node if it is a committed read-write transaction, else −1.</summary>
+    public required int[] WorkflowCommit { get; init; }
     /// <summary>The chain of each node's function (−1 for a barrier).</summary>
     public required int[] NodeChain { get; init; }
 
@@ -68,6 +81,10 @@ internal sealed class CausalGraph
     public required int[] WriteChain { get; init; }
     /// <summary>1-based position on its chain among the chain's writes.</summary>
     public required int[] WritePos { get; init; }
+    /// <summary>The workflow of each write.</summary>
+    public required int[] WriteWorkflow { get; init; }
+    /// <summary>Per (transaction, key): the write of it that commits (see <see cref="TransactionFinalWrites"/>).</summary>
+    public required Dictionary<(int Workflow, int Key), int> FinalWrites { get; init; }
     /// <summary>Per op: the committed write id of a write op, else −1.</summary>
     public required int[] OpWrite { get; init; }
     /// <summary>Per op: for a read, its committed write id or a <see cref="Causal.ReadSource"/> value.</summary>
@@ -78,7 +95,24 @@ internal sealed class CausalGraph
     /// <summary>Session order and reads-from.</summary>
     public required Csr Co { get; init; }
 
-    public bool IsBarrier(int node) => node >= OpNodes;
+    public bool IsBarrier(int node) => node >= OpNodes && node < CommitNodes;
+
+    public bool IsCommit(int node) => node >= CommitNodes;
+
+    /// <summary>A node of a function's ops (not a barrier or commit).</summary>
+    public bool IsOpNode(int node) => node < OpNodes;
+
+    /// <summary>The transaction (workflow) whose commit makes the write visible, or −1 for a write of a plain workflow.</summary>
+    public int TransactionOf(int write) => WorkflowCommit[WriteWorkflow[write]] >= 0 ? WriteWorkflow[write] : -1;
+
+    /// <summary>The write's final write id for (transaction, key), or −1 when the transaction did not write the key.</summary>
+    public int FinalWrite(int transaction, int key) => FinalWrites.GetValueOrDefault((transaction, key), -1);
+
+    /// <summary>
+    /// Where the write happens for other workflows: its transaction's commit node, or its own node. Conflict edges
+    /// join these, so a transaction is one event in conflict order too.
+    /// </summary>
+    public int EventNode(int write) => TransactionOf(write) is >= 0 and var t ? WorkflowCommit[t] : WriteNode[write];
 
     public int Writes => WriteOp.Length;
 }

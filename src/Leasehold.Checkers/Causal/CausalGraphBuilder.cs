@@ -67,7 +67,21 @@ internal static class CausalGraphBuilder
         var barrierWorkflow = new List<int>();
         foreach (var session in model.Sessions)
             for (int i = 0; i + 1 < session.Length; i++) barrierWorkflow.Add(session[i]);
-        int nodes = opNodes + barrierWorkflow.Count;
+        // Commit nodes: one per committed read-write transaction.
+        int commitNodes = opNodes + barrierWorkflow.Count;
+        var commitWorkflow = new List<int>();
+        var workflowCommit = new int[model.Workflows.Count];
+        Array.Fill(workflowCommit, -1);
+        for (int wf = 0; wf < model.Workflows.Count; wf++)
+            if (model.Workflows[wf].Transaction && !model.Workflows[wf].Aborted)
+            {
+                workflowCommit[wf] = commitNodes + commitWorkflow.Count;
+                commitWorkflow.Add(wf);
+            }
+        int nodes = commitNodes + commitWorkflow.Count;
+        var writeWorkflow = new int[writeOp.Count];
+        for (int w = 0; w < writeWorkflow.Length; w++) writeWorkflow[w] = functions[model.OpFunction[writeOp[w]]].Workflow;
+        var finalWrites = TransactionFinalWrites.Compute(model, opWrite);
 
         var readSource = new int[ops.Length];
         Array.Fill(readSource, ReadSource.None);
@@ -81,7 +95,8 @@ internal static class CausalGraphBuilder
                 if (op.IsWrite) continue;
                 if (op.Init) readSource[o] = ReadSource.Init;
                 else if (!model.WriterOp.TryGetValue((op.Key, op.Value), out int writer)) readSource[o] = ReadSource.ThinAir;
-                else readSource[o] = opWrite[writer] >= 0 ? opWrite[writer] : ReadSource.Aborted;
+                else if (opWrite[writer] < 0) readSource[o] = ReadSource.Aborted;
+                else readSource[o] = Intermediate(opWrite[writer], fn.Workflow) ? ReadSource.Intermediate : opWrite[writer];
             }
         }
 
@@ -93,28 +108,35 @@ internal static class CausalGraphBuilder
             for (int n = first; n < last; n++) edges.Add(n, n + 1, EdgeLabel.ProgramOrder);
             foreach (int p in functions[f].Parents) edges.Add(firstNode[p] + nodeCount[p] - 1, first, EdgeLabel.Parent);
         }
+        foreach (int wf in commitWorkflow)
+            foreach (int f in model.Workflows[wf].Functions) edges.Add(firstNode[f] + nodeCount[f] - 1, workflowCommit[wf], EdgeLabel.IntoCommit);
         int barrier = opNodes;
         foreach (var session in model.Sessions)
             for (int i = 0; i + 1 < session.Length; i++, barrier++)
             {
-                foreach (int f in model.Workflows[session[i]].Functions) edges.Add(firstNode[f] + nodeCount[f] - 1, barrier, EdgeLabel.IntoBarrier);
+                // A transaction's successor follows its commit (which follows all its functions).
+                if (workflowCommit[session[i]] >= 0) edges.Add(workflowCommit[session[i]], barrier, EdgeLabel.IntoBarrier);
+                else foreach (int f in model.Workflows[session[i]].Functions) edges.Add(firstNode[f] + nodeCount[f] - 1, barrier, EdgeLabel.IntoBarrier);
                 foreach (int f in model.Workflows[session[i + 1]].Functions)
                     if (functions[f].Parents.Length == 0) edges.Add(barrier, firstNode[f], EdgeLabel.OutOfBarrier);
             }
         for (int n = 0; n < opNodes; n++)
             for (int o = nodeFirst[n]; o < nodeEnd[n]; o++)
-                if (readSource[o] >= 0) edges.Add(writeNode[readSource[o]], n, o);
+                if (readSource[o] >= 0) edges.Add(ReadFrom(readSource[o], functions[nodeFunction[n]].Workflow), n, o);
 
         return new CausalGraph
         {
             OpNodes = opNodes,
             Nodes = nodes,
+            CommitNodes = commitNodes,
+            CommitWorkflow = [.. commitWorkflow],
+            WorkflowCommit = workflowCommit,
             Chains = chainProcess.Count,
             NodeFunction = [.. nodeFunction],
             NodeFirstOp = [.. nodeFirst],
             NodeEndOp = [.. nodeEnd],
             NodeWrite = [.. nodeWrite],
-            NodeChain = [.. nodeChain, .. Enumerable.Repeat(-1, barrierWorkflow.Count)],
+            NodeChain = [.. nodeChain, .. Enumerable.Repeat(-1, barrierWorkflow.Count + commitWorkflow.Count)],
             BarrierWorkflow = [.. barrierWorkflow],
             FunctionFirstNode = firstNode,
             FunctionNodeCount = nodeCount,
@@ -122,11 +144,24 @@ internal static class CausalGraphBuilder
             WriteNode = [.. writeNode],
             WriteChain = [.. writeChain],
             WritePos = [.. writePos],
+            WriteWorkflow = writeWorkflow,
+            FinalWrites = finalWrites,
             OpWrite = opWrite,
             ReadSource = readSource,
             ChainProcess = [.. chainProcess],
             Co = new Csr(nodes, edges),
         };
+
+        // A transaction's write is read by other workflows from its commit; by the transaction itself, from the write.
+        int ReadFrom(int write, int readerWorkflow) =>
+            workflowCommit[writeWorkflow[write]] >= 0 && writeWorkflow[write] != readerWorkflow ? workflowCommit[writeWorkflow[write]] : writeNode[write];
+
+        // Only a transaction's final write of a key is ever visible outside it.
+        bool Intermediate(int write, int readerWorkflow)
+        {
+            int wf = writeWorkflow[write];
+            return workflowCommit[wf] >= 0 && wf != readerWorkflow && finalWrites[(wf, ops[writeOp[write]].Key)] != write;
+        }
 
         // A function's ops cut after every write: reads… write | reads… write | … | trailing reads.
         void AddNodes(int f, int chain)

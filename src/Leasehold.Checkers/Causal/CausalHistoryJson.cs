@@ -8,7 +8,8 @@ namespace Leasehold.Checkers.Causal;
 /// Reads and writes one function execution as one JSON line:
 /// <c>{"process":3,"seq":5,"workflow":17,"function":2,"parents":[0,1],"type":"ok","server":1,"ops":[{"f":"r","k":"k1","v":5},{"f":"w","k":"k2","v":42},{"f":"r","k":"k9","v":null}]}</c>.
 /// The engine's recorder writes exactly this; the causal checker reads it. Fields may come in any order,
-/// unknown fields are skipped (so a recorder can add some), <c>server</c> is optional.
+/// unknown fields are skipped (so a recorder can add some), <c>server</c> is optional, and <c>"txn":true</c> marks a
+/// function of a read-write transaction (written only when true; absent means false).
 /// </summary>
 public static class CausalHistoryJson
 {
@@ -24,6 +25,7 @@ public static class CausalHistoryJson
         w.WriteEndArray();
         w.WriteString("type", r.Ok ? "ok" : "fail");
         if (r.Server is { } server) w.WriteNumber("server", server);
+        if (r.Transaction) w.WriteBoolean("txn", true);
         w.WriteStartArray("ops");
         foreach (var op in r.Ops)
         {
@@ -70,6 +72,7 @@ public static class CausalHistoryJson
         long? process = null, seq = null, workflow = null;
         int? function = null, server = null;
         bool? ok = null;
+        bool transaction = false;
         List<int>? parents = null;
         CausalOp[]? ops = null;
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
@@ -102,6 +105,14 @@ public static class CausalHistoryJson
                     while (r.Read() && r.TokenType != JsonTokenType.EndArray) parents.Add(Int(ref r, line, "a parent"));
                     break;
                 case Name.Ops: ops = Ops(ref r, line); break;
+                case Name.Txn:
+                    transaction = r.TokenType switch
+                    {
+                        JsonTokenType.True => true,
+                        JsonTokenType.False => false,
+                        _ => throw new HistoryFormatException(line, "\"txn\" must be true or false"),
+                    };
+                    break;
                 default:
                     r.Skip(); // a recorder may add fields (times, ids): not checked
                     break;
@@ -116,14 +127,14 @@ public static class CausalHistoryJson
         if (ok is null) throw new HistoryFormatException(line, "missing \"type\"");
         if (ops is null) throw new HistoryFormatException(line, "missing \"ops\"");
         CheckParents(parents, function.Value, line);
-        return new CausalRecord(process.Value, seq.Value, workflow.Value, function.Value, [.. parents], ok.Value, ops) { Server = server, Line = line };
+        return new CausalRecord(process.Value, seq.Value, workflow.Value, function.Value, [.. parents], ok.Value, ops) { Server = server, Line = line, Transaction = transaction };
     }
 
     /// <summary>
     /// Functions are numbered in topological order (every parent has a lower index, as the SDK numbers them), so a
     /// parent outside 0..function−1 cannot exist; a parent that was not recorded is fine (the run was cut off).
     /// </summary>
-    private enum Name { Other, Process, Seq, Workflow, Function, Parents, Type, Server, Ops, F, K, V }
+    private enum Name { Other, Process, Seq, Workflow, Function, Parents, Type, Server, Ops, Txn, F, K, V }
 
     private static Name Field(ref Utf8JsonReader r) =>
         r.ValueTextEquals("process"u8) ? Name.Process
@@ -134,6 +145,7 @@ public static class CausalHistoryJson
         : r.ValueTextEquals("type"u8) ? Name.Type
         : r.ValueTextEquals("server"u8) ? Name.Server
         : r.ValueTextEquals("ops"u8) ? Name.Ops
+        : r.ValueTextEquals("txn"u8) ? Name.Txn
         : r.ValueTextEquals("f"u8) ? Name.F
         : r.ValueTextEquals("k"u8) ? Name.K
         : r.ValueTextEquals("v"u8) ? Name.V

@@ -14,6 +14,8 @@ internal sealed class WorkflowInfo(long id, long process, long seq)
     public readonly long Seq = seq;
     /// <summary>Some function of it failed: none of its writes may be read, none of its reads is checked.</summary>
     public bool Aborted;
+    /// <summary>A read-write transaction (TCC): one snapshot for all its reads, its writes visible together at commit.</summary>
+    public bool Transaction;
     /// <summary>Global function ids, sorted by index once loading is done.</summary>
     public List<int> Functions = [];
     /// <summary>The line of its first record, for messages.</summary>
@@ -73,6 +75,6 @@ internal sealed class CausalModel
             var op = Ops[f.FirstOp + i];
             ops[i] = op.IsWrite ? CausalOp.Write(Keys[op.Key], op.Value) : CausalOp.Read(Keys[op.Key], op.Init ? null : op.Value);
         }
-        return new CausalRecord(w.Process, w.Seq, w.Id, f.Index, f.LocalParents, f.Ok, ops) { Server = f.Server, Line = f.Line };
+        return new CausalRecord(w.Process, w.Seq, w.Id, f.Index, f.LocalParents, f.Ok, ops) { Server = f.Server, Line = f.Line, Transaction = w.Transaction };
     }
 }

@@ -5,7 +5,7 @@ namespace Leasehold.Checkers.Causal;
 /// <summary>
 /// Reads a causal history once into a <see cref="CausalModel"/>, refusing (with a
 /// <see cref="HistoryFormatException"/> naming the line) what cannot be checked: a workflow whose records
-/// disagree on its process or seq, two workflows in one session place, a function recorded twice, and a
+/// disagree on its process, seq or transaction flag, two workflows in one session place, a function recorded twice, and a
 /// value written twice to one key (reads could not be attributed to one write).
 /// </summary>
 internal static class CausalModelLoader
@@ -31,13 +31,16 @@ internal static class CausalModelLoader
                 if (places.TryGetValue((r.Process, r.Seq), out int other))
                     throw new HistoryFormatException(r.Line, $"workflow {r.Workflow} is process {r.Process}'s seq {r.Seq}, but so is workflow {workflows[other].Id} (line {workflows[other].Line}): a process issues one workflow per seq");
                 wf = workflows.Count;
-                workflows.Add(new WorkflowInfo(r.Workflow, r.Process, r.Seq) { Line = r.Line });
+                workflows.Add(new WorkflowInfo(r.Workflow, r.Process, r.Seq) { Line = r.Line, Transaction = r.Transaction });
                 workflowIds.Add(r.Workflow, wf);
                 places.Add((r.Process, r.Seq), wf);
             }
             var w = workflows[wf];
             if (w.Process != r.Process || w.Seq != r.Seq)
                 throw new HistoryFormatException(r.Line, $"workflow {r.Workflow} is process {r.Process} seq {r.Seq} here but process {w.Process} seq {w.Seq} at line {w.Line}");
+            // A transaction is a property of the whole workflow: one snapshot, one commit. Half of one cannot be checked.
+            if (w.Transaction != r.Transaction)
+                throw new HistoryFormatException(r.Line, $"function {r.Function} of workflow {r.Workflow} has \"txn\":{(r.Transaction ? "true" : "false")} but its record at line {w.Line} has \"txn\":{(w.Transaction ? "true" : "false")}: every function of a workflow agrees on whether it is a read-write transaction");
             int id = functions.Count;
             var f = new FunctionInfo(wf, r.Function)
             {

@@ -37,9 +37,15 @@ public sealed record CausalRecord(long Process, long Seq, long Workflow, int Fun
     /// <summary>The cache server the function ran on: informational, the checker does not use it.</summary>
     public int? Server { get; init; }
 
+    /// <summary>
+    /// The workflow is a read-write transaction (TCC): all its reads come from one causal snapshot and its writes
+    /// become visible together at commit. Every function of one workflow says the same. JSON <c>"txn":true</c>.
+    /// </summary>
+    public bool Transaction { get; init; }
+
     /// <summary>The 1-based line of the file it came from, or 0 when it was built in memory.</summary>
     public long Line { get; init; }
 
     public override string ToString() =>
-        $"W{Workflow}/f{Function} p{Process} seq {Seq}{(Ok ? "" : " fail")} [{string.Join(", ", Ops)}]";
+        $"W{Workflow}/f{Function} p{Process} seq {Seq}{(Transaction ? " txn" : "")}{(Ok ? "" : " fail")} [{string.Join(", ", Ops)}]";
 }

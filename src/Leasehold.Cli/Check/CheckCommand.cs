@@ -25,7 +25,7 @@ internal static class CheckCommand
         model.AcceptOnlyFromAmong("serializable", "causal");
         var examples = new Option<int>("--examples") { Description = "explained anomalies shown per kind", DefaultValueFactory = _ => 3 };
         var json = new Option<string?>("--json") { Description = "also write the verdict as JSON (the bench's \"checker\" object) to this file" };
-        var command = new Command("check", "Check a recorded history: isolation anomalies (G0, G1a/b/c, G-single, G2-item, …) or causal violations (thin-air, cyclic CO, stale reads, convergence)")
+        var command = new Command("check", "Check a recorded history: isolation anomalies (G0, G1a/b/c, G-single, G2-item, …) or causal violations (thin-air, cyclic CO, stale reads, convergence; for read-write transactions, records with \"txn\":true, fractured, non-snapshot and intermediate reads)")
         {
             file, strict, convergence, model, examples, json,
         };

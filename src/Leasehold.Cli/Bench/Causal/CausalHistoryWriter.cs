@@ -28,7 +28,7 @@ internal sealed class CausalHistoryWriter(string path) : IDisposable
                 ? Checkers.Causal.CausalOp.Write(op.Key.ToString(), ValueId(op.Value))
                 : Checkers.Causal.CausalOp.Read(op.Key.ToString(), op.Initial ? null : ValueId(op.Value));
         }
-        return new CausalRecord(r.Process, r.Seq, r.Workflow, r.Function, r.Parents, r.Ok, ops) { Server = r.Server };
+        return new CausalRecord(r.Process, r.Seq, r.Workflow, r.Function, r.Parents, r.Ok, ops) { Server = r.Server, Transaction = r.Transaction };
     }
 
     /// <summary>An 8-byte value is the number itself (the microbenchmark's); any other, its 64-bit hash; a delete, −1.</summary>

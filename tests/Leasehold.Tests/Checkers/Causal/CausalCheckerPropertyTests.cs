@@ -15,7 +15,7 @@ public class CausalCheckerPropertyTests
     private static readonly CausalChecker Cc = new();
     private static readonly CausalChecker Ccv = new(new CausalCheckerOptions { Convergence = true });
 
-    private static string Print(List<CausalRecord> records) => string.Join("\n", records.Select(CausalHistoryJson.ToLine));
+    internal static string Print(List<CausalRecord> records) => string.Join("\n", records.Select(CausalHistoryJson.ToLine));
 
     [Fact]
     public void Sequentially_consistent_histories_are_causal_and_converge()
@@ -97,7 +97,9 @@ public class CausalCheckerPropertyTests
             }
             foreach (var (kind, count) in ccv.Counts) if (count > 0) seen[kind]++;
         }, iter: 3000, threads: 1, print: t => $"{t.Item1} {t.Item2}:\n{Print(SequentialCausalHistories.Generate(t.Item1, t.Item2))}");
-        foreach (var (kind, histories) in seen) Assert.True(histories > 100, $"{kind} appeared in only {histories} histories");
+        // The generator makes plain workflows only: the transactional kinds have their own tests.
+        foreach (var (kind, histories) in seen.Where(s => !K.Transactional.Contains(s.Key)))
+            Assert.True(histories > 100, $"{kind} appeared in only {histories} histories");
     }
 
     /// <summary>

@@ -29,13 +29,18 @@ internal sealed class CausalHistoryBuilder
     public CausalHistoryBuilder Session(long process, params CausalOp[] ops) => Workflow(process, new Fn(0, [], ops));
 
     /// <summary>A workflow of several functions (a DAG through their parents).</summary>
-    public CausalHistoryBuilder Workflow(long process, params Fn[] functions)
+    public CausalHistoryBuilder Workflow(long process, params Fn[] functions) => Add(process, transaction: false, functions);
+
+    /// <summary>A read-write transaction (TCC): every function's record says <c>"txn":true</c>.</summary>
+    public CausalHistoryBuilder Transaction(long process, params Fn[] functions) => Add(process, transaction: true, functions);
+
+    private CausalHistoryBuilder Add(long process, bool transaction, Fn[] functions)
     {
         long seq = _nextSeq.GetValueOrDefault(process);
         _nextSeq[process] = seq + 1;
         long id = _nextWorkflow++;
         foreach (var f in functions)
-            _records.Add(new CausalRecord(process, seq, id, f.Index, f.Parents, f.Ok, f.Ops) { Server = f.Server });
+            _records.Add(new CausalRecord(process, seq, id, f.Index, f.Parents, f.Ok, f.Ops) { Server = f.Server, Transaction = transaction });
         return this;
     }
 

@@ -156,4 +156,42 @@ public sealed class CausalHistoryFormatTests : IDisposable
         Assert.Equal(records[0].Ops, back[0].Ops);
         Assert.Null(back[1].Server);
     }
+
+    [Fact]
+    public void The_transaction_flag_round_trips_and_is_written_only_when_true()
+    {
+        var txn = new CausalRecord(0, 0, 1, 0, [], true, [CausalOp.Write("k1", 5)]) { Transaction = true };
+        string line = CausalHistoryJson.ToLine(txn);
+        Assert.Contains("\"txn\":true", line);
+        Assert.DoesNotContain("txn", CausalHistoryJson.ToLine(txn with { Transaction = false }));
+        Assert.True(CausalHistoryJson.Parse(System.Text.Encoding.UTF8.GetBytes(line), 1).Transaction);
+        var plain = """{"process":0,"seq":0,"workflow":1,"function":0,"parents":[],"type":"ok","txn":false,"ops":[]}""";
+        Assert.False(CausalHistoryJson.Parse(System.Text.Encoding.UTF8.GetBytes(plain), 1).Transaction);
+        // The checker's records keep the flag (the anomaly's records are rebuilt from the model).
+        var r = new CausalChecker().Check(new CausalFileHistory(File(line, Line(1, 0, 2, 0, ops: """[{"f":"w","k":"k1","v":6}]"""), Line(2, 0, 3, 0, ops: """[{"f":"r","k":"k1","v":5}]"""))));
+        CausalVerdict.Valid(r);
+        Assert.Equal(1, r.Transactions);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("\"true\"")]
+    [InlineData("null")]
+    public void A_transaction_flag_that_is_not_a_boolean_is_named(string value) =>
+        Refused(2, "\"txn\" must be true or false", Line(0, 0, 1, 0),
+            $$"""{"process":1,"seq":0,"workflow":2,"function":0,"parents":[],"type":"ok","txn":{{value}},"ops":[]}""");
+
+    [Fact]
+    public void The_functions_of_one_workflow_agree_on_whether_it_is_a_transaction() =>
+        Refused(2, "function 1 of workflow 1 has \"txn\":false but its record at line 1 has \"txn\":true",
+            """{"process":0,"seq":0,"workflow":1,"function":0,"parents":[],"type":"ok","txn":true,"ops":[]}""", Line(0, 0, 1, 1, "[0]"));
+
+    [Fact]
+    public void The_bench_s_history_writer_copies_the_transaction_flag()
+    {
+        var engine = new Leasehold.Runtime.Causal.CausalFunctionRecord(0, 0, 1, 0, [], true, 0,
+            [new Leasehold.Runtime.Causal.CausalOp(true, new StateKey("t", "k"), Value.FromLong(5))]) { Transaction = true };
+        Assert.True(Leasehold.Cli.Bench.Causal.CausalHistoryWriter.ToChecker(engine).Transaction);
+        Assert.False(Leasehold.Cli.Bench.Causal.CausalHistoryWriter.ToChecker(engine with { Transaction = false }).Transaction);
+    }
 }

@@ -123,7 +123,7 @@ internal sealed class CausalOracle
     }
 
     /// <summary>reach[i][j]: a path of at least one edge from i to j.</summary>
-    private static bool[][] Closure(List<List<int>> edges)
+    internal static bool[][] Closure(List<List<int>> edges)
     {
         int n = edges.Count;
         var reach = new bool[n][];

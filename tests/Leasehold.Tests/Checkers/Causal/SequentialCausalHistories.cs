@@ -11,14 +11,24 @@ namespace Leasehold.Tests.Checkers.Causal;
 /// records of functions whose writes nobody read); records come out shuffled.
 /// With <c>chaos</c> &gt; 0 a read returns, with that probability, a random value instead (an older or future
 /// write of the key, another key's value, the initial value or garbage): every kind of violation appears.
+/// With <c>transactions</c> &gt; 0 that share of workflows are read-write transactions: each reads a snapshot of the
+/// map taken when it starts, overlaid with its own buffered writes (any of its functions', as one buffer would), and
+/// at its end commits each key's final write (last in function index order) to the map at once — valid TCC.
 /// </summary>
 internal static class SequentialCausalHistories
 {
     private sealed record FunctionPlan(int[] Parents, (bool Write, string Key)[] Ops);
 
-    private sealed record WorkflowPlan(long Id, FunctionPlan[] Functions, int Failing);
+    private sealed record WorkflowPlan(long Id, FunctionPlan[] Functions, int Failing, bool Transaction);
 
-    public static List<CausalRecord> Generate(int seed, double chaos = 0)
+    /// <summary>A running transaction's view: the map when it started, and its own writes.</summary>
+    private sealed class Running(Dictionary<string, long> snapshot)
+    {
+        public readonly Dictionary<string, long> Snapshot = snapshot;
+        public readonly Dictionary<string, long> Buffer = [];
+    }
+
+    public static List<CausalRecord> Generate(int seed, double chaos = 0, double transactions = 0)
     {
         var rnd = new Random(seed);
         int processes = rnd.Next(1, 5), keys = rnd.Next(1, 5);
@@ -38,7 +48,10 @@ internal static class SequentialCausalHistories
                     for (int o = 0; o < ops.Length; o++) ops[o] = (rnd.Next(2) == 0, Key());
                     functions[f] = new FunctionPlan(parents, ops);
                 }
-                plans[p].Add(new WorkflowPlan(nextId += rnd.Next(1, 4), functions, rnd.Next(10) == 0 ? rnd.Next(functions.Length) : -1));
+                int failing = rnd.Next(10) == 0 ? rnd.Next(functions.Length) : -1;
+                // Drawn only when asked for, so plain histories stay what they were for a given seed.
+                bool transaction = transactions > 0 && rnd.NextDouble() < transactions;
+                plans[p].Add(new WorkflowPlan(nextId += rnd.Next(1, 4), functions, failing, transaction));
             }
         }
 
@@ -50,6 +63,7 @@ internal static class SequentialCausalHistories
         var done = new HashSet<(int P, int F)>();
         var ran = new Dictionary<(int P, int F), List<CausalOp>>();
         var records = new List<CausalRecord>();
+        var running = new Running?[processes];
         while (true)
         {
             var enabled = new List<(int P, int F)>();
@@ -66,25 +80,36 @@ internal static class SequentialCausalHistories
             var fnPlan = plan.Functions[fn];
             int at = pc.GetValueOrDefault((proc, fn));
             if (!ran.TryGetValue((proc, fn), out var opsRun)) ran[(proc, fn)] = opsRun = [];
+            var tx = plan.Transaction ? running[proc] ??= new Running(new Dictionary<string, long>(map)) : null;
             if (at < fnPlan.Ops.Length)
             {
                 var (write, key) = fnPlan.Ops[at];
                 if (write)
                 {
                     long v = nextValue++;
-                    if (plan.Failing < 0) map[key] = v; // an aborted workflow's writes never become visible
+                    if (tx is not null) tx.Buffer[key] = v;
+                    else if (plan.Failing < 0) map[key] = v; // an aborted workflow's writes never become visible
                     opsRun.Add(CausalOp.Write(key, v));
                 }
                 else if (rnd.NextDouble() < chaos)
                     opsRun.Add(CausalOp.Read(key, rnd.Next(6) == 0 ? null : rnd.NextInt64(1, nextValue + 4)));
-                else opsRun.Add(CausalOp.Read(key, map.TryGetValue(key, out long seen) ? seen : null));
+                else
+                {
+                    var view = tx is null ? map : tx.Buffer.ContainsKey(key) ? tx.Buffer : tx.Snapshot;
+                    opsRun.Add(CausalOp.Read(key, view.TryGetValue(key, out long seen) ? seen : null));
+                }
                 pc[(proc, fn)] = at + 1;
                 continue;
             }
             done.Add((proc, fn));
-            records.Add(new CausalRecord(proc, current[proc], plan.Id, fn, fnPlan.Parents, fn != plan.Failing, [.. opsRun]) { Server = rnd.Next(4) });
+            records.Add(new CausalRecord(proc, current[proc], plan.Id, fn, fnPlan.Parents, fn != plan.Failing, [.. opsRun]) { Server = rnd.Next(4), Transaction = plan.Transaction });
             if (Enumerable.Range(0, plan.Functions.Length).All(f => done.Contains((proc, f))))
             {
+                if (tx is not null && plan.Failing < 0)
+                    // Commit: each key's last write in function index order, all at once.
+                    foreach (var op in Enumerable.Range(0, plan.Functions.Length).SelectMany(f => ran[(proc, f)]).Where(o => o.Kind == CausalOpKind.Write))
+                        map[op.Key] = op.Value!.Value;
+                running[proc] = null;
                 current[proc]++;
                 done.RemoveWhere(d => d.P == proc);
                 pc.Keys.Where(k => k.P == proc).ToList().ForEach(k => pc.Remove(k));
