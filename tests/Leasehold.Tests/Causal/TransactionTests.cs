@@ -30,10 +30,11 @@ public class TransactionTests
     private sealed record Outcome(CausalRun Run, int Fractured, int Committed, int Failed, long Aborts, List<string> Reasons);
 
     private static Outcome RunPairs(int seed, Consistency consistency, int versions = 4, int workflows = 1200, int keys = 3,
-        CausalDurability durability = CausalDurability.None, int capacity = 0)
+        CausalDurability durability = CausalDurability.None, int capacity = 0, CausalProtocol protocol = CausalProtocol.CausalMesh)
     {
         var options = new CausalOptions
         {
+            Protocol = protocol,
             Servers = 2 + seed % 4, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(300),
             EagerIntegration = seed % 3 != 0, CheckInvariants = true, TransactionVersions = versions,
             Durability = durability, Capacity = capacity, StoreLatency = durability == CausalDurability.None ? TimeSpan.Zero : TimeSpan.FromMicroseconds(30),
@@ -120,6 +121,18 @@ public class TransactionTests
         long none = Enumerable.Range(1, 4).Sum(seed => RunPairs(seed, Consistency.TransactionalCausal, versions: 0, keys: 2).Aborts);
         long eight = Enumerable.Range(1, 4).Sum(seed => RunPairs(seed, Consistency.TransactionalCausal, versions: 8, keys: 2).Aborts);
         Assert.True(eight < none, $"{eight} aborts with 8 versions kept, {none} with none");
+    }
+
+    [Fact]
+    public void The_checker_flags_transactions_on_the_eventual_control()
+    {
+        // Eventual gives a transaction no snapshot and applies its writes one by one: its history must be flagged.
+        var o = RunPairs(3, Consistency.TransactionalCausal, protocol: CausalProtocol.Eventual);
+        Assert.True(o.Fractured > 0, "the eventual control never showed half a transaction on this seed");
+        var result = new Leasehold.Checkers.Causal.CausalChecker(new Leasehold.Checkers.Causal.CausalCheckerOptions())
+            .Check(new Leasehold.Checkers.Causal.CausalMemoryHistory([.. o.Run.Records.Select(Leasehold.Cli.Bench.Causal.CausalHistoryWriter.ToChecker)]));
+        Assert.False(result.Valid);
+        Assert.True(result.Counts.GetValueOrDefault("FracturedRead") + result.Counts.GetValueOrDefault("NonSnapshotRead") > 0, string.Join(", ", result.Counts));
     }
 
     [Fact]
