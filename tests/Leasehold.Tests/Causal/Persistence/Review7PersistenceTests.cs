@@ -158,4 +158,19 @@ public class Review7PersistenceTests
         }
         Assert.Fail("no seed of 1..200 crashed between v's persistence and d's: the test shows nothing");
     }
+
+    /// <summary>The clock a restarted cluster starts from is checked like every stored version: corrupt bytes or another cluster size are named.</summary>
+    [Theory]
+    [InlineData(new byte[] { 9, 1, 2 }, "format 9")]
+    [InlineData(new byte[] { 1, 3, 0, 0, 0, 0, 0 }, "3 entries")]
+    public async Task A_corrupt_start_clock_in_the_store_is_a_clear_error(byte[] bytes, string named)
+    {
+        var memory = new MemoryStateStore();
+        await memory.WriteVersionsAsync(1, [new(Leasehold.Runtime.Causal.Persistence.CausalStore.ClockKey, bytes)]);
+        await memory.CommitAsync(1);
+        var e = Assert.Throws<StoreUnavailableException>(() =>
+            new CausalCluster(new CausalOptions { Servers = 2, Durability = CausalDurability.WriteBehind }, new DeterministicScheduler(1), store: StoreRuns.Open(memory)));
+        Assert.Contains("leasehold.causal/clock", e.Message);
+        Assert.Contains(named, e.Message);
+    }
 }
