@@ -94,4 +94,31 @@ public class Review7TccTests
         var result = Persistence.StoreRuns.Check(run.Records);
         Assert.True(result.Valid, $"seed {seed}: {Persistence.StoreRuns.Explain(result)}");
     }
+
+    /// <summary>A transaction whose later function throws: failed, none of its buffered writes visible anywhere, its records not ok (held).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_transaction_whose_function_throws_leaves_nothing_visible(int seed)
+    {
+        var scheduler = new DeterministicScheduler(seed);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 2, CheckInvariants = true, Seed = seed }, scheduler);
+        var records = new List<CausalFunctionRecord>();
+        cluster.OnFunction = records.Add;
+        cluster.Register(new WorkflowBuilder("bad").WithConsistency(Consistency.TransactionalCausal)
+            .Function("w", f => f.Updates(T, a => "k").Body(ctx => { ctx.WriteLong(T, "k", 5); return null; }))
+            .Function("boom", f => f.After("w").Body(_ => throw new InvalidOperationException("boom")))
+            .Build());
+        cluster.Register(new WorkflowBuilder("read").WithConsistency(Consistency.Causal)
+            .Function("r", f => f.Reads(T, a => "k").Body(ctx => Value.FromLong(ctx.ReadLong(T, "k"))))
+            .Build());
+        var bad = Run(scheduler, cluster, "bad", Args.Empty, new CausalInvocation { Placement = [seed % 2, 1 - seed % 2] });
+        Assert.Equal(WorkflowStatus.Failed, bad.Status);
+        Assert.Contains("boom", bad.Reason);
+        Assert.Empty(bad.Token!.Open().Local);
+        for (int s = 0; s < 2; s++)
+            Assert.True(Value.ToLong(Run(scheduler, cluster, "read", Args.Empty, new CausalInvocation { Token = bad.Token, Placement = [s] }).Outputs[0]) == 0,
+                $"seed {seed}: server {s} shows the failed transaction's write");
+        Assert.All(records.Where(r => r.Transaction), r => Assert.False(r.Ok));
+    }
 }
