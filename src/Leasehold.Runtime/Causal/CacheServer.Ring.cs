@@ -34,9 +34,7 @@ internal sealed partial class CacheServer
         JoinClock(p.Version.Clock);
         Integrate(p.Version.Deps);
         MergeVisible(p.Key, p.Version);
-        _store?.Enqueue(p.Key, p.Version, p.Head); // visible at its tail: now it may be persisted (CausalStore)
-        if (_store is not null && p.Siblings is { } written)
-            foreach (var (key, version) in written) _store.Enqueue(key, version, p.Head); // a transaction's other writes, visible in the same step
+        _store?.Enqueue(p.Key, p.Version, p.Head, p.Siblings); // visible at its tail (with a transaction's other writes): now it may be persisted (CausalStore)
         if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, p.Version);
         if (Servers == 1) MarkStable(p.Head, p.Version.Clock);
         else

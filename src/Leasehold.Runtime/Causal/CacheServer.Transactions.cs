@@ -50,7 +50,9 @@ internal sealed partial class CacheServer
         var clock = write.Clock.Entries;
         for (int i = 0; i < frontier.Length; i++) frontier[i] = Math.Max(frontier[i], clock[i]);
         if (_history is null) return;
-        if (!_history.TryGetValue(key, out var history)) _history[key] = history = new KeyHistory(CausalVersion.Initial(_initial(key), Servers));
+        // A history starts from the C-cache version it is beside, not the initial one: a key merged before versions were
+        // kept (a transactional workflow registered later) would otherwise lose its earlier writes from every snapshot.
+        if (!_history.TryGetValue(key, out var history)) _history[key] = history = new KeyHistory(Visible(key));
         foreach (var seen in history.Recent)
             if (seen.Clock.Equals(write.Clock)) return; // merged again (idempotent): already counted
         history.Recent.Enqueue(write);

@@ -39,13 +39,27 @@ public sealed class CausalStore
     // What this owner knows the store holds per key: what it committed, and what it read. It saves a read
     // back before each merge and answers "is this version persisted?" for eviction without a round trip.
     private readonly Dictionary<StateKey, CausalVersion> _persisted = [];
+    // The join of every clock committed, by any owner: a restarted cluster's servers start their clocks there.
+    private readonly byte[]? _clockRow;
+    private long[] _high = [];
 
-    private CausalStore(IStateStore store, long epoch, long nextBatch)
+    /// <summary>
+    /// Where the store keeps <see cref="Base"/>, in every batch beside the versions (so it commits with them).
+    /// Without it a restarted cluster's clocks start at zero below the stored versions' clocks, and a write that
+    /// reads nothing first loses the merge to the version it overwrites: acknowledged, yet never in the store.
+    /// </summary>
+    public static readonly StateKey ClockKey = new("leasehold.causal", "clock");
+
+    private CausalStore(IStateStore store, long epoch, long nextBatch, byte[]? clockRow)
     {
         _store = store;
         _epoch = epoch;
         _nextBatch = nextBatch;
+        _clockRow = clockRow;
     }
+
+    /// <summary>The join of every clock the store has committed (zero for a new store): every server's clock starts at it.</summary>
+    public VectorClock Base { get; private set; } = VectorClock.Zero(1);
 
     /// <summary>Claims <paramref name="store"/> and drops any batch a previous owner wrote but never committed.</summary>
     public static async Task<CausalStore> OpenAsync(IStateStore store, CancellationToken cancellation = default)
@@ -53,7 +67,8 @@ public sealed class CausalStore
         long epoch = await store.ClaimAsync(cancellation);
         await store.DiscardUncommittedAsync(cancellation);
         long last = await store.LastCommittedAsync(cancellation);
-        return new CausalStore(store, epoch, last + 1);
+        var clockRow = await store.ReadCommittedAsync(ClockKey, cancellation);
+        return new CausalStore(store, epoch, last + 1, clockRow);
     }
 
     public IStateStore Store => _store;
@@ -76,16 +91,33 @@ public sealed class CausalStore
         _latency = options.StoreLatency;
         _pendingHeads = new long[_servers];
         _durable = new long[_servers];
+        try
+        {
+            Base = _clockRow is null ? VectorClock.Zero(_servers) : CausalVersionCodec.Decode(_clockRow, _servers).Clock;
+        }
+        catch (CausalVersionFormatException e)
+        {
+            throw new StoreUnavailableException($"{_store.Name}: {ClockKey} (the clock a restarted cluster starts from): {e.Message}", e);
+        }
+        _high = [.. Base.Entries];
         _mailbox = scheduler.CreateMailbox("causal-store");
     }
 
-    /// <summary>On the tail's mailbox: a write of <paramref name="head"/> has just become visible; persist it.</summary>
-    internal void Enqueue(StateKey key, CausalVersion write, int head)
+    /// <summary>
+    /// On the tail's mailbox: a write of <paramref name="head"/> has just become visible; persist it, with
+    /// <paramref name="siblings"/> (a transaction's other writes, same clock) in the same batch. One lock for
+    /// all of them: on real threads the store's mailbox may flush between two calls, and a batch holding one
+    /// write of a transaction would already count the head's clock entry durable — so a synchronous result
+    /// was released while its other writes were not yet in the store.
+    /// </summary>
+    internal void Enqueue(StateKey key, CausalVersion write, int head, (StateKey Key, CausalVersion Version)[]? siblings = null)
     {
         bool start;
         lock (_lock)
         {
             _pending[key] = _pending.TryGetValue(key, out var p) ? p.Merge(write) : write;
+            if (siblings is not null)
+                foreach (var (k, v) in siblings) _pending[k] = _pending.TryGetValue(k, out var q) ? q.Merge(v) : v;
             _pendingHeads[head] = Math.Max(_pendingHeads[head], write.Clock[head]);
             start = !_flushing;
             _flushing = true;
@@ -176,6 +208,11 @@ public sealed class CausalStore
             merged.Add(new(key, before is null ? write : before.Merge(write)));
         }
         var rows = merged.Select(m => new KeyValuePair<StateKey, byte[]?>(m.Key, CausalVersionCodec.Encode(m.Value))).ToList();
+        long[] high;
+        lock (_lock) high = [.. _high];
+        foreach (var (_, version) in merged)
+            for (int i = 0; i < high.Length; i++) high[i] = Math.Max(high[i], version.Clock[i]);
+        rows.Add(new(ClockKey, CausalVersionCodec.Encode(new CausalVersion(null, VectorClock.Of(high), new Dictionary<StateKey, VectorClock>()))));
         await _store.WriteVersionsAsync(batch, rows);
         await _store.CommitAsync(batch, _epoch);
         return merged;
@@ -190,7 +227,10 @@ public sealed class CausalStore
             Batches++;
             VersionsWritten += merged.Count;
             foreach (var (key, version) in merged)
+            {
                 _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(version) : version;
+                for (int i = 0; i < _high.Length; i++) _high[i] = Math.Max(_high[i], version.Clock[i]);
+            }
             for (int h = 0; h < heads.Length; h++) _durable[h] = Math.Max(_durable[h], heads[h]);
             var durable = VectorClock.Of(_durable);
             for (int w = _waiting.Count - 1; w >= 0; w--)
