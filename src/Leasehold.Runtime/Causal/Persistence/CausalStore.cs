@@ -16,9 +16,16 @@ namespace Leasehold.Runtime.Causal.Persistence;
 /// two laps, it is visible by the protocol's own rule, so a load shows nothing the ring would not.
 /// </para>
 /// <para>
+/// Writes are persisted in causal order: a write whose deps the store may not hold yet waits (parked)
+/// until they are written, in the same batch or an earlier one. Writes reach the store from different
+/// tails, so without this a crash could leave a write in the store without a write it depends on — and
+/// the next life's miss on it could never load a causal cut (review 7 found it).
+/// </para>
+/// <para>
 /// Durability is tracked per head: the writes of one head reach its tail in the order of their own clock
 /// entry (one FIFO path), and batches commit in order, so "head h's writes up to entry c are durable" is
-/// one number per head, and a workflow waiting for its writes waits for a vector.
+/// one number per head — capped below the head's oldest parked write — and a workflow waiting for its
+/// writes waits for a vector.
 /// </para>
 /// </summary>
 public sealed class CausalStore
@@ -36,6 +43,13 @@ public sealed class CausalStore
     private long[] _durable = [];
     private bool _flushing;
     private readonly List<(VectorClock Need, Action Then)> _waiting = [];
+    // Per key, the join of the clocks of everything handed to a batch (pending, in flight or committed):
+    // a dep at or below it will be in the store no later than a write added to the pending batch now.
+    private readonly Dictionary<StateKey, VectorClock> _queued = [];
+    private readonly List<Group> _parked = [];
+
+    /// <summary>One write, or one transaction's writes (same head and clock), persisted together.</summary>
+    private sealed record Group(StateKey Key, CausalVersion Write, int Head, (StateKey Key, CausalVersion Version)[]? Siblings);
     // What this owner knows the store holds per key: what it committed, and what it read. It saves a read
     // back before each merge and answers "is this version persisted?" for eviction without a round trip.
     private readonly Dictionary<StateKey, CausalVersion> _persisted = [];
@@ -76,11 +90,13 @@ public sealed class CausalStore
     public long Batches { get; private set; }
     public long VersionsWritten { get; private set; }
     public long Reads { get; private set; }
+    /// <summary>Writes that reached the store before a write they depend on, and waited for it.</summary>
+    public long Parked { get; private set; }
 
     /// <summary>True when nothing waits to be written and no batch is in flight.</summary>
     public bool Idle
     {
-        get { lock (_lock) return !_flushing && _pending.Count == 0; }
+        get { lock (_lock) return !_flushing && _pending.Count == 0 && _parked.Count == 0; }
     }
 
     internal void Attach(IScheduler scheduler, CausalOptions options)
@@ -115,21 +131,77 @@ public sealed class CausalStore
         bool start;
         lock (_lock)
         {
-            _pending[key] = _pending.TryGetValue(key, out var p) ? p.Merge(write) : write;
-            if (siblings is not null)
-                foreach (var (k, v) in siblings) _pending[k] = _pending.TryGetValue(k, out var q) ? q.Merge(v) : v;
-            _pendingHeads[head] = Math.Max(_pendingHeads[head], write.Clock[head]);
+            var group = new Group(key, write, head, siblings);
+            if (!Ready(group))
+            {
+                _parked.Add(group);
+                Parked++;
+                return;
+            }
+            Queue(group);
+            ReleaseParked();
             start = !_flushing;
             _flushing = true;
         }
         if (start) _scheduler!.Post(_mailbox!, Flush);
     }
 
+    private static IEnumerable<(StateKey Key, CausalVersion Version)> Writes(Group g) => g.Siblings is null ? [(g.Key, g.Write)] : [(g.Key, g.Write), .. g.Siblings];
+
+    /// <summary>Under the lock: every dep of the group is queued or known stored, or is one of the group's own writes.</summary>
+    private bool Ready(Group group)
+    {
+        foreach (var (_, version) in Writes(group))
+            foreach (var (dep, clock) in version.Deps)
+            {
+                if (_queued.TryGetValue(dep, out var queued) && clock.LessOrEqual(queued)) continue;
+                if (_persisted.TryGetValue(dep, out var stored) && clock.LessOrEqual(stored.Clock)) continue;
+                if (Writes(group).Any(w => w.Key == dep && clock.LessOrEqual(w.Version.Clock))) continue;
+                return false;
+            }
+        return true;
+    }
+
+    private void Queue(Group group)
+    {
+        foreach (var (k, v) in Writes(group))
+        {
+            _pending[k] = _pending.TryGetValue(k, out var p) ? p.Merge(v) : v;
+            _queued[k] = _queued.TryGetValue(k, out var q) ? q.Join(v.Clock) : v.Clock;
+        }
+        _pendingHeads[group.Head] = Math.Max(_pendingHeads[group.Head], group.Write.Clock[group.Head]);
+    }
+
+    /// <summary>Under the lock: queues every parked group that has become ready, in the order they arrived, until none does.</summary>
+    private void ReleaseParked()
+    {
+        for (bool moved = true; moved && _parked.Count > 0;)
+        {
+            moved = false;
+            for (int i = 0; i < _parked.Count; i++)
+                if (Ready(_parked[i]))
+                {
+                    Queue(_parked[i]);
+                    _parked.RemoveAt(i--);
+                    moved = true;
+                }
+        }
+    }
+
+    /// <summary>Under the lock: per head, the entry up to which every write is durable (a parked write holds its head back).</summary>
+    private VectorClock DurableNow()
+    {
+        if (_parked.Count == 0) return VectorClock.Of(_durable);
+        var durable = (long[])_durable.Clone();
+        foreach (var g in _parked) durable[g.Head] = Math.Min(durable[g.Head], g.Write.Clock[g.Head] - 1);
+        return VectorClock.Of(durable);
+    }
+
     /// <summary>Runs <paramref name="then"/> once every write up to <paramref name="written"/> (per head) is durable; at once if it is.</summary>
     internal void WhenDurable(VectorClock? written, Action then)
     {
         lock (_lock)
-            if (written is not null && !written.LessOrEqual(VectorClock.Of(_durable)))
+            if (written is not null && !written.LessOrEqual(DurableNow()))
             {
                 _waiting.Add((written, then));
                 return;
@@ -146,7 +218,18 @@ public sealed class CausalStore
     /// <summary>A version read from the store: it is in the store, so it counts as persisted.</summary>
     internal void Know(StateKey key, CausalVersion stored)
     {
-        lock (_lock) _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(stored) : stored;
+        bool start = false;
+        lock (_lock)
+        {
+            _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(stored) : stored;
+            if (_parked.Count > 0)
+            {
+                int before = _parked.Count;
+                ReleaseParked();
+                if (_parked.Count < before && !_flushing) start = _flushing = true;
+            }
+        }
+        if (start) _scheduler!.Post(_mailbox!, Flush);
     }
 
     /// <summary>Reads <paramref name="keys"/> (null: absent) and runs <paramref name="then"/> on <paramref name="mailbox"/>.</summary>
@@ -232,7 +315,7 @@ public sealed class CausalStore
                 for (int i = 0; i < _high.Length; i++) _high[i] = Math.Max(_high[i], version.Clock[i]);
             }
             for (int h = 0; h < heads.Length; h++) _durable[h] = Math.Max(_durable[h], heads[h]);
-            var durable = VectorClock.Of(_durable);
+            var durable = DurableNow();
             for (int w = _waiting.Count - 1; w >= 0; w--)
                 if (_waiting[w].Need.LessOrEqual(durable))
                 {
