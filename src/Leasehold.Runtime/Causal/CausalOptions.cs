@@ -45,6 +45,18 @@ public sealed record CausalOptions
     public TimeSpan MessageServiceTime { get; init; } = TimeSpan.Zero;
     /// <summary>Deterministic mode only: modelled processor time of running one function on its server.</summary>
     public TimeSpan FunctionServiceTime { get; init; } = TimeSpan.Zero;
+    /// <summary>Baselines (§8): how long a store partition collects new versions before it notifies the caches (one batch per interval).</summary>
+    public TimeSpan NotificationInterval { get; init; } = TimeSpan.FromMicroseconds(200);
+    /// <summary>Baselines: partitions of the versioned store, each on its own mailbox (0: one per server).</summary>
+    public int StorePartitions { get; init; }
+    /// <summary>Baselines: versions kept per key by the store and by each cache; an older one a transaction needs is gone, and it aborts.</summary>
+    public int VersionHistory { get; init; } = 16;
+    /// <summary>Baselines: attempts of a workflow that aborts (hydro-opt, faastcc) before it fails.</summary>
+    public int MaxAttempts { get; init; } = 100;
+    /// <summary>Negative control, never for use: hydro-opt reads its cache's cut without checking it against the upstream reads.</summary>
+    public bool UnsafeSkipUpstreamCheck { get; init; }
+    /// <summary>Negative control, never for use: faastcc reads the newest cached version without narrowing the snapshot interval.</summary>
+    public bool UnsafeIgnoreInterval { get; init; }
     /// <summary>Seeds the default placement of functions on servers.</summary>
     public int Seed { get; init; } = 1;
 
@@ -52,5 +64,9 @@ public sealed record CausalOptions
     {
         if (Servers is < 1 or > 1024) throw new ArgumentException($"servers must be in 1..1024, not {Servers}");
         if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
+        if (StorePartitions is < 0 or > 1024) throw new ArgumentException($"store partitions must be in 0..1024, not {StorePartitions}");
+        if (VersionHistory < 1) throw new ArgumentException($"the version history keeps at least one version, not {VersionHistory}");
+        if (MaxAttempts < 1) throw new ArgumentException($"a workflow makes at least one attempt, not {MaxAttempts}");
+        if (NotificationInterval <= TimeSpan.Zero) throw new ArgumentException("the notification interval must be positive");
     }
 }

@@ -20,9 +20,12 @@ public sealed class CausalSession
     /// <summary>The join of every clock pruned from this session: a later write's clock must still dominate it.</summary>
     internal VectorClock? Floor;
 
+    /// <summary>A baseline protocol's own session metadata (immutable; null under CausalMesh), carried in the token unchanged.</summary>
+    internal object? Baseline;
+
     public CausalSession Clone()
     {
-        var copy = new CausalSession();
+        var copy = new CausalSession { Baseline = Baseline };
         foreach (var (k, v) in Deps) copy.Deps[k] = v;
         foreach (var (k, v) in Local) copy.Local[k] = v;
         copy.Floor = Floor;

@@ -194,7 +194,7 @@ public class CausalVirtualBenchTests
     }
 
     [Theory]
-    [InlineData("--protocol", "hydro-con", "not built yet")]
+    [InlineData("--protocol", "hydro-cone", "is not one of")]
     [InlineData("--store", "rocksdb", "keeps its state in its caches")]
     [InlineData("--workload", "banking", "causal-micro or media")]
     public async Task Causal_bench_bad_input_is_a_usage_error(string flag, string value, string message)
