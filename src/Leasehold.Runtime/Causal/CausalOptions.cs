@@ -55,6 +55,8 @@ public sealed record CausalOptions
     public int MaxAttempts { get; init; } = 100;
     /// <summary>Negative control, never for use: hydro-opt reads its cache's cut without checking it against the upstream reads.</summary>
     public bool UnsafeSkipUpstreamCheck { get; init; }
+    /// <summary>Negative control, never for use: hydro-con skips the all-cache join, and each function reads its own cache's cut (session writes ignored).</summary>
+    public bool UnsafeNoJoin { get; init; }
     /// <summary>Negative control, never for use: faastcc reads the newest cached version without narrowing the snapshot interval.</summary>
     public bool UnsafeIgnoreInterval { get; init; }
     /// <summary>Seeds the default placement of functions on servers.</summary>

@@ -29,11 +29,16 @@ internal sealed class BaselineNet(Network network, TimeSpan messageCost)
     public Network Network => network;
     public long ProtocolMessages => Interlocked.Read(ref _protocol);
 
-    /// <summary>A protocol message to a node: one hop, then served there.</summary>
-    public void Send(Mailbox from, BaselineNode to, Action handler)
+    /// <summary>
+    /// A protocol message to a node: one hop, then served there for <paramref name="units"/> service times —
+    /// a notification batch costs one per version it carries, as CausalMesh pays one ring message per write,
+    /// so batching saves messages and hops but not the work of installing each version.
+    /// </summary>
+    public void Send(Mailbox from, BaselineNode to, Action handler, int units = 1)
     {
         if (!ReferenceEquals(from, to.Mailbox)) Interlocked.Increment(ref _protocol);
-        network.Send(from, to.Mailbox, () => to.Cpu.Serve(messageCost, handler));
+        var cost = messageCost * Math.Max(1, units);
+        network.Send(from, to.Mailbox, () => to.Cpu.Serve(cost, handler));
     }
 
     /// <summary>A protocol message to the clients' mailbox (the hydro-con scheduler): one hop, not modelled as server work.</summary>

@@ -201,7 +201,7 @@ internal sealed class StorePartition
             var batch = new StoreNotification(Index, [.. s.Pending], promise);
             s.Pending.Clear();
             var deliver = s.Deliver;
-            _net.Send(Node.Mailbox, s.Node, () => deliver(batch));
+            _net.Send(Node.Mailbox, s.Node, () => deliver(batch), units: batch.Versions.Count);
         }
         ScheduleFlush(); // one more round: if nothing changes by then, the partition goes quiet
     }

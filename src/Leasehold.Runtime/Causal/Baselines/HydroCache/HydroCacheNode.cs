@@ -84,6 +84,16 @@ internal sealed class HydroCacheNode
         return c.Trimmed; // every version kept arbitrates after it; the dropped ones might be in the past
     }
 
+    /// <summary>The strict causal cut, for tests: every version kept here has everything it needs installed here too; the first break, or null.</summary>
+    public string? CutViolation()
+    {
+        foreach (var (key, c) in _cut)
+            foreach (var v in c.Versions)
+                foreach (var need in v.Needs)
+                    if (!IsInstalled(need)) return $"cache {Id}: {v} is installed but {need}, which it needs, is not";
+        return null;
+    }
+
     // ---- Learning versions.
 
     public void Receive(StoreNotification notification)
@@ -104,20 +114,27 @@ internal sealed class HydroCacheNode
     private void InstallWhatIsCovered()
     {
         if (_pending.Count == 0) return;
+        // Drop every candidate with a need neither installed nor pending, then, through who-needs-whom, every
+        // candidate that needed a dropped one: linear in the pending versions' needs.
         var candidates = new HashSet<VersionId>(_pending.Keys);
-        bool changed = true;
-        while (changed)
-        {
-            changed = false;
-            foreach (var id in candidates.ToArray())
-                foreach (var need in _pending[id].Needs)
-                    if (!IsInstalled(need) && !candidates.Contains(need))
-                    {
-                        candidates.Remove(id);
-                        changed = true;
-                        break;
-                    }
-        }
+        var neededBy = new Dictionary<VersionId, List<VersionId>>();
+        var dropped = new Stack<VersionId>();
+        foreach (var (id, v) in _pending)
+            foreach (var need in v.Needs)
+            {
+                if (IsInstalled(need)) continue;
+                if (!candidates.Contains(need))
+                {
+                    if (candidates.Remove(id)) dropped.Push(id);
+                    continue;
+                }
+                if (!neededBy.TryGetValue(need, out var list)) neededBy[need] = list = [];
+                list.Add(id);
+            }
+        while (dropped.TryPop(out var gone))
+            if (neededBy.TryGetValue(gone, out var dependents))
+                foreach (var d in dependents)
+                    if (candidates.Remove(d)) dropped.Push(d);
         if (candidates.Count == 0) return;
         foreach (var id in candidates.OrderBy(i => i.Key.Table, StringComparer.Ordinal).ThenBy(i => i.Key.Key, StringComparer.Ordinal))
         {

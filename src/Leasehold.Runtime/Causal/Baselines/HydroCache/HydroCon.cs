@@ -25,6 +25,12 @@ internal sealed class HydroCon(CausalOptions options, IScheduler scheduler, Func
 
     protected override void Begin(Attempt attempt)
     {
+        if (Options.UnsafeNoJoin)
+        {
+            attempt.Scratch = new Collection(0);
+            StartRoots(Client, attempt);
+            return;
+        }
         var keys = new List<StateKey>();
         foreach (var f in attempt.Workflow.Functions)
             foreach (var k in BaselineContext.DeclaredKeys(f, attempt.Args))
@@ -67,8 +73,12 @@ internal sealed class HydroCon(CausalOptions options, IScheduler scheduler, Func
         if (!snapshot.TryGetValue(v.Key, out var have) || VectorClock.CompareArbitration(v.Version.Clock, have.Version.Clock) > 0) snapshot[v.Key] = v;
     }
 
-    protected override void Prepare(Attempt attempt, int function, Flow flow, Action<IReadOnlyDictionary<StateKey, StoredVersion>> run, Action<string> abort) =>
-        HydroCaches[attempt.Placement[function]].WithPins(attempt.Id, run);
+    protected override void Prepare(Attempt attempt, int function, Flow flow, Action<IReadOnlyDictionary<StateKey, StoredVersion>> run, Action<string> abort)
+    {
+        var cache = HydroCaches[attempt.Placement[function]];
+        if (Options.UnsafeNoJoin) run(BaselineContext.DeclaredKeys(attempt.Workflow.Functions[function], attempt.Args).ToDictionary(k => k, cache.Winner));
+        else cache.WithPins(attempt.Id, run);
+    }
 
     /// <summary>Own writes some cache reported installed are in the caches' cuts for good; the rest stay, with this workflow's writes.</summary>
     protected override HydroSession SessionAfter(Attempt attempt, Flow final, IReadOnlyList<StoredVersion> written)
