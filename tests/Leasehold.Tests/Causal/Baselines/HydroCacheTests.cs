@@ -91,7 +91,7 @@ public class HydroCacheAbortTests
     [Fact]
     public void HydroOpt_without_its_upstream_check_is_flagged_by_the_checker()
     {
-        var run = HydroCacheTests.Micro(3, CausalProtocol.HydroOpt, 600, keys: 4, unsafeSkip: true);
+        var run = HydroCacheTests.Micro(11, CausalProtocol.HydroOpt, 600, keys: 4, unsafeSkip: true);
         var result = run.Check();
         Assert.False(result.Valid, $"seed {run.Seed}: the checker passed a hydro-opt that skips its upstream check");
     }

@@ -20,7 +20,9 @@ internal sealed class HydroCacheNode
     private readonly BaselineNet _net;
     private readonly Dictionary<long, List<Action>> _waitingForPins = [];
     private readonly Dictionary<StateKey, KeyCut> _cut = [];
-    private readonly Dictionary<VersionId, StoredVersion> _pending = [];
+    private readonly Dictionary<VectorClock, Group> _groups = [];            // pending versions by transaction (one clock each)
+    private readonly Dictionary<VersionId, List<Group>> _waitingOn = [];     // a missing version → the transactions that need it
+    private int _pendingCount;
     private readonly List<(IReadOnlyList<VersionId> Needed, Action Done)> _waiters = [];
     private readonly HashSet<VersionId> _fetching = [];
     private readonly Dictionary<long, Dictionary<StateKey, StoredVersion>> _pins = [];
@@ -40,7 +42,7 @@ internal sealed class HydroCacheNode
     public BaselineNode Node { get; }
     /// <summary>How many versions this cache installed (tests).</summary>
     public long InstalledCount { get; private set; }
-    public int PendingCount => _pending.Count;
+    public int PendingCount => _pendingCount;
 
     private sealed class KeyCut
     {
@@ -63,7 +65,7 @@ internal sealed class HydroCacheNode
                 if (c.Versions[i].Version.Clock.Equals(id.Clock)) return c.Versions[i];
         foreach (var (_, pinned) in _pins)
             if (pinned.TryGetValue(id.Key, out var v) && v.Version.Clock.Equals(id.Clock)) return v;
-        return _pending.GetValueOrDefault(id);
+        return Pending(id);
     }
 
     /// <summary>
@@ -99,47 +101,62 @@ internal sealed class HydroCacheNode
     public void Receive(StoreNotification notification)
     {
         foreach (var v in notification.Versions) Offer(v);
-        InstallWhatIsCovered();
-    }
-
-    private void Offer(StoredVersion v)
-    {
-        if (!IsInstalled(v.Id)) _pending.TryAdd(v.Id, v);
     }
 
     /// <summary>
-    /// The greatest set of pending versions whose needs are all installed or in the set itself (a
-    /// transaction's writes need each other), installed at once; then waiters whose versions are now in.
+    /// The pending versions of one transaction (they share its clock) and what they still miss: a sibling not
+    /// arrived yet, or a version of another transaction not installed here. With nothing missing, all of
+    /// them are installed in one step — the transaction's atomic visibility.
     /// </summary>
-    private void InstallWhatIsCovered()
+    private sealed class Group(VectorClock clock)
     {
-        if (_pending.Count == 0) return;
-        // Drop every candidate with a need neither installed nor pending, then, through who-needs-whom, every
-        // candidate that needed a dropped one: linear in the pending versions' needs.
-        var candidates = new HashSet<VersionId>(_pending.Keys);
-        var neededBy = new Dictionary<VersionId, List<VersionId>>();
-        var dropped = new Stack<VersionId>();
-        foreach (var (id, v) in _pending)
-            foreach (var need in v.Needs)
-            {
-                if (IsInstalled(need)) continue;
-                if (!candidates.Contains(need))
-                {
-                    if (candidates.Remove(id)) dropped.Push(id);
-                    continue;
-                }
-                if (!neededBy.TryGetValue(need, out var list)) neededBy[need] = list = [];
-                list.Add(id);
-            }
-        while (dropped.TryPop(out var gone))
-            if (neededBy.TryGetValue(gone, out var dependents))
-                foreach (var d in dependents)
-                    if (candidates.Remove(d)) dropped.Push(d);
-        if (candidates.Count == 0) return;
-        foreach (var id in candidates.OrderBy(i => i.Key.Table, StringComparer.Ordinal).ThenBy(i => i.Key.Key, StringComparer.Ordinal))
+        public readonly VectorClock Clock = clock;
+        public readonly Dictionary<StateKey, StoredVersion> Members = [];
+        public readonly HashSet<VersionId> Missing = [];
+    }
+
+    private StoredVersion? Pending(VersionId id) =>
+        _groups.TryGetValue(id.Clock, out var g) ? g.Members.GetValueOrDefault(id.Key) : null;
+
+    /// <summary>A version learnt (notification, fetch, or carried by a workflow): pending until its transaction's needs are in, installed then.</summary>
+    private void Offer(StoredVersion v)
+    {
+        if (IsInstalled(v.Id)) return;
+        if (!_groups.TryGetValue(v.Version.Clock, out var g)) _groups[v.Version.Clock] = g = new Group(v.Version.Clock);
+        if (!g.Members.TryAdd(v.Key, v)) return;
+        _pendingCount++;
+        g.Missing.Remove(v.Id);
+        foreach (var need in v.Needs)
         {
-            Install(_pending[id]);
-            _pending.Remove(id);
+            if (need.Clock.Equals(g.Clock))
+            {
+                if (!g.Members.ContainsKey(need.Key)) g.Missing.Add(need);
+            }
+            else if (!IsInstalled(need) && g.Missing.Add(need))
+            {
+                if (!_waitingOn.TryGetValue(need, out var list)) _waitingOn[need] = list = [];
+                list.Add(g);
+            }
+        }
+        if (g.Missing.Count == 0) InstallFrom(g);
+    }
+
+    /// <summary>Installs a complete transaction, then every transaction that was waiting only for it, and so on; then wakes the waiters.</summary>
+    private void InstallFrom(Group first)
+    {
+        var ready = new Stack<Group>();
+        ready.Push(first);
+        while (ready.TryPop(out var g))
+        {
+            if (!_groups.Remove(g.Clock)) continue;
+            foreach (var (_, v) in g.Members.OrderBy(m => m.Key.Table, StringComparer.Ordinal).ThenBy(m => m.Key.Key, StringComparer.Ordinal))
+            {
+                Install(v);
+                _pendingCount--;
+                if (!_waitingOn.Remove(v.Id, out var waiting)) continue;
+                foreach (var w in waiting)
+                    if (w.Missing.Remove(v.Id) && w.Missing.Count == 0) ready.Push(w);
+            }
         }
         Wake();
     }
@@ -179,7 +196,6 @@ internal sealed class HydroCacheNode
     public void Ensure(IReadOnlyList<VersionId> needed, IEnumerable<StoredVersion> known, Func<VersionId, HydroCacheNode?> servedBy, Action done)
     {
         foreach (var v in known) Offer(v);
-        InstallWhatIsCovered();
         if (needed.All(IsInstalled))
         {
             done();
@@ -194,7 +210,7 @@ internal sealed class HydroCacheNode
     private void Chase(VersionId id, HydroCacheNode? from, HashSet<VersionId> seen)
     {
         if (IsInstalled(id) || !seen.Add(id)) return;
-        if (_pending.TryGetValue(id, out var pending))
+        if (Pending(id) is { } pending)
         {
             foreach (var need in pending.Needs) Chase(need, from, seen);
             return;
@@ -209,7 +225,6 @@ internal sealed class HydroCacheNode
                 var next = new HashSet<VersionId>();
                 foreach (var need in v.Needs) Chase(need, null, next);
             }
-            InstallWhatIsCovered();
         }
         if (from is not null && from != this)
         {
