@@ -9,19 +9,8 @@ public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value
 /// anyone). Declarations are enforced as in the serializable mode; a causal function cannot abort.
 /// </summary>
 internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
-    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record) : FunctionContext
+    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record) : CausalFunctionContext(workflow, function, args, workflowId, now, outputs, record)
 {
-    private Random? _random;
-
-    public List<CausalOp>? Ops { get; } = record ? [] : null;
-    public string? Violation { get; private set; }
-
-    public override Args Args => args;
-    public override long Timestamp => workflowId;
-    public override DateTimeOffset BatchTime => now;
-    public override string FunctionName => function.Name;
-    public override Random Random => _random ??= new Random(HashCode.Combine(workflowId, function.Index));
-
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
@@ -39,32 +28,6 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         Ops?.Add(new CausalOp(true, k, copy));
     }
 
-    public override byte[]? Parent(string functionName)
-    {
-        foreach (var p in function.Parents)
-            if (workflow.Functions[p].Name == functionName) return outputs[p];
-        throw Fail($"function '{function.Name}' asked for the output of '{functionName}', which is not one of its parents");
-    }
-
     public override void Abort(string reason) =>
-        throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
-
-    private StateKey Declared(string table, string key, bool forWrite)
-    {
-        bool declared = false;
-        foreach (var access in function.Accesses)
-            if (access.Table == table && (access.AnyKey || access.KeySelector(args) == key))
-            {
-                if (!forWrite || access.Mode == AccessMode.ReadWrite) return new StateKey(table, key);
-                declared = true; // read-only here; a later declaration of the same key may allow the write
-            }
-        if (declared) throw Fail($"function '{function.Name}' wrote {table}/{key}, which it declared read-only");
-        throw Fail($"function '{function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
-    }
-
-    private DeclarationViolationException Fail(string message)
-    {
-        Violation ??= message;
-        return new DeclarationViolationException(message);
-    }
+        throw Fail($"function '{Function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
 }

@@ -10,19 +10,8 @@ namespace Leasehold.Runtime.Causal.Baselines;
 /// enforced as CausalContext enforces them.
 /// </summary>
 internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
-    IReadOnlyDictionary<StateKey, StoredVersion> view, Flow flow, int server, byte[]?[] outputs, bool record) : FunctionContext
+    IReadOnlyDictionary<StateKey, StoredVersion> view, Flow flow, int server, byte[]?[] outputs, bool record) : CausalFunctionContext(workflow, function, args, workflowId, now, outputs, record)
 {
-    private Random? _random;
-
-    public List<CausalOp>? Ops { get; } = record ? [] : null;
-    public string? Violation { get; private set; }
-
-    public override Args Args => args;
-    public override long Timestamp => workflowId;
-    public override DateTimeOffset BatchTime => now;
-    public override string FunctionName => function.Name;
-    public override Random Random => _random ??= new Random(HashCode.Combine(workflowId, function.Index));
-
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
@@ -48,38 +37,13 @@ internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefin
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();
-        flow.Writes[k] = (copy, function.Index);
+        flow.Writes[k] = (copy, Function.Index);
         Ops?.Add(new CausalOp(true, k, copy));
     }
 
-    public override byte[]? Parent(string functionName)
-    {
-        foreach (var p in function.Parents)
-            if (workflow.Functions[p].Name == functionName) return outputs[p];
-        throw Fail($"function '{function.Name}' asked for the output of '{functionName}', which is not one of its parents");
-    }
-
     public override void Abort(string reason) =>
-        throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but causal workflows never abort by themselves");
+        throw Fail($"function '{Function.Name}' called Abort(\"{reason}\"), but causal workflows never abort by themselves");
 
-    private StateKey Declared(string table, string key, bool forWrite)
-    {
-        bool declared = false;
-        foreach (var access in function.Accesses)
-            if (access.Table == table && !access.AnyKey && access.KeySelector(args) == key)
-            {
-                if (!forWrite || access.Mode == AccessMode.ReadWrite) return new StateKey(table, key);
-                declared = true;
-            }
-        if (declared) throw Fail($"function '{function.Name}' wrote {table}/{key}, which it declared read-only");
-        throw Fail($"function '{function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
-    }
-
-    private DeclarationViolationException Fail(string message)
-    {
-        Violation ??= message;
-        return new DeclarationViolationException(message);
-    }
 
     /// <summary>Every key a function declares (reads and updates), in declaration order without repeats: what is prepared before it runs.</summary>
     public static List<StateKey> DeclaredKeys(FunctionDefinition function, Args args)

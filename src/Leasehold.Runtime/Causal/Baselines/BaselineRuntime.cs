@@ -76,22 +76,10 @@ internal abstract class BaselineRuntime : ICausalRuntime
             return;
         }
         invocation ??= new CausalInvocation();
-        int count = definition.Functions.Count;
-        int[] placement;
-        if (invocation.Placement is { } given)
+        if (CausalPlacement.Of(invocation, definition.Functions.Count, Caches.Count, _placement, out var problem) is not { } placement)
         {
-            if (given.Length != count || given.Any(s => s < 0 || s >= Caches.Count))
-            {
-                onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"a placement names one server in 0..{Caches.Count - 1} per function ({count}), not [{string.Join(",", given)}]", [], null));
-                return;
-            }
-            placement = given;
-        }
-        else
-        {
-            placement = new int[count];
-            lock (_placement)
-                for (int f = 0; f < count; f++) placement[f] = _placement.Next(Caches.Count);
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
+            return;
         }
         Begin(NewAttempt(definition, args, placement, invocation, onDone, aborts: 0, invocation.Token?.Open().Baseline));
     }

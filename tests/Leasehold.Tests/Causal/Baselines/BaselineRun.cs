@@ -27,22 +27,7 @@ public sealed class BaselineRun
     public void Run(int processes, int workflows, Func<int, Random, (string Workflow, Args Args)> next, Action<string, WorkflowStatus, byte[]?[]>? observe = null)
     {
         Runtime.OnFunction = Records.Add;
-        var random = new Random(Seed ^ 0xC0FFEE);
-        int issued = 0;
-        var seq = new long[processes];
-        void Issue(int process, SessionToken? token)
-        {
-            if (issued >= workflows) return;
-            issued++;
-            var (workflow, args) = next(process, random);
-            Runtime.Submit(workflow, args, result =>
-            {
-                Results.Add(result);
-                observe?.Invoke(workflow, result.Status, result.Outputs);
-                Issue(process, result.Token ?? token);
-            }, new CausalInvocation { Token = token, Process = process, Seq = seq[process]++ });
-        }
-        for (int p = 0; p < processes; p++) Issue(p, null);
+        CausalClosedLoop.Start(Runtime, Seed, processes, workflows, next, Results, observe);
         long steps = 0;
         while (Scheduler.Step())
             if (++steps > 20_000_000) throw new Xunit.Sdk.XunitException($"seed {Seed}: no quiescence after {steps} steps");
