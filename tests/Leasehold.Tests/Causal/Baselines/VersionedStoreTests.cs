@@ -125,6 +125,38 @@ public class VersionedStoreTests
         Assert.Null(old!.Value.Version); // version 1 is gone (history 2): the transaction must abort
     }
 
+    /// <summary>
+    /// The checker found this on seed 7: a commit prepared early but decided late takes a timestamp below a
+    /// version installed meanwhile, so "valid until the next version" alone claimed a validity the late
+    /// commit then broke. A version's validity never reaches past the promise.
+    /// </summary>
+    [Fact]
+    public void A_commit_decided_late_lands_between_versions_and_validity_stops_at_the_promise()
+    {
+        var rig = new Rig(partitions: 1);
+        var p = rig.Store.PartitionOf(X);
+        long early = 0, first = 0, second = 0;
+        rig.Scheduler.Post(p.Node.Mailbox, () =>
+        {
+            first = p.Prepare(0);
+            p.Decide(first, first, [rig.Version(X, 1, 0, 0)]);
+            early = p.Prepare(0);                    // held open
+            second = p.Prepare(0);
+            p.Decide(second, second + 10, [rig.Version(X, 3, 0, 0)]);
+        });
+        rig.Quiesce();
+        TimedRead? read = null;
+        rig.Store.ReadAt(rig.Cache, X, 0, second, r => read = r);
+        rig.Quiesce();
+        Assert.Equal(1, Value.ToLong(read!.Value.Version!.Value));
+        Assert.True(read.Value.ValidUntil < early, $"version 1 claimed valid until {read.Value.ValidUntil}, but a commit at {early} or later is still undecided");
+        rig.Scheduler.Post(p.Node.Mailbox, () => p.Decide(early, early, [rig.Version(X, 2, 0, 0)]));
+        rig.Quiesce();
+        rig.Store.ReadAt(rig.Cache, X, early, early, r => read = r);
+        rig.Quiesce();
+        Assert.Equal(2, Value.ToLong(read!.Value.Version!.Value)); // it landed between versions 1 and 3
+    }
+
     [Fact]
     public void Proposals_of_different_partitions_never_collide()
     {
