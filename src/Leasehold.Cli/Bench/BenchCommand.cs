@@ -13,7 +13,7 @@ internal static class BenchCommand
         mode.AcceptOnlyFromAmong("serializable", "causal");
         var workload = new Option<string?>("--workload") { Description = "serializable: banking (default) | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's); causal: causal-micro (default)" };
         workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle", "causal-micro", "media");
-        var protocol = new Option<string?>("--protocol") { Description = "serializable: lease (default, the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); causal: causalmesh (default) | eventual (the negative control); a comma list runs each, side by side" };
+        var protocol = new Option<string?>("--protocol") { Description = "serializable: lease (default, the RTSFaaS protocol) | nocc (no concurrency control: unsafe upper bound); causal: causalmesh (default) | eventual (the negative control) | hydro-con | hydro-opt | faastcc (the baselines); a comma list runs each, side by side" };
         var store = new Option<string?>("--store") { Description = "state store: memory | rocksdb[:PATH] (the default; a fresh temporary directory without a path) | postgres:CONNECTION-STRING (its Search Path names the schema; a temporary one without) | redis:HOST:PORT[,HOST:PORT…] (a Redis Cluster; a temporary keyspace); a comma list runs each, side by side" };
         var linkLatency = new Option<double?>("--link-latency-us") { Description = "causal: waiting time per message hop (ring links, a workflow moving between servers, replies)" };
         var noEager = new Option<bool>("--no-eager") { Description = "causal: integrate writes only when a read needs them, not on their stable notice" };
@@ -69,11 +69,9 @@ internal static class BenchCommand
                     return ExitCodes.Usage;
                 }
                 var causalProtocols = ParseList(parse.GetValue(protocol) ?? "causalmesh", "--protocol",
-                    new Dictionary<string, Runtime.Causal.CausalProtocol> { ["causalmesh"] = Runtime.Causal.CausalProtocol.CausalMesh, ["eventual"] = Runtime.Causal.CausalProtocol.Eventual });
+                    Enum.GetValues<Runtime.Causal.CausalProtocol>().ToDictionary(Causal.CausalBenchSettings.NameOf));
                 int causalRounds = parse.GetValue(rounds);
-                string? causalError = causalProtocols.Error is { } pe && (parse.GetValue(protocol) ?? "").Split(',').Any(p => p.Trim() is "hydro-con" or "hydro-opt" or "faastcc")
-                    ? "--protocol: the baselines hydro-con, hydro-opt and faastcc are not built yet (issue 7, part 7); causalmesh and eventual are"
-                    : causalProtocols.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
+                string? causalError = causalProtocols.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
                 if (causalError is not null)
                 {
                     Console.Error.WriteLine($"leasehold bench: {causalError}");

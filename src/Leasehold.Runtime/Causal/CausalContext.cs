@@ -19,24 +19,16 @@ public readonly record struct CausalOp(bool IsWrite, StateKey Key, byte[]? Value
 /// </para>
 /// </summary>
 internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
-    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record, bool deferWrites = false) : FunctionContext
+    ICacheServer server, CausalSession session, byte[]?[] outputs, bool record, bool deferWrites = false)
+    : CausalFunctionContext(workflow, function, args, workflowId, now, outputs, record)
 {
-    private Random? _random;
     private List<(StateKey Key, byte[]? Value)>? _deferred;
 
     /// <summary>The first key this attempt read that its server has not loaded (null: none); the attempt must be discarded.</summary>
     public StateKey? Missed { get; private set; }
 
-    public List<CausalOp>? Ops { get; } = record ? [] : null;
-    public string? Violation { get; private set; }
-
-    public override Args Args => args;
-    public override long Timestamp => workflowId;
-    public override DateTimeOffset BatchTime => now;
-    public override string FunctionName => function.Name;
-    public override Random Random => _random ??= new Random(HashCode.Combine(workflowId, function.Index));
-
-    private bool Transactional => workflow.Consistency == Consistency.TransactionalCausal;
+    private readonly bool _transactional = workflow.Consistency == Consistency.TransactionalCausal;
+    private bool Transactional => _transactional;
 
     public override byte[]? Read(string table, string key)
     {
@@ -72,7 +64,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();
-        if (Transactional) (session.Pending ??= [])[k] = (copy, function.Index); // visible at commit, with the transaction's other writes
+        if (Transactional) (session.Pending ??= [])[k] = (copy, Function.Index); // visible at commit, with the transaction's other writes
         else if (deferWrites) (_deferred ??= []).Add((k, copy));
         else server.Write(session, k, copy);
         Ops?.Add(new CausalOp(true, k, copy));
@@ -86,32 +78,6 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         _deferred = null;
     }
 
-    public override byte[]? Parent(string functionName)
-    {
-        foreach (var p in function.Parents)
-            if (workflow.Functions[p].Name == functionName) return outputs[p];
-        throw Fail($"function '{function.Name}' asked for the output of '{functionName}', which is not one of its parents");
-    }
-
     public override void Abort(string reason) =>
-        throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
-
-    private StateKey Declared(string table, string key, bool forWrite)
-    {
-        bool declared = false;
-        foreach (var access in function.Accesses)
-            if (access.Table == table && (access.AnyKey || access.KeySelector(args) == key))
-            {
-                if (!forWrite || access.Mode == AccessMode.ReadWrite) return new StateKey(table, key);
-                declared = true; // read-only here; a later declaration of the same key may allow the write
-            }
-        if (declared) throw Fail($"function '{function.Name}' wrote {table}/{key}, which it declared read-only");
-        throw Fail($"function '{function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
-    }
-
-    private DeclarationViolationException Fail(string message)
-    {
-        Violation ??= message;
-        return new DeclarationViolationException(message);
-    }
+        throw Fail($"function '{Function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
 }

@@ -65,8 +65,8 @@ public sealed record CausalOptions
     /// write is kept until it is stable (integrated everywhere, so every new snapshot holds it), at most 256.
     /// </summary>
     public int TransactionVersions { get; init; } = 4;
-    /// <summary>Read-write transactions: attempts before a workflow that keeps aborting fails.</summary>
-    public int TransactionAttempts { get; init; } = 16;
+    /// <summary>Read-write transactions, and the baselines that abort (hydro-opt, faastcc): attempts before a workflow that keeps aborting fails.</summary>
+    public int TransactionAttempts { get; init; } = 100;
     /// <summary>§6: persistence through a store (given to the cluster); None keeps today's cache-only behaviour.</summary>
     public CausalDurability Durability { get; init; } = CausalDurability.None;
     /// <summary>
@@ -80,6 +80,18 @@ public sealed record CausalOptions
     public bool UnsafeEvictUnpersisted { get; init; }
     /// <summary>Negative control, never for use: integrate a key loaded from the store without loading its deps.</summary>
     public bool UnsafeLoadWithoutDeps { get; init; }
+    /// <summary>Baselines (§8): how long a store partition collects new versions before it notifies the caches (one batch per interval).</summary>
+    public TimeSpan NotificationInterval { get; init; } = TimeSpan.FromMicroseconds(200);
+    /// <summary>Baselines: partitions of the versioned store, each on its own mailbox (0: one per server).</summary>
+    public int StorePartitions { get; init; }
+    /// <summary>Baselines: versions kept per key by the store and by each cache; an older one a transaction needs is gone, and it aborts.</summary>
+    public int VersionHistory { get; init; } = 16;
+    /// <summary>Negative control, never for use: hydro-opt reads its cache's cut without checking it against the upstream reads.</summary>
+    public bool UnsafeSkipUpstreamCheck { get; init; }
+    /// <summary>Negative control, never for use: hydro-con skips the all-cache join, and each function reads its own cache's cut (session writes ignored).</summary>
+    public bool UnsafeNoJoin { get; init; }
+    /// <summary>Negative control, never for use: faastcc reads the newest cached version without narrowing the snapshot interval.</summary>
+    public bool UnsafeIgnoreInterval { get; init; }
     /// <summary>Seeds the default placement of functions on servers.</summary>
     public int Seed { get; init; } = 1;
 
@@ -94,5 +106,8 @@ public sealed record CausalOptions
             throw new ArgumentException($"durability through a store is built for causalmesh, not {Protocol}");
         if (TransactionVersions is < 0 or > 1024) throw new ArgumentException($"transaction versions must be in 0..1024, not {TransactionVersions}");
         if (TransactionAttempts is < 1 or > 1_000_000) throw new ArgumentException($"transaction attempts must be in 1..1000000, not {TransactionAttempts}");
+        if (StorePartitions is < 0 or > 1024) throw new ArgumentException($"store partitions must be in 0..1024, not {StorePartitions}");
+        if (VersionHistory < 1) throw new ArgumentException($"the version history keeps at least one version, not {VersionHistory}");
+        if (NotificationInterval <= TimeSpan.Zero) throw new ArgumentException("the notification interval must be positive");
     }
 }

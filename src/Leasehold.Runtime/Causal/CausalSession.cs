@@ -39,10 +39,12 @@ public sealed class CausalSession
         entries[head] = Math.Max(entries[head], clock[head]);
         Written = VectorClock.Of(entries);
     }
+    /// <summary>A baseline protocol's own session metadata (immutable; null under CausalMesh), carried in the token unchanged.</summary>
+    internal object? Baseline;
 
     public CausalSession Clone()
     {
-        var copy = new CausalSession();
+        var copy = new CausalSession { Baseline = Baseline };
         foreach (var (k, v) in Deps) copy.Deps[k] = v;
         foreach (var (k, v) in Local) copy.Local[k] = v;
         copy.Floor = Floor;

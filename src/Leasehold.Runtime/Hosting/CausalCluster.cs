@@ -119,22 +119,10 @@ public sealed class CausalCluster : ICausalRuntime
             return;
         }
         invocation ??= new CausalInvocation();
-        int count = definition.Functions.Count;
-        int[] placement;
-        if (invocation.Placement is { } given)
+        if (CausalPlacement.Of(invocation, definition.Functions.Count, _servers.Length, _placement, out var problem) is not { } placement)
         {
-            if (given.Length != count || given.Any(s => s < 0 || s >= _servers.Length))
-            {
-                onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"a placement names one server in 0..{_servers.Length - 1} per function ({count}), not [{string.Join(",", given)}]", [], null));
-                return;
-            }
-            placement = given;
-        }
-        else
-        {
-            placement = new int[count];
-            lock (_placement)
-                for (int f = 0; f < count; f++) placement[f] = _placement.Next(_servers.Length);
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
+            return;
         }
         Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
     }

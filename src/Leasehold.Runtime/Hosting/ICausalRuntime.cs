@@ -41,6 +41,9 @@ public static class CausalRuntime
     public static ICausalRuntime Create(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, Causal.Persistence.CausalStore? store = null) => options.Protocol switch
     {
         CausalProtocol.CausalMesh or CausalProtocol.Eventual => new CausalCluster(options, scheduler, initial, store),
+        CausalProtocol.HydroCon => new Causal.Baselines.HydroCache.HydroCon(options, scheduler, initial),
+        CausalProtocol.HydroOpt => new Causal.Baselines.HydroCache.HydroOpt(options, scheduler, initial),
+        CausalProtocol.FaasTcc => new Causal.Baselines.FaasTcc.FaasTccRuntime(options, scheduler, initial),
         _ => throw new NotSupportedException($"the {options.Protocol} protocol is not built"),
     };
 }

@@ -194,7 +194,7 @@ public class CausalVirtualBenchTests
     }
 
     [Theory]
-    [InlineData("--protocol", "hydro-con", "not built yet")]
+    [InlineData("--protocol", "hydro-cone", "is not one of")]
     [InlineData("--store", "rocksdb", "only with --durability write-behind or sync")]
     [InlineData("--cache-capacity", "10", "needs --durability")]
     [InlineData("--durability", "eventually", "eventually")]

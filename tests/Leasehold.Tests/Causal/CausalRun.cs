@@ -37,22 +37,7 @@ public sealed class CausalRun
     {
         Cluster.OnFunction = Records.Add;
         int before = Results.Count; // a run may be continued with more workflows
-        var random = new Random(Seed ^ 0xC0FFEE);
-        int issued = 0;
-        var seq = new long[processes];
-        void Issue(int process, SessionToken? token)
-        {
-            if (issued >= workflows) return;
-            issued++;
-            var (workflow, args) = next(process, random);
-            Cluster.Submit(workflow, args, result =>
-            {
-                Results.Add(result);
-                observe?.Invoke(workflow, result.Status, result.Outputs);
-                Issue(process, result.Token ?? token);
-            }, new CausalInvocation { Token = token, Process = process, Seq = seq[process]++ });
-        }
-        for (int p = 0; p < processes; p++) Issue(p, null);
+        CausalClosedLoop.Start(Cluster, Seed, processes, workflows, next, Results, observe);
         while (Scheduler.Step())
         {
             Steps++;

@@ -64,6 +64,8 @@ internal sealed record CausalBenchSettings
         if (Capacity > 0 && Durability == CausalDurability.None)
             return "--cache-capacity evicts only keys whose versions the store holds: it needs --durability write-behind or sync";
         if (Workload is not ("causal-micro" or "media")) return $"--workload in causal mode must be causal-micro or media, not '{Workload}'";
+        if (Workload == "media" && Protocol is CausalProtocol.HydroCon or CausalProtocol.HydroOpt or CausalProtocol.FaasTcc)
+            return $"--workload media: its read workflow follows review ids it reads (ReadsAny), but {NameOf(Protocol)} prepares every key a function reads before the function runs, so it must know them from the request; run media under causalmesh or eventual";
         if (HistoryPath is not null && !Sessions)
             return "--history needs sessions: without them every workflow is its own client, and the history would claim an order between a client's workflows that nothing kept (drop --no-sessions)";
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
