@@ -41,6 +41,7 @@ internal sealed partial class CacheServer
     {
         public CausalVersion Older = initial;
         public readonly Queue<CausalVersion> Recent = new();
+        public CausalVersion? Newest;
     }
 
     /// <summary>Called for every write made visible here, before its merge.</summary>
@@ -53,9 +54,11 @@ internal sealed partial class CacheServer
         // A history starts from the C-cache version it is beside, not the initial one: a key merged before versions were
         // kept (a transactional workflow registered later) would otherwise lose its earlier writes from every snapshot.
         if (!_history.TryGetValue(key, out var history)) _history[key] = history = new KeyHistory(Visible(key));
-        foreach (var seen in history.Recent)
-            if (seen.Clock.Equals(write.Clock)) return; // merged again (idempotent): already counted
+        // A write merged twice in a row (the tail integrates a transaction, then merges its own write) is kept
+        // once; an older repeat would only cost a slot, since merging is idempotent.
+        if (history.Newest is { } newest && newest.Clock.Equals(write.Clock)) return;
         history.Recent.Enqueue(write);
+        history.Newest = write;
         while (history.Recent.Count > _options.TransactionVersions && (history.Recent.Count > MostVersionsKept || IsStable(history.Recent.Peek())))
             history.Older = history.Older.Merge(history.Recent.Dequeue());
     }
@@ -134,10 +137,17 @@ internal sealed partial class CacheServer
         if (_history is null || !_history.TryGetValue(key, out var history) || !history.Older.Clock.LessOrEqual(snapshot))
             throw new SnapshotUnavailableException($"server {Id} no longer keeps the version of {key} in snapshot {snapshot}");
         OlderReads++;
-        var seen = history.Older;
+        // The merge of the older writes and every kept write ≤ the snapshot, built once: the value of the
+        // arbitration maximum, the join of the clocks (a hot key keeps many versions; one Merge each allocated).
+        var winner = history.Older;
+        var clock = (long[])[.. history.Older.Clock.Entries];
         foreach (var write in history.Recent)
-            if (write.Clock.LessOrEqual(snapshot)) seen = seen.Merge(write);
-        return seen;
+        {
+            if (!write.Clock.LessOrEqual(snapshot)) continue;
+            Join(clock, write.Clock);
+            if (VectorClock.CompareArbitration(write.Writer, winner.Writer) > 0) winner = write;
+        }
+        return new CausalVersion(winner.Value, VectorClock.Of(clock), winner.Deps, winner.Writer);
     }
 
     /// <summary>
