@@ -258,7 +258,7 @@ public sealed class SerializableCluster
                 RecoveredState state;
                 try
                 {
-                    state = await StoreRecovery.ReadAsync(Store, FindWorkflow, previous?.Epoch ?? 0, CancellationToken.None).ConfigureAwait(false);
+                    state = await StoreRecovery.ReadAsync(Store, FindWorkflow, previous?.Epoch ?? 0, Scheduler.Time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not RecoveryException)
                 {
@@ -328,7 +328,7 @@ public sealed class SerializableCluster
             : new Request(FindWorkflow(l.Workflow)!, l.Args, static _ => { }, now, l.IdempotencyKey, holdsPermit: false)).ToList())).ToList();
         long lastLogged = state.Replay.Count > 0 ? state.Replay[^1].Batch : state.LastCommitted;
         long nextTs = Math.Max(Math.Max(state.TsFloor, interruption?.NextTs ?? 0), 1);
-        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch));
+        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
         Counters.Reexecuted(replay.Count);
         next.Driver.Mailbox.Post(() =>
         {

@@ -180,7 +180,7 @@ public class Review6BatchTimeTests
     /// A node commits a batch at local time T+1h; it is restarted on a host (or clock) at T. The next batch's
     /// ctx.BatchTime is an hour before the last committed batch's: "now" runs backwards for the workflows.
     /// </summary>
-    [Fact(Skip = "known: ctx.BatchTime comes from the local clock when a batch closes and is not persisted, so a restart on a clock behind the last one goes back (README, What is not here yet)")]
+    [Fact]
     public void Batch_time_after_a_restart_is_not_before_the_last_committed_batch_time()
     {
         var memory = new MemoryStateStore();

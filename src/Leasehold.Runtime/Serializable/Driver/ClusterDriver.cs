@@ -36,6 +36,7 @@ internal sealed class ClusterDriver
     private bool _committing;
     private bool _failed;
     private readonly long _epoch;
+    private readonly BatchClock _clock;
     private long[] _touchedIn = new long[1024];
     private int[] _touchedAt = new int[1024];
 
@@ -72,6 +73,7 @@ internal sealed class ClusterDriver
         LastCommitted = start.LastCommitted;
         _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
+        _clock = new BatchClock(scheduler, generation, store, Mailbox, start.Time);
         _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
         _router = new Router(Statistics, options.Routing, options.AffinityWeight, options.LoadWeight);
@@ -278,7 +280,7 @@ internal sealed class ClusterDriver
             leases[i] = _leases.Assign(keyId, _keys[keyId], written);
         }
         Statistics.AdvanceEpoch();
-        var time = _scheduler.Time.GetUtcNow();
+        var time = _clock.Next();
         _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All));
         var plans = new BatchPlan[_workers.Length];
         for (int w = 0; w < _workers.Length; w++) plans[w] = new BatchPlan(batch.Id, batch.FirstTs, time, [.. batch.PerWorker[w]], leases);

@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Serializable.Driver;
+
 namespace Leasehold.Runtime.Serializable.Recovery;
 
 /// <summary>
@@ -9,4 +11,4 @@ namespace Leasehold.Runtime.Serializable.Recovery;
 internal sealed record Interruption(string Reason, long? CommitInDoubt, IReadOnlyList<Request> MaybeLogged, IReadOnlyList<Request> NotLogged, long NextTs, long LastCommitted, bool Fenced = false);
 
 /// <summary>Where a new driver starts counting: its first batch id and timestamp, the batch committed last, and the epoch it fences its writes with.</summary>
-internal readonly record struct DriverStart(long NextBatch, long NextTs, long LastCommitted, long Epoch);
+internal readonly record struct DriverStart(long NextBatch, long NextTs, long LastCommitted, long Epoch, BatchClock.Reservation Time);

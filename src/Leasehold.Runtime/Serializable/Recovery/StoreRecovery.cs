@@ -4,7 +4,7 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Runtime.Serializable.Recovery;
 
 /// <summary>What a new incarnation starts from: the last commit, and the logged batches after it, to re-execute in order.</summary>
-internal sealed record RecoveredState(long LastCommitted, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch);
+internal sealed record RecoveredState(long LastCommitted, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch, BatchClock.Reservation Time);
 
 /// <summary>The store's contents cannot be recovered from (a corrupted log, a workflow that is not registered): retrying will not help.</summary>
 public sealed class RecoveryException(string message) : Exception(message);
@@ -26,7 +26,7 @@ internal static class StoreRecovery
     /// a new epoch that fences every earlier owner's commit records and log appends — and then read again,
     /// since the earlier owner may have moved on in between. After a rollback the epoch stays.
     /// </summary>
-    public static async Task<RecoveredState> ReadAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, long epoch, CancellationToken cancellation)
+    public static async Task<RecoveredState> ReadAsync(IStateStore store, Func<string, WorkflowDefinition?> workflows, long epoch, DateTimeOffset now, CancellationToken cancellation)
     {
         if (epoch == 0)
         {
@@ -36,7 +36,8 @@ internal static class StoreRecovery
         var (last, replay) = await ReadLogAsync(store, workflows, cancellation).ConfigureAwait(false);
         // Only once the log is known to be recoverable: a refusal leaves the store exactly as the crash did.
         await store.DiscardUncommittedAsync(cancellation).ConfigureAwait(false);
-        return new RecoveredState(last, replay, (epoch - 1) << EpochShift, epoch);
+        var time = await BatchClock.ReserveAsync(store, now, cancellation).ConfigureAwait(false);
+        return new RecoveredState(last, replay, (epoch - 1) << EpochShift, epoch, time);
     }
 
     /// <summary>
