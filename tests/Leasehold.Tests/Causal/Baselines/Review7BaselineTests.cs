@@ -106,3 +106,25 @@ public class Review7FaasTccTests
         Assert.True(aborts == 0, $"seed {seed}: {aborts} aborts with no version ever pruned");
     }
 }
+
+/// <summary>Review 7b: the bench's flags with the baselines.</summary>
+public class Review7BaselineBenchFlags
+{
+    /// <summary>--no-eager is CausalMesh's option; a baseline ran with it silently ignored (exit 0).</summary>
+    [Fact]
+    public async Task No_eager_with_a_baseline_is_a_usage_error_that_names_the_flag()
+    {
+        var run = await Leasehold.Tests.Support.CliProcess.RunAsync("bench", "--mode", "causal", "--protocol", "faastcc", "--no-eager", "--duration", "0.1", "--quiet");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--no-eager", run.Stderr);
+    }
+
+    /// <summary>--history with one protocol but two rounds said "give one --protocol", which the user had done.</summary>
+    [Fact]
+    public async Task History_with_several_rounds_says_rounds()
+    {
+        var run = await Leasehold.Tests.Support.CliProcess.RunAsync("bench", "--mode", "causal", "--protocol", "hydro-opt", "--rounds", "2", "--history", "unused.jsonl", "--duration", "0.1", "--quiet");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--rounds 1", run.Stderr);
+    }
+}
