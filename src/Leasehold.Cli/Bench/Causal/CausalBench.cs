@@ -17,7 +17,7 @@ internal static class CausalBench
         var first = variants[0];
         if (first.HistoryPath is not null && variants.Count > 1)
         {
-            Console.Error.WriteLine("leasehold bench: --history records one run; give one --protocol");
+            Console.Error.WriteLine("leasehold bench: --history records one run; give one --protocol and --rounds 1");
             return ExitCodes.Usage;
         }
         foreach (var (flag, file) in new[] { ("--json", first.JsonPath), ("--history", first.HistoryPath) })

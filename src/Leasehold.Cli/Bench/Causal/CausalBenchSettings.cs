@@ -57,7 +57,9 @@ internal sealed record CausalBenchSettings
         if (Durability == CausalDurability.None && Store != "memory")
             return $"--store {Stores.StoreSpec.Parse(Store).Spec!.Engine}: the causal mode persists into a store only with --durability write-behind or sync (none keeps its state in its caches)";
         if (Durability != CausalDurability.None && Protocol != CausalProtocol.CausalMesh)
-            return $"--durability {NameOf(Durability)}: persistence is built for causalmesh; {NameOf(Protocol)} keeps no store (give --durability none)";
+            return $"--durability {NameOf(Durability)}: persistence is built for causalmesh; {NameOf(Protocol)}'s versioned store is in memory only (give --durability none)";
+        if (!EagerIntegration && Protocol is CausalProtocol.HydroCon or CausalProtocol.HydroOpt or CausalProtocol.FaasTcc)
+            return $"--no-eager: eager integration is CausalMesh's stable-notice option; {NameOf(Protocol)}'s caches learn versions from the store's batched notifications and have no such choice (drop --no-eager)";
         if (Virtual && Store != "memory")
             return "--virtual runs in the deterministic mode, whose store calls must complete synchronously: it needs --store memory";
         if (Capacity < 0 || Capacity > 50_000_000) return $"--cache-capacity must be in 0..50000000 keys (0: unbounded), not {Capacity}";

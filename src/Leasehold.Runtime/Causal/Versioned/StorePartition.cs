@@ -124,8 +124,9 @@ internal sealed class StorePartition
         {
             var v = h.Versions[i];
             if (v.Timestamp > high) continue;
-            // Bounded by the promise even below a newer version: a commit decided late may still land in between.
-            long until = i + 1 < h.Versions.Count ? Math.Min(h.Versions[i + 1].Timestamp - 1, promise) : promise;
+            // Bounded by the promise even below a newer version: a commit decided late may still land in between —
+            // but not at this version's own timestamp (unique per key), so it is valid at least there, even above the promise.
+            long until = Math.Max(v.Timestamp, i + 1 < h.Versions.Count ? Math.Min(h.Versions[i + 1].Timestamp - 1, promise) : promise);
             return new TimedRead(v, until, promise);
         }
         if (h.Pruned) return new TimedRead(null, -1, promise);

@@ -55,8 +55,9 @@ internal sealed class FaasTccCacheNode(int id, CausalOptions options, BaselineNo
         for (int i = k.Versions.Count - 1; i >= 0; i--)
         {
             var v = k.Versions[i];
-            // A commit decided late may land between two versions known here, but never at or below the promise.
-            long until = i + 1 < k.Versions.Count ? Math.Min(k.Versions[i + 1].Timestamp - 1, promise) : promise;
+            // A commit decided late may land between two versions known here, but never at or below the promise;
+            // and never at the version's own timestamp (no two versions of a key share one), so it is valid at least there.
+            long until = Math.Max(v.Timestamp, i + 1 < k.Versions.Count ? Math.Min(k.Versions[i + 1].Timestamp - 1, promise) : promise);
             if (v.Timestamp > high) continue;
             return until >= low ? (v, until) : null; // older versions end before this one starts
         }

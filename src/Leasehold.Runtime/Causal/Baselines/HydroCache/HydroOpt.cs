@@ -15,7 +15,9 @@ namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
 /// arbitrated after the one read upstream: no version here gives a consistent snapshot, and the attempt
 /// aborts (the workflow is retried).</item>
 /// </list>
-/// A key read upstream is read again at the same version. Versions served are pinned until the workflow ends.
+/// A key read upstream is read again at the same version. At a fan-in the branches' read sets are checked
+/// against each other the same way (each branch was checked only against its own upstream). Versions
+/// served are pinned until the workflow ends.
 /// </summary>
 internal sealed class HydroOpt(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial) : HydroRuntime(options, scheduler, initial)
 {
@@ -46,6 +48,16 @@ internal sealed class HydroOpt(CausalOptions options, IScheduler scheduler, Func
                 if (flow.Writes.ContainsKey(k)) continue;
                 view[k] = check && flow.Reads.TryGetValue(k, out var again) ? again.Version : cache.Winner(k);
             }
+            // At a fan-in the branches' reads meet unchecked: one branch may have read a version of a key that
+            // another branch's read depends on a newer version of (and a re-read returns the branch's version).
+            if (check && attempt.Workflow.Functions[function].Parents.Length > 1)
+                foreach (var (j, first) in flow.Reads)
+                    foreach (var (k, second) in flow.Reads)
+                        if (j != k && cache.NewerInPastOf(j, first.Version, second.Version))
+                        {
+                            abort($"hydro-opt: at the fan-in, {k} read upstream at {second.Version} may depend on a version of {j} newer than the {first.Version} another branch read");
+                            return;
+                        }
             if (check)
                 foreach (var (k, v) in view)
                 {
