@@ -54,16 +54,16 @@ public class HelperReview3PersistenceTests
     /// life cannot be told apart by its clock from a write of this life still on its first lap (Base does not
     /// cover acknowledged-but-lost writes, and the new life's clocks restart below them).
     /// </summary>
-    [Theory(Skip = "helper-review3 finding, not fixed: a session token naming a write lost in a crash parks the next write forever")]
+    [Theory(Skip = "helper-review3 finding, not fixed: a session token naming a write lost in a crash parks the next write forever (and waits on a head this life may never write)")]
     [InlineData(51, 1)]
     [InlineData(52, 2)]
-    public void A_write_depending_on_a_lost_write_behind_version_is_not_parked_forever(int seed, int servers)
+    public async Task A_write_depending_on_a_lost_write_behind_version_is_not_parked_forever(int seed, int servers)
     {
         var memory = new MemoryStateStore();
         var first = new DeterministicScheduler(seed);
         var crashing = new Leasehold.Tests.Support.FaultyStore(memory, op => op == "write" ? new IOException("crash") : null);
         var life1 = new CausalCluster(new CausalOptions { Servers = servers, Durability = CausalDurability.WriteBehind, Seed = seed }, first,
-            store: CausalStore.OpenAsync(crashing).GetAwaiter().GetResult());
+            store: await Leasehold.Runtime.Causal.Persistence.CausalStore.OpenAsync(crashing));
         life1.Register(Write("k"));
         CausalResult? wrote = null;
         life1.Submit("w-k", Args.Create().Set("v", 1).Build(), r => wrote = r, new CausalInvocation { Placement = [0] });
