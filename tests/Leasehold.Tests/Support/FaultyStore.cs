@@ -21,7 +21,14 @@ public sealed class FaultyStore(IStateStore inner, Func<string, Exception?> faul
     }
 
     private ValueTask<T> Guard<T>(string operation, Func<ValueTask<T>> run) =>
-        fault(operation) is { } e ? ValueTask.FromException<T>(e) : run();
+        fault(operation) is { } e ? ValueTask.FromException<T>(e) : faultAfter is null ? run() : ThenFail(operation, run);
+
+    private async ValueTask<T> ThenFail<T>(string operation, Func<ValueTask<T>> run)
+    {
+        var value = await run();
+        if (faultAfter!(operation) is { } e) throw e;
+        return value;
+    }
 
     public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken cancellation = default) =>
         Guard("load", () => inner.LoadAsync(objects, cancellation));

@@ -47,6 +47,9 @@ public sealed class CausalStore
     // a dep at or below it will be in the store no later than a write added to the pending batch now.
     private readonly Dictionary<StateKey, VectorClock> _queued = [];
     private readonly List<Group> _parked = [];
+    // Keys read back for a parked write's previous-life deps (PreviousLifeDeps): the clock below which a dep on them counts as stored.
+    private readonly Dictionary<StateKey, VectorClock> _final = [];
+    private readonly HashSet<StateKey> _fetching = [];
 
     /// <summary>One write, or one transaction's writes (same head and clock), persisted together.</summary>
     private sealed record Group(StateKey Key, CausalVersion Write, int Head, (StateKey Key, CausalVersion Version)[]? Siblings);
@@ -116,6 +119,10 @@ public sealed class CausalStore
             throw new StoreUnavailableException($"{_store.Name}: {ClockKey} (the clock a restarted cluster starts from): {e.Message}", e);
         }
         _high = [.. Base.Entries];
+        // Every earlier life's writes are as durable as they will ever be: a session token kept across a restart
+        // waits for its writes (at or below Base) to be durable, and no write of this life would ever raise a head
+        // that writes nothing to them.
+        _durable = [.. Base.Entries];
         _mailbox = scheduler.CreateMailbox("causal-store");
     }
 
@@ -129,6 +136,7 @@ public sealed class CausalStore
     internal void Enqueue(StateKey key, CausalVersion write, int head, (StateKey Key, CausalVersion Version)[]? siblings = null)
     {
         bool start;
+        List<StateKey>? fetch = null;
         lock (_lock)
         {
             var group = new Group(key, write, head, siblings);
@@ -136,14 +144,49 @@ public sealed class CausalStore
             {
                 _parked.Add(group);
                 Parked++;
-                return;
+                fetch = PreviousLifeDeps(group);
+                start = false;
             }
+            else
+            {
             Queue(group);
             ReleaseParked();
             start = !_flushing;
             _flushing = true;
+            }
         }
         if (start) _scheduler!.Post(_mailbox!, Flush);
+        if (fetch is not null) _scheduler!.Post(_mailbox!, () => Read(_mailbox!, fetch, read =>
+        {
+            lock (_lock) foreach (var (k, _) in read) _fetching.Remove(k);
+            foreach (var (k, v) in read) KnowFinal(k, v);
+        }));
+    }
+
+    /// <summary>
+    /// Under the lock: the deps of a parked group that only a previous life can have written (at or below
+    /// <see cref="Base"/>: every write of this life is above it in its head's entry) and that this owner has
+    /// neither queued nor read. Nothing this life does would ever cover them — a caller's session token kept
+    /// across a restart names such deps — so they are read from the store instead of waited for.
+    /// </summary>
+    private List<StateKey>? PreviousLifeDeps(Group group)
+    {
+        List<StateKey>? keys = null;
+        foreach (var (_, version) in Writes(group))
+            foreach (var (dep, clock) in version.Deps)
+                if (clock.LessOrEqual(Base) && !_final.ContainsKey(dep) && _fetching.Add(dep)) (keys ??= []).Add(dep);
+        return keys;
+    }
+
+    /// <summary>
+    /// A previous life's version of <paramref name="key"/> as the store holds it (null: absent). The previous
+    /// lives are over, so whatever of theirs the store does not hold (a write-behind write lost in a crash)
+    /// it never will: a dep at or below <see cref="Base"/> counts as stored, rather than park its write forever.
+    /// </summary>
+    private void KnowFinal(StateKey key, CausalVersion? stored)
+    {
+        lock (_lock) _final[key] = Base;
+        Know(key, stored); // releases what the read made ready
     }
 
     private static IEnumerable<(StateKey Key, CausalVersion Version)> Writes(Group g) => g.Siblings is null ? [(g.Key, g.Write)] : [(g.Key, g.Write), .. g.Siblings];
@@ -156,6 +199,7 @@ public sealed class CausalStore
             {
                 if (_queued.TryGetValue(dep, out var queued) && clock.LessOrEqual(queued)) continue;
                 if (_persisted.TryGetValue(dep, out var stored) && clock.LessOrEqual(stored.Clock)) continue;
+                if (_final.TryGetValue(dep, out var final) && clock.LessOrEqual(final)) continue;
                 if (Writes(group).Any(w => w.Key == dep && clock.LessOrEqual(w.Version.Clock))) continue;
                 return false;
             }
@@ -216,12 +260,12 @@ public sealed class CausalStore
     }
 
     /// <summary>A version read from the store: it is in the store, so it counts as persisted.</summary>
-    internal void Know(StateKey key, CausalVersion stored)
+    internal void Know(StateKey key, CausalVersion? stored)
     {
         bool start = false;
         lock (_lock)
         {
-            _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(stored) : stored;
+            if (stored is not null) _persisted[key] = _persisted.TryGetValue(key, out var known) ? known.Merge(stored) : stored;
             if (_parked.Count > 0)
             {
                 int before = _parked.Count;

@@ -29,6 +29,7 @@ internal sealed class BatchClock(IScheduler scheduler, Generation generation, IS
     private Reservation _reserved = start;
     private DateTimeOffset _last = start.Floor;
     private bool _extending;
+    private DateTimeOffset _recorded = start.Record is { } r ? Decode(r) : start.Until;
 
     /// <summary>The time for a batch closing now, on the driver's mailbox.</summary>
     public DateTimeOffset Next()
@@ -44,13 +45,36 @@ internal sealed class BatchClock(IScheduler scheduler, Generation generation, IS
     private void Extend(DateTimeOffset until)
     {
         _extending = true;
+        // The record only ever grows (every writer writes at least what it replaces), so whatever it holds is a
+        // bound every later start begins at or above.
+        if (until < _recorded) until = _recorded;
         var record = Encode(until);
         var expected = _reserved.Record;
         generation.Call(() => store.CompareAndSetAsync(RecordName, expected, record), mailbox, set =>
         {
+            if (!set) { Resync(); return; }
             _extending = false;
-            // Not set: another owner has written it since (it claimed the store, and fencing stops this one); keep the old bound.
-            if (set) _reserved = _reserved with { Until = until, Record = record };
+            _reserved = _reserved with { Until = until, Record = record };
+            _recorded = until;
+        }, _ => Resync()); // the reply may be lost after the store applied it: the record may now be ours, or not
+    }
+
+    /// <summary>
+    /// After a refused or failed extension: the record is not what this clock expected (its own write applied
+    /// but unanswered, or another owner's), so it reads it back and extends from it. Without this every later
+    /// extension would be refused, and time would wait at the bound forever.
+    /// </summary>
+    private void Resync()
+    {
+        generation.Call(() => store.ReadRecordAsync(RecordName), mailbox, bytes =>
+        {
+            _extending = false;
+            if (bytes is null) return;
+            DateTimeOffset stored;
+            try { stored = Decode(bytes); }
+            catch (RecoveryException) { return; }
+            _recorded = stored;
+            _reserved = _reserved with { Until = stored > _reserved.Until ? stored : _reserved.Until, Record = bytes };
         }, _ => _extending = false);
     }
 
