@@ -33,7 +33,7 @@ internal sealed partial class CacheServer
         _store = store;
         // A restarted cluster: this server's writes must come after every write already in the store, by any
         // head (entry h above the stored ones also keeps "head h's n-th write" naming one write across lives).
-        JoinClock(store.Base);
+        JoinClock(store.LifeStart);
         _loaded = [];
         if (_options.Capacity > 0) _lru = new LruOrder();
     }

@@ -75,8 +75,26 @@ public sealed class CausalStore
         _clockRow = clockRow;
     }
 
-    /// <summary>The join of every clock the store has committed (zero for a new store): every server's clock starts at it.</summary>
+    /// <summary>The join of every clock the store has committed (zero for a new store).</summary>
     public VectorClock Base { get; private set; } = VectorClock.Zero(1);
+
+    /// <summary>
+    /// Each life (claim epoch e) numbers its writes from (e − 1)·2^32 in every entry, at least from <see cref="Base"/>:
+    /// a write-behind write acknowledged by an earlier life and lost in its crash never shares a clock entry with
+    /// one of this life, so a clock with every entry below <see cref="LifeStart"/> is an earlier life's, finished.
+    /// Every server's clock starts here.
+    /// </summary>
+    public VectorClock LifeStart { get; private set; } = VectorClock.Zero(1);
+
+    private const long LifeBand = 1L << 32;
+
+    /// <summary>Every entry below this life's start: only an earlier life wrote it, and nothing more of it will come.</summary>
+    private bool FromEarlierLife(VectorClock clock)
+    {
+        for (int i = 0; i < clock.Count; i++)
+            if (clock[i] >= LifeStart[i]) return false;
+        return true;
+    }
 
     /// <summary>Claims <paramref name="store"/> and drops any batch a previous owner wrote but never committed.</summary>
     public static async Task<CausalStore> OpenAsync(IStateStore store, CancellationToken cancellation = default)
@@ -119,10 +137,13 @@ public sealed class CausalStore
             throw new StoreUnavailableException($"{_store.Name}: {ClockKey} (the clock a restarted cluster starts from): {e.Message}", e);
         }
         _high = [.. Base.Entries];
+        var start = new long[_servers];
+        for (int i = 0; i < start.Length; i++) start[i] = Math.Max(Base[i], (_epoch - 1) * LifeBand);
+        LifeStart = VectorClock.Of(start);
         // Every earlier life's writes are as durable as they will ever be: a session token kept across a restart
-        // waits for its writes (at or below Base) to be durable, and no write of this life would ever raise a head
+        // waits for its writes (below LifeStart) to be durable, and no write of this life would ever raise a head
         // that writes nothing to them.
-        _durable = [.. Base.Entries];
+        _durable = [.. LifeStart.Entries];
         _mailbox = scheduler.CreateMailbox("causal-store");
     }
 
@@ -174,7 +195,7 @@ public sealed class CausalStore
         List<StateKey>? keys = null;
         foreach (var (_, version) in Writes(group))
             foreach (var (dep, clock) in version.Deps)
-                if (clock.LessOrEqual(Base) && !_final.ContainsKey(dep) && _fetching.Add(dep)) (keys ??= []).Add(dep);
+                if (FromEarlierLife(clock) && !_final.ContainsKey(dep) && _fetching.Add(dep)) (keys ??= []).Add(dep);
         return keys;
     }
 
@@ -185,8 +206,16 @@ public sealed class CausalStore
     /// </summary>
     private void KnowFinal(StateKey key, CausalVersion? stored)
     {
-        lock (_lock) _final[key] = Base;
+        lock (_lock) _final[key] = EarlierLives();
         Know(key, stored); // releases what the read made ready
+    }
+
+    /// <summary>The highest clock an earlier life can have written: every entry just below this life's start.</summary>
+    private VectorClock EarlierLives()
+    {
+        var below = new long[LifeStart.Count];
+        for (int i = 0; i < below.Length; i++) below[i] = Math.Max(0, LifeStart[i] - 1);
+        return VectorClock.Of(below);
     }
 
     private static IEnumerable<(StateKey Key, CausalVersion Version)> Writes(Group g) => g.Siblings is null ? [(g.Key, g.Write)] : [(g.Key, g.Write), .. g.Siblings];
