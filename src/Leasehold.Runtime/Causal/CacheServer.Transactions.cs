@@ -29,11 +29,19 @@ internal sealed partial class CacheServer
     /// <summary>Transactional reads answered from the older versions kept, not the C-cache version (tests show the path is taken).</summary>
     public long OlderReads { get; private set; }
 
-    /// <summary>Set before the first request when a transactional workflow is registered: only then are older versions kept.</summary>
-    public bool KeepsVersions
+    /// <summary>
+    /// Called when a transactional workflow is registered: only from then on does this server track the clocks
+    /// visible here (starting from its C-cache's) and, when <see cref="CausalOptions.TransactionVersions"/> &gt; 0,
+    /// keep older versions — a cluster without transactions pays for neither on every merge.
+    /// </summary>
+    public void ServeTransactions()
     {
-        get => _history is not null;
-        set => _history = value ? _history ?? [] : null;
+        if (_frontier is null)
+        {
+            _frontier = new long[Servers];
+            foreach (var version in _c.Values) Join(_frontier, version.Clock);
+        }
+        if (_options.TransactionVersions > 0) _history ??= [];
     }
 
     /// <summary>The writes merged into one key's C-cache version: the latest few one by one, everything before merged.</summary>
@@ -47,9 +55,8 @@ internal sealed partial class CacheServer
     /// <summary>Called for every write made visible here, before its merge.</summary>
     private void RecordVisible(StateKey key, CausalVersion write)
     {
-        var frontier = _frontier ??= new long[Servers];
-        var clock = write.Clock.Entries;
-        for (int i = 0; i < frontier.Length; i++) frontier[i] = Math.Max(frontier[i], clock[i]);
+        if (_frontier is null) return;
+        Join(_frontier, write.Clock);
         if (_history is null) return;
         // A history starts from the C-cache version it is beside, not the initial one: a key merged before versions were
         // kept (a transactional workflow registered later) would otherwise lose its earlier writes from every snapshot.

@@ -28,12 +28,11 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     public StateKey? Missed { get; private set; }
 
     private readonly bool _transactional = workflow.Consistency == Consistency.TransactionalCausal;
-    private bool Transactional => _transactional;
 
     public override byte[]? Read(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
-        if (Transactional && session.Pending is { } pending && pending.TryGetValue(k, out var buffered))
+        if (_transactional && session.Pending is { } pending && pending.TryGetValue(k, out var buffered))
         {
             Ops?.Add(new CausalOp(false, k, buffered.Value));
             return buffered.Value is null ? null : (byte[])buffered.Value.Clone();
@@ -48,7 +47,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         CausalVersion version;
         try
         {
-            version = Transactional ? server.ReadInSnapshot(session, k) : server.Read(session, k);
+            version = _transactional ? server.ReadInSnapshot(session, k) : server.Read(session, k);
         }
         catch (CausalMissException)
         {
@@ -64,7 +63,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();
-        if (Transactional) (session.Pending ??= [])[k] = (copy, Function.Index); // visible at commit, with the transaction's other writes
+        if (_transactional) (session.Pending ??= [])[k] = (copy, Function.Index); // visible at commit, with the transaction's other writes
         else if (deferWrites) (_deferred ??= []).Add((k, copy));
         else server.Write(session, k, copy);
         Ops?.Add(new CausalOp(true, k, copy));

@@ -15,7 +15,7 @@ namespace Leasehold.Runtime.Hosting;
 /// </summary>
 public sealed class CausalCluster : ICausalRuntime
 {
-    private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
+    private readonly CausalWorkflowTable _workflows = new();
     private readonly ICacheServer[] _servers;
     private readonly Network _network;
     private readonly Mailbox _client;
@@ -98,32 +98,19 @@ public sealed class CausalCluster : ICausalRuntime
 
     public void Register(WorkflowDefinition workflow)
     {
-        if (workflow.Consistency is not (Consistency.Causal or Consistency.TransactionalCausal))
-            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
+        CausalWorkflowTable.RequireCausal(workflow);
         if (workflow.Consistency == Consistency.TransactionalCausal)
-            foreach (var server in CacheServers) server.KeepsVersions = Options.TransactionVersions > 0;
+            foreach (var server in CacheServers) server.ServeTransactions();
         if (workflow.MayAbortCount > 0)
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
-        lock (_workflows)
-            if (!_workflows.TryAdd(workflow.Name, workflow)) throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+        _workflows.Add(workflow);
     }
 
     /// <summary>Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe.</summary>
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
-        WorkflowDefinition? definition;
-        lock (_workflows) _workflows.TryGetValue(workflow, out definition);
-        if (definition is null)
-        {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], null));
-            return;
-        }
         invocation ??= new CausalInvocation();
-        if (CausalPlacement.Of(invocation, definition.Functions.Count, _servers.Length, _placement, out var problem) is not { } placement)
-        {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
-            return;
-        }
+        if (!_workflows.TryAdmit(workflow, invocation, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
         Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
     }
 

@@ -15,7 +15,7 @@ namespace Leasehold.Runtime.Causal.Baselines;
 /// </summary>
 internal abstract class BaselineRuntime : ICausalRuntime
 {
-    private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
+    private readonly CausalWorkflowTable _workflows = new();
     private readonly Random _placement;
     private long _nextAttempt;
 
@@ -51,8 +51,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
     public void Register(WorkflowDefinition workflow)
     {
         // Every baseline runs a workflow as a transaction (one snapshot, writes committed together): both causal levels are welcome.
-        if (workflow.Consistency is not (Consistency.Causal or Consistency.TransactionalCausal))
-            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
+        CausalWorkflowTable.RequireCausal(workflow);
         if (workflow.MayAbortCount > 0)
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows do not abort by themselves");
         foreach (var f in workflow.Functions)
@@ -60,8 +59,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
                 if (a.AnyKey)
                     throw new WorkflowDefinitionException(
                         $"workflow '{workflow.Name}': function '{f.Name}' reads any key of '{a.Table}' (ReadsAny), but the {Name} baseline prepares every key a function reads before its body runs, so it must know them all from the request; declare the keys (Reads with a key selector) or run it under causalmesh");
-        lock (_workflows)
-            if (!_workflows.TryAdd(workflow.Name, workflow)) throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+        _workflows.Add(workflow);
     }
 
     /// <summary>The protocol's name as the bench spells it.</summary>
@@ -69,19 +67,8 @@ internal abstract class BaselineRuntime : ICausalRuntime
 
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
-        WorkflowDefinition? definition;
-        lock (_workflows) _workflows.TryGetValue(workflow, out definition);
-        if (definition is null)
-        {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], null));
-            return;
-        }
         invocation ??= new CausalInvocation();
-        if (CausalPlacement.Of(invocation, definition.Functions.Count, Caches.Count, _placement, out var problem) is not { } placement)
-        {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
-            return;
-        }
+        if (!_workflows.TryAdmit(workflow, invocation, Caches.Count, _placement, onDone, out var definition, out var placement)) return;
         Begin(NewAttempt(definition, args, placement, invocation, onDone, aborts: 0, invocation.Token?.Open().Baseline));
     }
 

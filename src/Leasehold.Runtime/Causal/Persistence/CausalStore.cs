@@ -170,10 +170,10 @@ public sealed class CausalStore
             }
             else
             {
-            Queue(group);
-            ReleaseParked();
-            start = !_flushing;
-            _flushing = true;
+                Queue(group);
+                ReleaseParked();
+                start = !_flushing;
+                _flushing = true;
             }
         }
         if (start) _scheduler!.Post(_mailbox!, Flush);

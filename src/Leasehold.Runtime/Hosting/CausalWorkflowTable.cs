@@ -1,0 +1,50 @@
+using Leasehold.Runtime.Causal;
+
+namespace Leasehold.Runtime.Hosting;
+
+/// <summary>
+/// The workflows a causal runtime (CausalMesh's or a baseline's) has registered, and the admission every one
+/// of them shares: the workflow by name, and where its functions run. Thread-safe.
+/// </summary>
+internal sealed class CausalWorkflowTable
+{
+    private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
+
+    /// <summary>Checks the consistency level the protocol-specific checks did not; throws naming the problem.</summary>
+    public static void RequireCausal(WorkflowDefinition workflow)
+    {
+        if (workflow.Consistency is not (Consistency.Causal or Consistency.TransactionalCausal))
+            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
+    }
+
+    public void Add(WorkflowDefinition workflow)
+    {
+        lock (_workflows)
+            if (!_workflows.TryAdd(workflow.Name, workflow)) throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+    }
+
+    /// <summary>
+    /// The registered workflow and its placement (the invocation's, checked, or drawn from <paramref name="random"/>);
+    /// false when the request is rejected, after <paramref name="onDone"/> was told why.
+    /// </summary>
+    public bool TryAdmit(string workflow, CausalInvocation invocation, int servers, Random random, Action<CausalResult> onDone,
+        out WorkflowDefinition definition, out int[] placement)
+    {
+        WorkflowDefinition? found;
+        lock (_workflows) _workflows.TryGetValue(workflow, out found);
+        definition = found!;
+        placement = [];
+        if (found is null)
+        {
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], null));
+            return false;
+        }
+        if (CausalPlacement.Of(invocation, found.Functions.Count, servers, random, out var problem) is not { } drawn)
+        {
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
+            return false;
+        }
+        placement = drawn;
+        return true;
+    }
+}
