@@ -6,7 +6,7 @@ using Leasehold.Workloads.Causal;
 namespace Leasehold.Tests.Causal;
 
 /// <summary>Review 7: attempts to break CausalMesh's causal+ consistency (regressions for what broke).</summary>
-public class CausalReview7Tests
+public class CausalSessionTests
 {
     private const string T = "t";
 
@@ -96,7 +96,7 @@ public class CausalReview7Tests
 /// process's workflows (so stable notices catch up and sessions get pruned), small key sets, many servers and
 /// long ring jitter; the history goes to the causal checker with convergence and the §7 invariants run.
 /// </summary>
-public sealed class CausalFuzz
+public sealed class CausalSessionSweepTests
 {
     public sealed record Config(int Seed, int Servers, int Keys, double Theta, int Length, int Processes, int Workflows,
         TimeSpan Jitter, TimeSpan Think, bool Eager, bool CheckEveryStep = false, bool Sessions = true)
@@ -194,11 +194,11 @@ public sealed class CausalFuzz
         Assert.True(problem is null, problem);
     }
 
-    /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_REVIEW7_FUZZ=from:to[:mode]); reports every failing one.</summary>
+    /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_CAUSAL_SWEEP=from:to[:mode]); reports every failing one.</summary>
     [Fact]
-    public void Sweep()
+    public void Random_configurations_stay_causal_with_convergence()
     {
-        var env = Environment.GetEnvironmentVariable("LEASEHOLD_REVIEW7_FUZZ") ?? "200:259";
+        var env = Environment.GetEnvironmentVariable("LEASEHOLD_CAUSAL_SWEEP") ?? "200:259";
         var parts = env.Split(':');
         int from = int.Parse(parts[0]), to = int.Parse(parts[1]);
         string mode = parts.Length > 2 ? parts[2] : "all";
@@ -211,7 +211,7 @@ public sealed class CausalFuzz
             var (problem, _) = Micro(c);
             if (problem is not null) failures.Add(problem);
         }
-        File.WriteAllLines($"/tmp/review7-fuzz-{from}-{to}-{mode}.txt", failures.Count == 0 ? ["ok"] : failures);
+        File.WriteAllLines($"/tmp/causal-sweep-{from}-{to}-{mode}.txt", failures.Count == 0 ? ["ok"] : failures);
         Assert.True(failures.Count == 0, $"{failures.Count} failing:\n" + string.Join("\n", failures.Take(5)));
     }
 }
@@ -251,7 +251,7 @@ public class RingLinkFifoTests
 }
 
 /// <summary>Review 7: two branches of one workflow write the same key; the fan-in child writes.</summary>
-public class CausalReview7FanIn
+public class CausalFanInTests
 {
     private const string T = "t";
 
@@ -289,7 +289,7 @@ public class CausalReview7FanIn
 }
 
 /// <summary>Review 7: `bench --mode causal --history` must not report violations the engine did not commit.</summary>
-public class CausalReview7BenchHistory
+public class CausalBenchHistoryTests
 {
     /// <summary>
     /// With --no-sessions every workflow is its own client, but the history records each closed-loop client as

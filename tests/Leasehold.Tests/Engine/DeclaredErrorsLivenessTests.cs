@@ -1,17 +1,18 @@
 using Leasehold.Runtime.Serializable;
+using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>Declared gating with functions that fail by error is not atomic (by design, reported NOT ATOMIC), but it must never fault, hang or leak.</summary>
 public class DeclaredErrorsLivenessTests
 {
     [Fact]
-    public void Declared_gating_with_errors_never_faults_hangs_or_leaks()
+    public void Declared_gating_with_errors_answers_every_request_and_frees_its_state()
     {
         var failures = new List<string>();
         for (int seed = 0; seed < 300 && failures.Count < 5; seed++)
         {
-            var o = ReviewRun.Run(seed, new ReviewRun.Config
+            var o = ConfigurableOracleRun.Run(seed, new ConfigurableOracleRun.Config
             {
                 ErrorFunctions = 0.3, TimerBias = seed % 2 == 0 ? -1 : 0.3, LenientEndStatus = true,
                 Options = (_, o) => o with { WriteGating = WriteGating.DeclaredAborts },

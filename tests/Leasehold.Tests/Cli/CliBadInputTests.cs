@@ -1,6 +1,6 @@
 using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Cli;
 
 /// <summary>Bad values the validation misses: each must be one line on stderr naming the cause, exit 2, and no run.</summary>
 public class CliBadInputTests

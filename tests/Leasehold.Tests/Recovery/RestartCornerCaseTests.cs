@@ -1,13 +1,12 @@
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
-using Leasehold.Tests.Recovery;
 using Leasehold.Tests.Support;
 using Leasehold.Workloads.Banking;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Recovery;
 
 /// <summary>Reviewer experiments for issue 6 (recovery): deterministic mode, one seed each.</summary>
-public class Review6RecoveryTests
+public class RestartWithAnotherWorkerCountTests
 {
     private static ClusterOptions Options(int workers) => new()
     {
@@ -72,7 +71,7 @@ public class Review6RecoveryTests
     }
 }
 
-public class Review6SharedStoreTests
+public class SharedStoreRestartTests
 {
     private static ClusterOptions Options => new()
     {
@@ -92,7 +91,7 @@ public class Review6SharedStoreTests
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public void A_second_node_started_on_a_store_in_use_loses_or_doubles_acknowledged_requests(int seed)
+    public void A_second_node_started_on_a_store_in_use_keeps_every_acknowledged_request_exactly_once(int seed)
     {
         var lists = new Lists();
         var memory = new MemoryStateStore();
@@ -127,7 +126,7 @@ public class Review6SharedStoreTests
     }
 }
 
-public class Review6HungCallTests
+public class HungStoreCallTests
 {
     /// <summary>
     /// One store call never completes (a hung connection) while another fails: the rollback waits for the hung
@@ -135,7 +134,7 @@ public class Review6HungCallTests
     /// without bound, and nothing says why. A bound on that wait (then stop, answering Unknown) would end it.
     /// </summary>
     [Fact]
-    public void A_hung_store_call_during_a_rollback_leaves_callers_unanswered_forever()
+    public void A_hung_store_call_during_a_rollback_still_answers_every_caller()
     {
         var lists = new Lists();
         var memory = new MemoryStateStore();
@@ -161,7 +160,7 @@ public class Review6HungCallTests
     }
 }
 
-public class Review6BatchTimeTests
+public class BatchTimeAcrossRestartTests
 {
     /// <summary>Records ctx.BatchTime under a key and outputs how far it moved since the last stamp (negative: time went back).</summary>
     private static readonly WorkflowDefinition Stamp = new WorkflowBuilder("stamp")
@@ -201,7 +200,7 @@ public class Review6BatchTimeTests
     }
 }
 
-public class Review6ChangedWorkflowTests
+public class ChangedWorkflowRestartTests
 {
     private static WorkflowDefinition AppendTo(string suffix) => new WorkflowBuilder(Lists.Append)
         .Function("append", f => f

@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Serializable;
+using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>
 /// The oracle under variations the stock oracle does not force: lease ping-pong, batch size 1, one
@@ -10,7 +11,7 @@ namespace Leasehold.Tests.Review;
 /// </summary>
 public class VariationOracleTests
 {
-    public static readonly Dictionary<string, ReviewRun.Config> Configs = new()
+    public static readonly Dictionary<string, ConfigurableOracleRun.Config> Configs = new()
     {
         ["pingpong"] = new() { Options = (_, o) => o with { Decay = 0.5, LeaseHysteresis = 0, AffinityWeight = 0.2, LoadWeight = 3, MaxBatchSize = 2 } },
         ["batch1"] = new() { Options = (_, o) => o with { MaxBatchSize = 1 } },
@@ -40,7 +41,7 @@ public class VariationOracleTests
         var failures = new List<string>();
         for (int seed = 0; seed < 300 && failures.Count < 5; seed++)
         {
-            var o = ReviewRun.Run(seed, config);
+            var o = ConfigurableOracleRun.Run(seed, config);
             if (!o.Ok) failures.Add($"seed {seed}: {o.Problem}\n   {o.Options}");
         }
         Assert.True(failures.Count == 0, $"{name}: {failures.Count} failing seeds (first 5):\n" + string.Join("\n", failures));

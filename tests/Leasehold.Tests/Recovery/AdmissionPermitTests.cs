@@ -2,10 +2,10 @@ using Leasehold.Runtime.Serializable;
 using Leasehold.Tests.Support;
 using Leasehold.Workloads.ListAppend;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Recovery;
 
 /// <summary>Admission permits across rollbacks and a stop: once everything is answered, nothing is outstanding.</summary>
-public class Review6PermitTests
+public class AdmissionPermitTests
 {
     private static ClusterOptions Options(int workers, int seed) => new()
     {
@@ -46,7 +46,7 @@ public class Review6PermitTests
     }
 }
 
-public class Review6IdempotencyUnderFailuresTests
+public class IdempotencyUnderStoreFailuresTests
 {
     private static readonly string[] Keys = ["k0", "k1", "k2", "k3"];
 

@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Serializable;
+using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>nocc is unsafe by design, but it must still answer every request, never fault, and free its batch state.</summary>
 public class NoCCLivenessTests
@@ -13,7 +14,7 @@ public class NoCCLivenessTests
         var failures = new List<string>();
         for (int seed = 0; seed < 300 && failures.Count < 5; seed++)
         {
-            var o = ReviewRun.Run(seed, new ReviewRun.Config
+            var o = ConfigurableOracleRun.Run(seed, new ConfigurableOracleRun.Config
             {
                 Options = (_, o) => pingpong
                     ? o with { Protocol = ProtocolKind.NoCC, Decay = 0.5, LeaseHysteresis = 0, AffinityWeight = 0.2, LoadWeight = 3, MaxBatchSize = 2 }

@@ -1,7 +1,7 @@
 using Leasehold.Runtime.Serializable;
 using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>
 /// When two independent functions of one workflow would both end it (one aborts, one throws), the

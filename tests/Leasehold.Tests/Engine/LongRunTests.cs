@@ -1,7 +1,7 @@
 using Leasehold.Runtime.Serializable;
 using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>Long deterministic runs: the oracle still holds, per-batch state returns to zero, statistics stay bounded.</summary>
 public class LongRunTests
@@ -11,7 +11,7 @@ public class LongRunTests
     [InlineData(2)]
     [InlineData(3)]
     public void Thousands_of_requests_with_leases_moving_back_and_forth_match_the_reference_and_free_batch_state(int seed) =>
-        ReviewRun.Check(seed, new ReviewRun.Config
+        ConfigurableOracleRun.Check(seed, new ConfigurableOracleRun.Config
         {
             MinRequests = 3000, MaxRequests = 3001, MinKeys = 4, MaxKeys = 10,
             Options = (_, o) => o with { Workers = 4, Decay = 0.5, LeaseHysteresis = 0, AffinityWeight = 0.2, LoadWeight = 3, MaxBatchSize = 4 },

@@ -4,7 +4,7 @@ using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
 using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Recovery;
 
 /// <summary>
 /// A store whose write-back keeps failing (a disk error, a lost connection) is rolled back from a few
@@ -15,7 +15,7 @@ namespace Leasehold.Tests.Review;
 public class StoreFailureTests
 {
     [Fact]
-    public async Task A_failed_store_write_fails_the_requests_in_flight_instead_of_hanging_them()
+    public async Task A_failed_store_write_answers_the_requests_in_flight_and_refuses_new_ones()
     {
         using var scheduler = new ThreadPoolScheduler();
         var cluster = new SerializableCluster(new ClusterOptions { Workers = 2, RecoveryAttempts = 3 }, scheduler, new FaultyStore(new MemoryStateStore(), op => op == "write" ? new IOException("disk full") : null));

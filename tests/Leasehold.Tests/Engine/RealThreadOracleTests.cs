@@ -1,4 +1,6 @@
-namespace Leasehold.Tests.Review;
+using Leasehold.Tests.Support;
+
+namespace Leasehold.Tests.Engine;
 
 /// <summary>The oracle on real threads (ThreadPoolScheduler, deadline queue): not replayable, but it reaches interleavings the one-thread mode cannot.</summary>
 public class RealThreadOracleTests
@@ -9,7 +11,7 @@ public class RealThreadOracleTests
         var failures = new List<string>();
         for (int seed = 0; seed < 150 && failures.Count < 5; seed++)
         {
-            var o = ReviewRun.Run(seed, new ReviewRun.Config { RealThreads = true });
+            var o = ConfigurableOracleRun.Run(seed, new ConfigurableOracleRun.Config { RealThreads = true });
             if (!o.Ok) failures.Add($"seed {seed}: {o.Problem}\n   {o.Options}");
         }
         Assert.True(failures.Count == 0, $"{failures.Count} failing seeds:\n" + string.Join("\n", failures));

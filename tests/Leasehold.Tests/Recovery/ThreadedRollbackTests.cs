@@ -3,9 +3,8 @@ using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
-using Leasehold.Tests.Recovery;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Recovery;
 
 /// <summary>A store whose calls complete later on the thread pool, and sometimes fail (before or after taking effect).</summary>
 internal sealed class AsyncFaultyStore(IStateStore inner, double failure, int seed) : IStateStore
@@ -64,7 +63,7 @@ internal sealed class AsyncFaultyStore(IStateStore inner, double failure, int se
 }
 
 /// <summary>Rollbacks on real threads, with store replies arriving late and out of order, and keyed duplicates.</summary>
-public class Review6ThreadedTests
+public class ThreadedRollbackTests
 {
     private static readonly WorkflowDefinition Append = new WorkflowBuilder("append")
         .Function("append", f => f

@@ -3,7 +3,7 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Engine;
 
 /// <summary>
 /// The watchdog replaces an executor stuck in a body that never returns; the code comment says "work

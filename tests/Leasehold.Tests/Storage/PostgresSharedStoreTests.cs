@@ -7,14 +7,14 @@ using Leasehold.Storage.Postgres;
 using Leasehold.Tests.Recovery;
 using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Storage;
 
 /// <summary>
 /// Two nodes on one PostgreSQL schema (an overlapping rolling restart), on real threads. Nothing fences the
 /// old node when the new one starts: the new one's recovery discards the old one's in-flight versions and
 /// re-executes its logged batches while it keeps committing. Acknowledged requests must not be lost.
 /// </summary>
-public class Review6PostgresSharedStoreTests
+public class PostgresSharedStoreTests
 {
     private static readonly WorkflowDefinition Append = new WorkflowBuilder("append")
         .Function("append", f => f

@@ -5,7 +5,7 @@ using Leasehold.Runtime.Scheduling;
 namespace Leasehold.Tests.Causal;
 
 /// <summary>Review 7 (TCC): attempts to break read-write transactions; regressions for what broke.</summary>
-public class Review7TccTests
+public class TransactionCornerCaseTests
 {
     private const string T = "t";
 

@@ -6,7 +6,7 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Tests.Causal.Persistence;
 
 /// <summary>Review 7 (persistence): attempts to break durability, restart and eviction; regressions for what broke.</summary>
-public class Review7PersistenceTests
+public class CausalPersistenceConsistencyTests
 {
     private const string T = "t";
 
@@ -19,7 +19,7 @@ public class Review7PersistenceTests
         .Build();
 
     private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation) =>
-        Review7TccTests.Run(scheduler, cluster, workflow, args, invocation);
+        TransactionCornerCaseTests.Run(scheduler, cluster, workflow, args, invocation);
 
     /// <summary>
     /// A restarted cluster starts every server's clock at zero, while the store holds versions with the first

@@ -3,16 +3,15 @@ using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
-using Leasehold.Tests.Support;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Support;
 
 /// <summary>
 /// A variant of RandomWorkflowRun for the review: the cluster options are forced by the caller, the
 /// scheduler can be the chaos scheduler (timers fire in the middle of work), runs can be long, and after
 /// the run the per-batch state must be freed.
 /// </summary>
-public static class ReviewRun
+public static class ConfigurableOracleRun
 {
 
     public sealed record Config

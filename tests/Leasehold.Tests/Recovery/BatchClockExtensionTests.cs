@@ -1,13 +1,12 @@
 using Leasehold;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
-using Leasehold.Tests.Recovery;
 using Leasehold.Tests.Support;
 using Xunit;
 
-namespace Leasehold.Tests.Review;
+namespace Leasehold.Tests.Recovery;
 
-public class HelperReview3BatchClockTests
+public class BatchClockExtensionTests
 {
     private static readonly WorkflowDefinition Now = new WorkflowBuilder("now")
         .Function("now", f => f

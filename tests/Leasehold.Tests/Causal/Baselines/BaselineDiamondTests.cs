@@ -3,7 +3,7 @@ using Leasehold.Runtime.Causal;
 namespace Leasehold.Tests.Causal.Baselines;
 
 /// <summary>Review 7b: attempts to break the baselines (hydro-con, hydro-opt, faastcc); regressions for what broke.</summary>
-public class Review7BaselineTests
+public class BaselineDiamondTests
 {
     private const string T = "d";
 
@@ -85,7 +85,7 @@ public class Review7BaselineTests
 }
 
 /// <summary>Review 7b: FaaSTCC's aborts.</summary>
-public class Review7FaasTccTests
+public class FaasTccAbortTests
 {
     /// <summary>
     /// With every version kept (nothing pruned) a chain always finds a version valid at its snapshot's low:
@@ -108,7 +108,7 @@ public class Review7FaasTccTests
 }
 
 /// <summary>Review 7b: the bench's flags with the baselines.</summary>
-public class Review7BaselineBenchFlags
+public class BaselineBenchFlagTests
 {
     /// <summary>--no-eager is CausalMesh's option; a baseline ran with it silently ignored (exit 0).</summary>
     [Fact]

@@ -5,7 +5,7 @@ using Leasehold.Runtime.Storage;
 
 namespace Leasehold.Tests.Causal.Persistence;
 
-public class HelperReview3PersistenceTests
+public class PreviousLifeDependencyTests
 {
     private const string T = "t";
 
@@ -23,13 +23,13 @@ public class HelperReview3PersistenceTests
     [InlineData(41, 1)]
     [InlineData(42, 2)]
     [InlineData(43, 3)]
-    public void A_write_depending_on_a_previous_lifes_version_is_not_parked_forever(int seed, int servers)
+    public void A_write_depending_on_a_previous_lifes_version_is_answered_and_stored(int seed, int servers)
     {
         var memory = new MemoryStateStore();
         var first = new DeterministicScheduler(seed);
         var life1 = new CausalCluster(new CausalOptions { Servers = servers, Durability = CausalDurability.Synchronous, Seed = seed }, first, store: StoreRuns.Open(memory));
         life1.Register(Write("k"));
-        var wrote = Review7TccTests.Run(first, life1, "w-k", Args.Create().Set("v", 1).Build(), new CausalInvocation { Placement = [0] });
+        var wrote = TransactionCornerCaseTests.Run(first, life1, "w-k", Args.Create().Set("v", 1).Build(), new CausalInvocation { Placement = [0] });
         Assert.True(wrote.Succeeded, $"seed {seed}: {wrote.Reason}");
 
         var second = new DeterministicScheduler(seed + 1000);
@@ -57,7 +57,7 @@ public class HelperReview3PersistenceTests
     [Theory]
     [InlineData(51, 1)]
     [InlineData(52, 2)]
-    public async Task A_write_depending_on_a_lost_write_behind_version_is_not_parked_forever(int seed, int servers)
+    public async Task A_write_depending_on_a_lost_write_behind_version_is_answered(int seed, int servers)
     {
         var memory = new MemoryStateStore();
         var first = new DeterministicScheduler(seed);
