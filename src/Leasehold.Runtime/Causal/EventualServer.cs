@@ -3,7 +3,7 @@ using Leasehold.Runtime.Scheduling;
 namespace Leasehold.Runtime.Causal;
 
 /// <summary>
-/// The negative control (issue 7, part 6): a write is applied here at once and sent one lap around the
+/// The negative control for the causal checker: a write is applied here at once and sent one lap around the
 /// ring, each server applying it on arrival; a read returns whatever this server has. No dependencies,
 /// no integration, no read-your-writes across servers — eventually consistent, and the causal checker
 /// must catch it. Concurrent writes still converge (the same clock merge), so only causality breaks.

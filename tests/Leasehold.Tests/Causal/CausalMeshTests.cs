@@ -254,7 +254,7 @@ public class CausalReadOnlyTransactionTests
     }
 }
 
-/// <summary>The engine against the causal checker (issue 7, parts 5 and 6), in the deterministic mode.</summary>
+/// <summary>The engine against the causal checker, with the eventual negative control, in the deterministic mode.</summary>
 public class CausalCheckerEngineTests
 {
     private static Leasehold.Checkers.Causal.CausalCheckResult Check(CausalRun run) =>

@@ -5,7 +5,7 @@ using Leasehold.Workloads.Causal;
 
 namespace Leasehold.Tests.Causal;
 
-/// <summary>Review 7: attempts to break CausalMesh's causal+ consistency (regressions for what broke).</summary>
+/// <summary>CausalMesh sessions across pruning and failures: a session's own writes and reads keep ordering its next writes.</summary>
 public class CausalSessionTests
 {
     private const string T = "t";
@@ -27,8 +27,8 @@ public class CausalSessionTests
 
     /// <summary>
     /// Pruning by the stability vector drops an own write from the session; the next write of the same key,
-    /// on a server whose clock never absorbed it, gets a clock that does not dominate it and loses the
-    /// arbitration to it: the workflow reads its older write back, and the newer one is lost everywhere.
+    /// on a server whose clock never absorbed it, must still get a clock that dominates it — otherwise it loses
+    /// the arbitration: the workflow reads its older write back, and the newer one is lost everywhere.
     /// </summary>
     [Fact]
     public void A_write_after_a_pruned_own_write_is_not_lost()
@@ -70,8 +70,8 @@ public class CausalSessionTests
 
     /// <summary>
     /// A workflow that fails after it wrote has still written (causal writes are visible at once and never roll
-    /// back), but its result carries no session token, so its caller's next workflow can miss its own write —
-    /// while the history records that next workflow after it in the same session.
+    /// back), so its result must carry a session token: without one its caller's next workflow could miss its
+    /// own write, while the history records that next workflow after it in the same session.
     /// </summary>
     [Fact]
     public void A_failed_workflow_still_hands_back_a_session_token()
@@ -92,7 +92,7 @@ public class CausalSessionTests
 }
 
 /// <summary>
-/// Review 7's randomized driver: closed-loop processes carrying session tokens, with think time between a
+/// A randomized driver: closed-loop processes carrying session tokens, with think time between a
 /// process's workflows (so stable notices catch up and sessions get pruned), small key sets, many servers and
 /// long ring jitter; the history goes to the causal checker with convergence and the §7 invariants run.
 /// </summary>
@@ -216,7 +216,7 @@ public sealed class CausalSessionSweepTests
     }
 }
 
-/// <summary>Review 7: the ring links the two-lap argument relies on must stay first-in-first-out under jitter.</summary>
+/// <summary>The ring links the two-lap argument relies on must stay first-in-first-out under jitter.</summary>
 public class RingLinkFifoTests
 {
     [Theory]
@@ -250,7 +250,7 @@ public class RingLinkFifoTests
     }
 }
 
-/// <summary>Review 7: two branches of one workflow write the same key; the fan-in child writes.</summary>
+/// <summary>Two branches of one workflow write the same key; the fan-in child writes.</summary>
 public class CausalFanInTests
 {
     private const string T = "t";
@@ -269,7 +269,7 @@ public class CausalFanInTests
     /// <summary>
     /// The join's write puts the session's own versions into its head's I-cache, including the merge of the two
     /// branches' writes of x — a "version" whose clock is the join of two writes, which no stable notice ever
-    /// covers: with eager integration everything else drains at quiescence, it stays.
+    /// covers. With eager integration it must drain at quiescence like everything else, not stay forever.
     /// </summary>
     [Fact]
     public void With_eager_integration_the_I_caches_drain_after_a_fan_in_of_two_writes_of_one_key()
@@ -288,13 +288,13 @@ public class CausalFanInTests
     }
 }
 
-/// <summary>Review 7: `bench --mode causal --history` must not report violations the engine did not commit.</summary>
+/// <summary>`bench --mode causal --history` must not report violations the engine did not commit.</summary>
 public class CausalBenchHistoryTests
 {
     /// <summary>
-    /// With --no-sessions every workflow is its own client, but the history records each closed-loop client as
-    /// one process with rising seqs, so the checker orders a workflow after its client's previous one and flags
-    /// the stale reads causal consistency allows between clients (thousands, on a fixed virtual seed).
+    /// With --no-sessions every workflow is its own client. Recording each closed-loop client as one process
+    /// with rising seqs would make the checker order a workflow after its client's previous one and flag the
+    /// stale reads causal consistency allows between clients (thousands, on a fixed virtual seed).
     /// </summary>
     [Fact]
     public async Task A_history_without_sessions_does_not_claim_session_order()

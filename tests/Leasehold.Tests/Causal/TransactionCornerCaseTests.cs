@@ -4,7 +4,7 @@ using Leasehold.Runtime.Scheduling;
 
 namespace Leasehold.Tests.Causal;
 
-/// <summary>Review 7 (TCC): attempts to break read-write transactions; regressions for what broke.</summary>
+/// <summary>Read-write transactions in corner cases: registered late, on one server or odd configurations, failing midway.</summary>
 public class TransactionCornerCaseTests
 {
     private const string T = "t";
@@ -27,10 +27,9 @@ public class TransactionCornerCaseTests
 
     /// <summary>
     /// Kept versions start when a transactional workflow is registered. A key written (and merged into a
-    /// C-cache) before that had no history; the first write merged after it started one whose "older merge"
-    /// was the initial version, not the C-cache version it replaced — so a snapshot that holds the first
-    /// write but not the second read the initial value (nobody's write, although a write ≤ the snapshot exists).
-    /// Found by reading RecordVisible: the history must start from the C-cache version it is beside.
+    /// C-cache) before that has no history. The history the first later merge starts must begin from the
+    /// C-cache version it replaces, not the initial version: otherwise a snapshot that holds the first write
+    /// but not the second reads the initial value (nobody's write, although a write ≤ the snapshot exists).
     /// </summary>
     [Theory]
     [InlineData(1)]

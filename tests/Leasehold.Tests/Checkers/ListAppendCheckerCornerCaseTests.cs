@@ -3,9 +3,7 @@ using static Leasehold.Tests.Checkers.HistoryBuilder;
 
 namespace Leasehold.Tests.Checkers;
 
-/// <summary>
-/// An adversarial review of the checker: corner cases, and the false negatives found (regression tests).
-/// </summary>
+/// <summary>The checker's corner cases, and anomalies it must not miss.</summary>
 public class ListAppendCheckerCornerCaseTests
 {
     private const long X = 1, Y = 2, Z = 3;

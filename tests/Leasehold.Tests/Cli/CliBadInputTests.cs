@@ -6,9 +6,9 @@ namespace Leasehold.Tests.Cli;
 public class CliBadInputTests
 {
     [Theory]
-    [InlineData("--keys", "2", "--workload", "micro", "--length", "3")] // unhandled ArgumentOutOfRangeException, exit 1
-    [InlineData("--json", "", "--quiet")] // unhandled ArgumentException from Path.GetFullPath, exit 1
-    [InlineData("--json", "/tmp", "--quiet")] // a directory: runs the whole bench, then UnauthorizedAccessException, exit 1, result lost
+    [InlineData("--keys", "2", "--workload", "micro", "--length", "3")] // fewer keys than one workflow touches
+    [InlineData("--json", "", "--quiet")] // an empty path
+    [InlineData("--json", "/tmp", "--quiet")] // a directory: must be refused before the run, or the run's result is lost at the end
     public async Task A_bad_value_is_a_one_line_error_and_exit_code_2(params string[] args)
     {
         var run = await CliProcess.RunAsync(["bench", "--duration", "0.2", "--warmup", "0", .. args]);

@@ -4,7 +4,7 @@ namespace Leasehold.Tests.Cli;
 
 public class CrashTestRunLengthTests
 {
-    /// <summary>--max-run-ms int.MaxValue passes validation, then Random.Next(min, max + 1) overflows: an unhandled exception, a stack trace, a stray temporary store.</summary>
+    /// <summary>--max-run-ms int.MaxValue would overflow Random.Next(min, max + 1); it must be refused as a usage error, not crash and leave a stray temporary store.</summary>
     [Fact]
     public async Task The_largest_max_run_ms_is_a_usage_error()
     {

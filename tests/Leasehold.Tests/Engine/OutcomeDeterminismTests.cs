@@ -4,10 +4,10 @@ using Leasehold.Tests.Support;
 namespace Leasehold.Tests.Engine;
 
 /// <summary>
-/// When two independent functions of one workflow would both end it (one aborts, one throws), the
-/// engine reports whichever finished first, so the same request on the same state is Aborted under one
-/// interleaving and Failed under another, with a different reason. The serial reference (and any
-/// deterministic re-execution) picks the first in (ts, position) order.
+/// When two independent functions of one workflow would both end it (one aborts, one throws), the engine
+/// must report the first in (ts, position) order, as the serial reference and any deterministic re-execution
+/// do — not whichever finished first, which would make the same request on the same state Aborted under one
+/// interleaving and Failed under another.
 /// </summary>
 public class OutcomeDeterminismTests
 {

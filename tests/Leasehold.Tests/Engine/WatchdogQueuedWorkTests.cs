@@ -6,11 +6,10 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Tests.Engine;
 
 /// <summary>
-/// The watchdog replaces an executor stuck in a body that never returns; the code comment says "work
-/// queued behind it moves to a fresh executor". It does not: an operation already posted to the stuck
-/// executor's mailbox never starts (StartedAt stays 0, so the watchdog never fails it either), its
-/// workflow is never decided, its batch never commits, and — commit records being in order — no later
-/// batch ever commits: one runaway body stalls the whole cluster.
+/// The watchdog replaces an executor stuck in a body that never returns, and work already posted to the
+/// stuck executor's mailbox must move too: otherwise it never starts (StartedAt stays 0, so the watchdog
+/// never fails it either), its batch never commits, and — commit records being in order — no later batch
+/// ever commits: one runaway body would stall the whole cluster.
 /// </summary>
 public class WatchdogQueuedWorkTests
 {

@@ -20,8 +20,8 @@ public class BatchClockExtensionTests
 
     /// <summary>
     /// The reply of one extension of the batch-time bound is lost after the store applied it (a timeout on the
-    /// way back). The driver keeps the old record as its CompareAndSet expectation, so every later extension is
-    /// refused, and ctx.BatchTime stays frozen at the old bound for the rest of the life (seed 31).
+    /// way back). If the driver kept the old record as its CompareAndSet expectation, every later extension would
+    /// be refused and ctx.BatchTime would stay frozen at the old bound for the rest of the life (seed 31).
     /// </summary>
     [Theory]
     [InlineData(31)]

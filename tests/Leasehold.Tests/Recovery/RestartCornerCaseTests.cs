@@ -5,7 +5,7 @@ using Leasehold.Workloads.Banking;
 
 namespace Leasehold.Tests.Recovery;
 
-/// <summary>Reviewer experiments for issue 6 (recovery): deterministic mode, one seed each.</summary>
+/// <summary>A restart with another worker count than the crashed node's: deterministic mode, one seed each.</summary>
 public class RestartWithAnotherWorkerCountTests
 {
     private static ClusterOptions Options(int workers) => new()
@@ -102,7 +102,7 @@ public class SharedStoreRestartTests
             "committed two batches with more logged");
 
         var fresh = new Node(seed + 100, memory, Options, lists.Workflows);
-        fresh.Start(); // succeeds: nothing tells it the store is in use
+        fresh.Start(); // its claim fences the old node's later commit records out
         for (int id = 101; id <= 108; id++) fresh.Submit(Lists.Append, Lists.AppendArgs(Keys[random.Next(Keys.Length)], id));
         for (int round = 0; round < 50; round++)
         {
@@ -129,9 +129,9 @@ public class SharedStoreRestartTests
 public class HungStoreCallTests
 {
     /// <summary>
-    /// One store call never completes (a hung connection) while another fails: the rollback waits for the hung
-    /// call before it discards anything (right), but forever — no caller is ever answered, new requests park
-    /// without bound, and nothing says why. A bound on that wait (then stop, answering Unknown) would end it.
+    /// One store call never completes (a hung connection) while another fails: the rollback must wait for the
+    /// hung call before it discards anything, but only up to ClusterOptions.StoreCallDeadline; then the cluster
+    /// stops and every caller is answered, instead of callers and new requests waiting without bound.
     /// </summary>
     [Fact]
     public void A_hung_store_call_during_a_rollback_still_answers_every_caller()
@@ -177,7 +177,7 @@ public class BatchTimeAcrossRestartTests
 
     /// <summary>
     /// A node commits a batch at local time T+1h; it is restarted on a host (or clock) at T. The next batch's
-    /// ctx.BatchTime is an hour before the last committed batch's: "now" runs backwards for the workflows.
+    /// ctx.BatchTime must not be an hour before the last committed batch's: "now" never runs backwards for workflows.
     /// </summary>
     [Fact]
     public void Batch_time_after_a_restart_is_not_before_the_last_committed_batch_time()

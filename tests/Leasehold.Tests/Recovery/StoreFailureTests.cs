@@ -9,8 +9,8 @@ namespace Leasehold.Tests.Recovery;
 /// <summary>
 /// A store whose write-back keeps failing (a disk error, a lost connection) is rolled back from a few
 /// times, then stops the cluster: the requests in flight are answered (Unknown: their batch's input is
-/// logged, so the next start re-executes it) and new ones are refused, naming the cause.
-/// (Found by review: the first version faulted the mailbox and left callers hanging.)
+/// logged, so the next start re-executes it) and new ones are refused, naming the cause. A store error is an
+/// expected event, so it must not fault the mailbox and leave callers waiting.
 /// </summary>
 public class StoreFailureTests
 {

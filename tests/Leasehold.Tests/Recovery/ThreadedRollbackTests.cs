@@ -113,7 +113,7 @@ public class ThreadedRollbackTests
         }
         await Task.WhenAll(all).WaitAsync(TimeSpan.FromSeconds(120));
         await Task.Delay(200); // a second answer would arrive late
-        Console.WriteLine($"review6 threaded seed {seed}: injected {store.Injected}, rollbacks {cluster.Counters.Rollbacks}, reexecuted {cluster.Counters.BatchesReexecuted}, rejected {answers.Values.Count(b => b.Any(r => r.Status == WorkflowStatus.Rejected))}, dedup {cluster.Counters.Deduplicated}");
+        Console.WriteLine($"threaded rollback seed {seed}: injected {store.Injected}, rollbacks {cluster.Counters.Rollbacks}, reexecuted {cluster.Counters.BatchesReexecuted}, rejected {answers.Values.Count(b => b.Any(r => r.Status == WorkflowStatus.Rejected))}, dedup {cluster.Counters.Deduplicated}");
         Assert.True(store.Injected > 0);
         Assert.Null(cluster.StopReason);
         var state = new List<long>();

@@ -10,9 +10,9 @@ using Leasehold.Tests.Support;
 namespace Leasehold.Tests.Storage;
 
 /// <summary>
-/// Two nodes on one PostgreSQL schema (an overlapping rolling restart), on real threads. Nothing fences the
-/// old node when the new one starts: the new one's recovery discards the old one's in-flight versions and
-/// re-executes its logged batches while it keeps committing. Acknowledged requests must not be lost.
+/// Two nodes on one PostgreSQL schema (an overlapping rolling restart), on real threads: the new one's
+/// recovery discards the old one's in-flight versions and re-executes its logged batches while the old one
+/// is still serving. The second node may be refused; if it starts, no acknowledged request may be lost.
 /// </summary>
 public class PostgresSharedStoreTests
 {
@@ -31,7 +31,7 @@ public class PostgresSharedStoreTests
     [SkippableFact]
     public async Task A_second_node_on_a_schema_in_use_is_refused_or_loses_nothing_acknowledged()
     {
-        string schema = $"review6_{Environment.ProcessId}";
+        string schema = $"shared_store_{Environment.ProcessId}";
         PostgresStateStore a;
         try
         {
@@ -86,7 +86,7 @@ public class PostgresSharedStoreTests
                 await Task.Delay(50);
             }
             await load.WaitAsync(TimeSpan.FromSeconds(120));
-            Console.WriteLine($"review6: fresh start {(freshRefused ?? "succeeded")}; old rollbacks {old.Counters.Rollbacks}, old stop {old.StopReason}; acked {acknowledged.Count}");
+            Console.WriteLine($"shared store: fresh start {(freshRefused ?? "succeeded")}; old rollbacks {old.Counters.Rollbacks}, old stop {old.StopReason}; acked {acknowledged.Count}");
             if (freshRefused is not null) return; // refusing the second node is the right behaviour
 
             var lost = new List<long>();

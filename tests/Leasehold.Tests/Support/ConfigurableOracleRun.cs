@@ -7,7 +7,7 @@ using Leasehold.Runtime.Storage;
 namespace Leasehold.Tests.Support;
 
 /// <summary>
-/// A variant of RandomWorkflowRun for the review: the cluster options are forced by the caller, the
+/// A variant of RandomWorkflowRun for stress variations: the cluster options are forced by the caller, the
 /// scheduler can be the chaos scheduler (timers fire in the middle of work), runs can be long, and after
 /// the run the per-batch state must be freed.
 /// </summary>

@@ -19,7 +19,7 @@ namespace Leasehold.Runtime.Causal.Persistence;
 /// Writes are persisted in causal order: a write whose deps the store may not hold yet waits (parked)
 /// until they are written, in the same batch or an earlier one. Writes reach the store from different
 /// tails, so without this a crash could leave a write in the store without a write it depends on — and
-/// the next life's miss on it could never load a causal cut (review 7 found it).
+/// the next life's miss on it could never load a causal cut.
 /// </para>
 /// <para>
 /// Durability is tracked per head: the writes of one head reach its tail in the order of their own clock

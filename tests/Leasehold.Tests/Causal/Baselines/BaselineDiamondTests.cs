@@ -2,7 +2,7 @@ using Leasehold.Runtime.Causal;
 
 namespace Leasehold.Tests.Causal.Baselines;
 
-/// <summary>Review 7b: attempts to break the baselines (hydro-con, hydro-opt, faastcc); regressions for what broke.</summary>
+/// <summary>The baselines (hydro-con, hydro-opt, faastcc) on fan-in workflows, which the micro workload's chains never exercise.</summary>
 public class BaselineDiamondTests
 {
     private const string T = "d";
@@ -53,7 +53,7 @@ public class BaselineDiamondTests
         return run;
     }
 
-    /// <summary>Without the fan-in check hydro-opt failed seeds 2, 6, 10, 15, 18, 19 of these (CyclicCF; FracturedRead when transactional).</summary>
+    /// <summary>Twenty seeds: without hydro-opt's fan-in check, seeds 2, 6, 10, 15, 18 and 19 of these fail (CyclicCF; FracturedRead when transactional).</summary>
     public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 20)];
 
     [Theory]
@@ -84,16 +84,15 @@ public class BaselineDiamondTests
     }
 }
 
-/// <summary>Review 7b: FaaSTCC's aborts.</summary>
+/// <summary>FaaSTCC aborts only when a version it needs was pruned.</summary>
 public class FaasTccAbortTests
 {
     /// <summary>
     /// With every version kept (nothing pruned) a chain always finds a version valid at its snapshot's low:
     /// the store can raise its clock to it, and every version is valid at least at its own timestamp (no other
-    /// version of its key has that timestamp). A version committed while another prepare holds its
-    /// partition's promise lower was given a validity ending at the promise, below its own timestamp, so the
-    /// interval emptied ([low, high] with high &lt; low) and the next read aborted — 245 spurious aborts on
-    /// seeds 1-12 of the micro runs.
+    /// version of its key has that timestamp). So a version committed while another prepare holds its
+    /// partition's promise lower must not get a validity ending at the promise, below its own timestamp: the
+    /// interval would be empty ([low, high] with high &lt; low) and the next read would abort for nothing.
     /// </summary>
     [Theory]
     [MemberData(nameof(HydroCacheTests.Seeds), MemberType = typeof(HydroCacheTests))]
@@ -107,10 +106,10 @@ public class FaasTccAbortTests
     }
 }
 
-/// <summary>Review 7b: the bench's flags with the baselines.</summary>
+/// <summary>The bench's flags with the baselines: a flag that does not apply is a usage error naming it.</summary>
 public class BaselineBenchFlagTests
 {
-    /// <summary>--no-eager is CausalMesh's option; a baseline ran with it silently ignored (exit 0).</summary>
+    /// <summary>--no-eager is CausalMesh's option; a baseline must refuse it rather than silently ignore it.</summary>
     [Fact]
     public async Task No_eager_with_a_baseline_is_a_usage_error_that_names_the_flag()
     {
@@ -119,7 +118,7 @@ public class BaselineBenchFlagTests
         Assert.Contains("--no-eager", run.Stderr);
     }
 
-    /// <summary>--history with one protocol but two rounds said "give one --protocol", which the user had done.</summary>
+    /// <summary>--history with one protocol but two rounds must name the rounds, not ask for the one --protocol already given.</summary>
     [Fact]
     public async Task History_with_several_rounds_says_rounds()
     {

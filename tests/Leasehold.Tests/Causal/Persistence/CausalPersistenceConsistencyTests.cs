@@ -5,7 +5,7 @@ using Leasehold.Runtime.Storage;
 
 namespace Leasehold.Tests.Causal.Persistence;
 
-/// <summary>Review 7 (persistence): attempts to break durability, restart and eviction; regressions for what broke.</summary>
+/// <summary>Causal persistence under restarts, crashes and real-thread interleavings: what is acknowledged durable is stored, and the store stays a causal cut.</summary>
 public class CausalPersistenceConsistencyTests
 {
     private const string T = "t";
@@ -24,9 +24,9 @@ public class CausalPersistenceConsistencyTests
     /// <summary>
     /// A restarted cluster starts every server's clock at zero, while the store holds versions with the first
     /// life's clocks. A blind write after the restart (it declares and loads its key, but reads nothing) gets
-    /// a clock below the stored one in the merge order, so the merge keeps the old value: the write is
-    /// acknowledged as durable (synchronous) yet the store never holds it, and its own session reads the old
-    /// value back. Found by reading TryInstall (a loaded clock never reaches the server's clock) and Write.
+    /// a clock below the stored one in the merge order unless a loaded clock reaches the server's clock; then the
+    /// merge would keep the old value: the write acknowledged as durable (synchronous) yet never stored, and its
+    /// own session reading the old value back.
     /// </summary>
     [Theory]
     [InlineData(1, 1)]
@@ -79,10 +79,10 @@ public class CausalPersistenceConsistencyTests
     }
 
     /// <summary>
-    /// Synchronous durability with a read-write transaction: the tail handed the store the transaction's writes
-    /// one call at a time, and a batch holding only the first already counted the head's clock entry durable —
-    /// the result was released while the other write's batch had not committed. Found by reading Receive and
-    /// CausalStore.Enqueue; the deterministic mode cannot interleave there, real threads can (this scheduler does).
+    /// Synchronous durability with a read-write transaction: if the tail handed the store the transaction's writes
+    /// one call at a time, a batch holding only the first would count the head's clock entry durable and release
+    /// the result before the other write's batch committed. The deterministic mode cannot interleave there, real
+    /// threads can (this scheduler does).
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -119,10 +119,10 @@ public class CausalPersistenceConsistencyTests
     /// <summary>
     /// A crash in the middle of a run (the scheduler simply stops; the memory store keeps what was committed).
     /// A session writes d on server 0, then v on server 1 (v depends on d). v becomes visible at its tail —
-    /// integrating d there from the I-cache — while d is visible at its own tail two hops later. Review 7
-    /// found that v was persisted first, so a crash in between left v in the store without d, and the next
-    /// life's miss on v could never load a causal cut. Now v waits for d (parked): wherever the run stops once
-    /// v is in the store, d is too, and the next life reads both.
+    /// integrating d there from the I-cache — while d is visible at its own tail two hops later. Persisting v
+    /// first would let a crash in between leave v in the store without d, and the next life's miss on v could
+    /// never load a causal cut. So v waits for d (parked): wherever the run stops once v is in the store, d is
+    /// too, and the next life reads both.
     /// </summary>
     [Fact]
     public void After_a_crash_the_store_is_a_causal_cut_the_next_life_can_load()

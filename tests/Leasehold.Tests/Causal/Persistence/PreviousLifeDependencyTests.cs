@@ -16,8 +16,9 @@ public class PreviousLifeDependencyTests
     /// <summary>
     /// A caller keeps its session token across a restart (a durable, synchronous write of k in life 1). In life 2
     /// its next write is of another key j; the write depends on k at life 1's clock. Nothing in life 2 loads or
-    /// writes k, so the store never has k "queued or known stored": the write of j parks forever, its head's
-    /// durability is capped below it, the synchronous answer never comes, and the store is never idle.
+    /// writes k, so the store never has k "queued or known stored". The dep must be recognised as an earlier
+    /// life's (its clock is below this life's band) and read from the store, or the write of j would park
+    /// forever, capping its head's durability, and the synchronous answer would never come.
     /// </summary>
     [Theory]
     [InlineData(41, 1)]
@@ -49,10 +50,9 @@ public class PreviousLifeDependencyTests
     /// <summary>
     /// As above, but life 1 acknowledged the write of k write-behind and crashed before its batch committed: the
     /// token names k at a clock no store holds and above Base (nothing committed). Life 2's write of j with that
-    /// token parks on k until some write of life 2 covers k at that clock, possibly never; meanwhile its head's
-    /// durability is capped, so every synchronous answer of that head waits too. Not fixed: a dep lost with its
-    /// life cannot be told apart by its clock from a write of this life still on its first lap (Base does not
-    /// cover acknowledged-but-lost writes, and the new life's clocks restart below them).
+    /// token must not park on k waiting for a write no store will ever hold. Each life numbers its writes in its
+    /// own band of clock entries ((epoch − 1)·2^32), so a dep from an earlier life is told apart from a write of
+    /// this life still on its first lap, and the write of j is answered.
     /// </summary>
     [Theory]
     [InlineData(51, 1)]

@@ -86,7 +86,7 @@ public class TransactionalCheckerTests
         Valid(branches.Session(1, R("x", 2)));
         Flags(new CausalHistoryBuilder().Transaction(0, new Fn(0, []), new Fn(1, [0], W("x", 1)), new Fn(2, [0], W("x", 2))).Session(1, R("x", 1)), K.IntermediateRead);
         // Even when a lower branch read the higher one's buffered write and wrote over it: outside the transaction its
-        // other writes of the key do not exist, so they overwrite nothing (found by the simulator of the property tests).
+        // other writes of the key do not exist, so they overwrite nothing.
         Valid(new CausalHistoryBuilder()
             .Transaction(0, new Fn(0, [], R("x", 2), W("x", 1)), new Fn(1, [], W("x", 2)))
             .Session(0, R("x", 2))
