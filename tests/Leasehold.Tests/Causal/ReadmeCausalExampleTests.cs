@@ -4,13 +4,13 @@ using Leasehold.Runtime.Scheduling;
 
 namespace Leasehold.Tests.Causal;
 
-/// <summary>The README's causal example, compiled and run on real threads.</summary>
+/// <summary>The causal examples of docs/causal.md, compiled and run on real threads.</summary>
 public class ReadmeCausalExampleTests
 {
     [Fact]
     public async Task The_readme_post_is_read_back_through_the_session_token()
     {
-        // --- as in the README ---
+        // --- as in docs/causal.md ---
         var post = new WorkflowBuilder("post").WithConsistency(Consistency.Causal)
             .Function("store", f => f
                 .Updates("posts", a => a.GetString("id"))
@@ -48,7 +48,7 @@ public class ReadmeCausalExampleTests
     [Fact]
     public async Task The_readme_transaction_is_never_seen_half_done()
     {
-        // --- as in the README ---
+        // --- as in docs/causal.md ---
         var transfer = new WorkflowBuilder("move").WithConsistency(Consistency.TransactionalCausal)
             .Function("x", f => f.Updates("pairs", a => "x").Body(ctx => { ctx.WriteLong("pairs", "x", ctx.Args.GetLong("v")); return null; }))
             .Function("y", f => f.Updates("pairs", a => "y").Body(ctx => { ctx.WriteLong("pairs", "y", ctx.Args.GetLong("v")); return null; }))
