@@ -196,6 +196,7 @@ public sealed class CausalFuzz
 
     /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_REVIEW7_FUZZ=from:to[:mode]); reports every failing one.</summary>
     [Fact]
+    [Trait("Category", "Long")]
     public void Sweep()
     {
         var env = Environment.GetEnvironmentVariable("LEASEHOLD_REVIEW7_FUZZ") ?? "200:259";
