@@ -7,7 +7,8 @@ namespace Leasehold.Cli.Crash;
 
 /// <summary>
 /// The crash test's client. Each round starts the node (which recovers), re-sends every request not
-/// yet acknowledged under its id, sends new ones until a random moment, and kills the node. Between
+/// yet acknowledged under its id, sends new ones until the node has acknowledged some (so every round
+/// does work, on any machine) and then for a seeded random extra time, and kills the node. Between
 /// rounds, with the node dead, it opens the store itself and audits the committed state. The last
 /// round kills nothing: it waits until every request is acknowledged and audits once more.
 /// </summary>
@@ -26,7 +27,9 @@ internal sealed class CrashTest(CrashTestSettings settings, string path)
     {
         await PrepareAsync(cancellation);
         var random = new Random(settings.Seed);
-        Console.WriteLine($"crashtest: {settings.Kills} kills, seed {settings.Seed}, {settings.Accounts} accounts, store rocksdb:{path}");
+        // Its own source, so the kill moments do not depend on how many requests a round happened to send.
+        var killMoments = new Random(unchecked(settings.Seed * 7919 + 1));
+        Console.WriteLine($"crashtest: {settings.Kills} kills, each after {settings.KillAfterAcks} acknowledgements and {settings.MinRunMs}–{settings.MaxRunMs} ms more; seed {settings.Seed}, {settings.Accounts} accounts, store rocksdb:{path}");
         var problems = new List<string>();
         for (int round = 0; round <= settings.Kills && problems.Count == 0; round++)
         {
@@ -37,18 +40,20 @@ internal sealed class CrashTest(CrashTestSettings settings, string path)
             var (node, reexecuted) = await CrashNode.StartAsync(path, settings.Workers, settings.WithoutIdempotency, OnAck, cancellation);
             await using (node)
             {
+                var progressDeadline = clock.Elapsed + settings.ProgressTimeout;
                 foreach (var request in InDoubt())
-                {
-                    await _window.WaitAsync(cancellation);
-                    await node.SendAsync(request.ToLine());
-                }
+                    await SendAsync(node, request, clock, progressDeadline, ackedBefore, cancellation);
                 if (!last)
                 {
-                    var runFor = TimeSpan.FromMilliseconds(random.Next(settings.MinRunMs, settings.MaxRunMs + 1));
-                    var deadline = clock.Elapsed + runFor;
-                    while (clock.Elapsed < deadline && !node.HasExited)
+                    // Kill only a node that has made progress, so every round does work however slow the machine;
+                    // the seeded extra run after it spreads the kills over batches in every stage.
+                    while (Acknowledged - ackedBefore < settings.KillAfterAcks)
+                        await SendAsync(node, NewRequest(random), clock, progressDeadline, ackedBefore, cancellation);
+                    var extra = TimeSpan.FromMilliseconds(killMoments.Next(settings.MinRunMs, settings.MaxRunMs + 1));
+                    var killAt = clock.Elapsed + extra;
+                    while (clock.Elapsed < killAt && !node.HasExited)
                     {
-                        if (!await _window.WaitAsync(deadline - clock.Elapsed, cancellation)) break;
+                        if (!await _window.WaitAsync(killAt - clock.Elapsed, cancellation)) break;
                         await node.SendAsync(NewRequest(random).ToLine());
                     }
                     if (node.HasExited) throw new CrashTestException($"the node exited by itself: {node.Stderr.Trim()}");
@@ -80,6 +85,31 @@ internal sealed class CrashTest(CrashTestSettings settings, string path)
         foreach (var p in problems.Take(20)) Console.WriteLine($"  {p}");
         return false;
     }
+
+    /// <summary>
+    /// Sends one request once the window has room. Room comes back with every acknowledgement, so a node that
+    /// stops answering would park this forever: past <paramref name="deadline"/> without the round's progress
+    /// the run fails, naming it, instead of hanging.
+    /// </summary>
+    private async Task SendAsync(CrashNode node, LedgerRequest request, Stopwatch clock, TimeSpan deadline, int ackedBefore, CancellationToken cancellation)
+    {
+        while (!await _window.WaitAsync(PollInterval, cancellation))
+        {
+            if (node.HasExited) throw new CrashTestException($"the node exited by itself: {node.Stderr.Trim()}");
+            if (clock.Elapsed >= deadline && Acknowledged - ackedBefore < settings.KillAfterAcks) throw NoProgress(ackedBefore);
+        }
+        if (clock.Elapsed >= deadline && Acknowledged - ackedBefore < settings.KillAfterAcks)
+        {
+            _window.Release();
+            throw NoProgress(ackedBefore);
+        }
+        await node.SendAsync(request.ToLine());
+    }
+
+    private CrashTestException NoProgress(int ackedBefore) => new(string.Create(CultureInfo.InvariantCulture,
+        $"the node made no progress in {settings.ProgressTimeout.TotalSeconds:F0} s: it acknowledged {Acknowledged - ackedBefore} of the {settings.KillAfterAcks} requests a round waits for before its kill (--kill-after-acks, --progress-timeout)"));
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
     private int Acknowledged
     {

@@ -172,6 +172,7 @@ public class MediaCausalTests
 public class CausalVirtualBenchTests
 {
     [Fact]
+    [Trait("Category", "Long")]
     public async Task A_virtual_run_replays_its_figures_for_a_seed()
     {
         async Task<string> Run()
@@ -276,6 +277,7 @@ public class CausalCheckerEngineTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
+    [Trait("Category", "Long")]
     public void CausalMesh_histories_are_causal_with_convergence(int seed)
     {
         var result = Check(Micro(seed, CausalProtocol.CausalMesh, 1500));

@@ -196,6 +196,7 @@ public sealed class CausalSessionSweepTests
 
     /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_CAUSAL_SWEEP=from:to[:mode]); reports every failing one.</summary>
     [Fact]
+    [Trait("Category", "Long")]
     public void Random_configurations_stay_causal_with_convergence()
     {
         var env = Environment.GetEnvironmentVariable("LEASEHOLD_CAUSAL_SWEEP") ?? "200:259";

@@ -77,6 +77,7 @@ public class TransactionCornerCaseTests
     [InlineData(4, 6, false, 1, 0)]
     [InlineData(5, 6, true, 0, 3)]
     [InlineData(6, 3, false, 2, 2)]
+    [Trait("Category", "Long")]
     public void Transactions_stay_causal_on_one_server_and_odd_configurations(int seed, int servers, bool eager, int versions, int capacity)
     {
         var workload = new Leasehold.Workloads.Causal.CausalMicroWorkload(keys: 12, theta: 0.9, length: 3 + seed % 2, Consistency.TransactionalCausal);

@@ -67,6 +67,7 @@ public class TransactionTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
+    [Trait("Category", "Long")]
     public void Transactions_read_one_snapshot_and_become_visible_together(int seed)
     {
         var o = RunPairs(seed, Consistency.TransactionalCausal);
@@ -79,6 +80,7 @@ public class TransactionTests
     [InlineData(2, CausalDurability.Synchronous)]
     [InlineData(3, CausalDurability.WriteBehind)]
     [InlineData(4, CausalDurability.Synchronous)]
+    [Trait("Category", "Long")]
     public void Transactions_stay_atomic_through_a_store_with_eviction(int seed, CausalDurability durability)
     {
         // Four pairs, two keys per cache: keys are evicted and loaded again under the transactions' feet.
@@ -89,6 +91,7 @@ public class TransactionTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Snapshots_older_than_the_C_cache_are_read_from_the_versions_kept()
     {
         long older = Enumerable.Range(1, 4).Sum(seed => RunPairs(seed, Consistency.TransactionalCausal).Run.Cluster.CacheServers.Sum(s => s.OlderReads));
@@ -116,6 +119,7 @@ public class TransactionTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Older_versions_make_aborts_rarer()
     {
         long none = Enumerable.Range(1, 4).Sum(seed => RunPairs(seed, Consistency.TransactionalCausal, versions: 0, keys: 2).Aborts);
@@ -157,6 +161,7 @@ public class TransactionCheckerTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
+    [Trait("Category", "Long")]
     public void Transactional_micro_histories_are_causal_with_convergence(int seed)
     {
         var workload = new Leasehold.Workloads.Causal.CausalMicroWorkload(keys: 40 + 20 * (seed % 3), theta: 1.0, length: 3 + seed % 2, Consistency.TransactionalCausal);

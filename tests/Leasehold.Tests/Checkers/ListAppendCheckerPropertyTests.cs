@@ -14,6 +14,7 @@ public class ListAppendCheckerPropertyTests
     private static readonly ListAppendChecker Plain = new();
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Random_serial_histories_are_strictly_serializable()
     {
         long committed = 0, edges = 0, unknownObserved = 0, failed = 0;
@@ -37,6 +38,7 @@ public class ListAppendCheckerPropertyTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Random_concurrent_histories_with_atomic_commit_points_are_strictly_serializable()
     {
         // Overlapping transactions, info ones taking effect after their completion: no false positives.
@@ -87,6 +89,7 @@ public class ListAppendCheckerPropertyTests
     public enum Corruption { DropMiddle, DropLast, Swap, Garbage }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void A_serial_history_with_one_corrupted_read_is_flagged()
     {
         var applied = new Dictionary<Corruption, int>();

@@ -61,7 +61,7 @@ public class AdmissionBackpressureTests
 
         const int Calls = 24;
         var calls = Enumerable.Range(0, Calls).Select(_ => Task.Run(() => cluster.InvokeAsync("count", Args.Empty))).ToArray();
-        var results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
+        var results = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromMinutes(2)); // a liveness bound, not a speed check
 
         Assert.Null(scheduler.Fault);
         Assert.All(results, r => Assert.True(r.IsCommitted, r.ToString()));

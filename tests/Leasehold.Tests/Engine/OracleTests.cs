@@ -12,6 +12,7 @@ namespace Leasehold.Tests.Engine;
 public class OracleTests
 {
     [Fact]
+    [Trait("Category", "Long")]
     public void Lease_protocol_matches_the_serial_reference_on_many_seeds() =>
         Gen.Int[0, int.MaxValue].Sample(seed => RandomWorkflowRun.Check(seed, ProtocolKind.Lease), iter: 1500, threads: 1);
 

@@ -13,12 +13,16 @@ namespace Leasehold.Tests.Engine;
 /// </summary>
 public class WatchdogQueuedWorkTests
 {
+    /// <summary>A bound that turns a hang into a failure, generous for a loaded machine; nothing here asserts speed.</summary>
+    private static readonly TimeSpan Liveness = TimeSpan.FromMinutes(2);
+
     [Fact]
     public async Task Work_queued_behind_a_body_that_never_returns_still_completes()
     {
         using var release = new ManualResetEventSlim(false);
+        var stalling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hang = new WorkflowBuilder("hang")
-            .Function("stall", f => f.Body(ctx => { release.Wait(TimeSpan.FromMinutes(2)); }))
+            .Function("stall", f => f.Body(ctx => { stalling.TrySetResult(); release.Wait(TimeSpan.FromMinutes(10)); }))
             .Build();
         var add = new WorkflowBuilder("add")
             .Function("add", f => f.Updates("t", a => a.GetString("k")).Body(ctx =>
@@ -35,12 +39,13 @@ public class WatchdogQueuedWorkTests
         try
         {
             var stuck = cluster.InvokeAsync("hang", Args.Empty);
-            await Task.Delay(300); // the stall body now occupies the only executor
+            await stalling.Task.WaitAsync(Liveness); // the stall body now occupies the only executor
             var queued = cluster.InvokeAsync("add", Args.Create().Set("k", "x").Build()); // posted behind it
-            await Task.Delay(2500); // the watchdog has failed 'stall' and replaced the executor
-            var later = cluster.InvokeAsync("add", Args.Create().Set("k", "y").Build()); // an unrelated key, a fresh executor
-            await Task.WhenAny(Task.WhenAll(stuck, queued, later), Task.Delay(6000));
+            await Task.WhenAny(stuck, Task.Delay(Liveness));
             Assert.True(stuck.IsCompleted, "the stuck workflow was not failed by the watchdog");
+            var later = cluster.InvokeAsync("add", Args.Create().Set("k", "y").Build()); // an unrelated key, a fresh executor
+            // Without the fix the queued work waits for the stalled body, which only the finally below releases.
+            await Task.WhenAny(Task.WhenAll(queued, later), Task.Delay(Liveness));
             Assert.True(queued.IsCompleted && later.IsCompleted,
                 $"queued behind the stuck body completed: {queued.IsCompleted}; later unrelated workflow completed: {later.IsCompleted}; outstanding={cluster.Outstanding}, last committed batch {cluster.LastCommittedBatch}");
         }

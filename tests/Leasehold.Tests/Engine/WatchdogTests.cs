@@ -14,7 +14,7 @@ public class WatchdogTests
         using var release = new ManualResetEventSlim(false);
         var hang = new WorkflowBuilder("hang")
             .Function("write", f => f.Updates("t", a => a.GetString("k")).Body(ctx => ctx.WriteLong("t", ctx.Args.GetString("k"), 99)))
-            .Function("stall", f => f.After("write").Body(ctx => { release.Wait(TimeSpan.FromMinutes(2)); }))
+            .Function("stall", f => f.After("write").Body(ctx => { release.Wait(TimeSpan.FromMinutes(10)); }))
             .Build();
         var add = new WorkflowBuilder("add")
             .Function("add", f => f.Updates("t", a => a.GetString("k")).Body(ctx =>
@@ -27,7 +27,7 @@ public class WatchdogTests
         var store = new MemoryStateStore();
         store.Load([new(new StateKey("t", "x"), Value.FromLong(10))]);
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2, ExecutorsPerWorker = 1, FunctionTimeLimit = TimeSpan.FromMilliseconds(100) }, scheduler, store);
+        var cluster = new SerializableCluster(new ClusterOptions { Workers = 2, ExecutorsPerWorker = 1, FunctionTimeLimit = TimeSpan.FromSeconds(2) }, scheduler, store);
         cluster.Register(hang);
         cluster.Register(add);
         try
@@ -35,7 +35,8 @@ public class WatchdogTests
             var x = Args.Create().Set("k", "x").Build();
             var stuck = cluster.InvokeAsync("hang", x);
             var after = cluster.InvokeAsync("add", x);
-            await Task.WhenAny(Task.WhenAll(stuck, after), Task.Delay(3000));
+            // A liveness bound, generous for a loaded machine: without the watchdog both wait for the stall, which only the finally releases.
+            await Task.WhenAny(Task.WhenAll(stuck, after), Task.Delay(TimeSpan.FromMinutes(2)));
             Assert.True(stuck.IsCompleted && after.IsCompleted, $"fault={scheduler.Fault} stuck={stuck.IsCompleted} after={after.IsCompleted} outstanding={cluster.Outstanding} lastBatch={cluster.LastCommittedBatch} workerBatches={cluster.WorkerBatchesInFlight} driverBatches={cluster.DriverBatchesInFlight}");
             var results = await Task.WhenAll(stuck, after);
             Assert.Equal(WorkflowStatus.Failed, results[0].Status);

@@ -23,7 +23,7 @@ public class StoreFailureTests
             .Function("put", f => f.Updates("t", a => "k").Body(ctx => ctx.WriteLong("t", "k", 1)))
             .Build());
         var call = cluster.InvokeAsync("put", Args.Empty);
-        var first = await Task.WhenAny(call, Task.Delay(5000));
+        var first = await Task.WhenAny(call, Task.Delay(TimeSpan.FromMinutes(2))); // a liveness bound, generous for a loaded machine
         Assert.True(first == call, $"the caller was never answered after the store failed: fault = {scheduler.Fault?.Message}");
         var result = await call;
         Assert.Equal(WorkflowStatus.Unknown, result.Status); // logged, never committed: the next start re-executes it

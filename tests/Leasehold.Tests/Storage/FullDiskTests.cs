@@ -53,8 +53,9 @@ public sealed class FullDiskTests : IDisposable
         var cluster = new SerializableCluster(new ClusterOptions { Workers = 2 }, scheduler, store);
         var workload = new JepsenBankWorkload();
         foreach (var w in workload.Workflows) cluster.Register(w);
-        await cluster.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        var read = await cluster.InvokeAsync(JepsenBankWorkload.FullRead, Args.Empty).WaitAsync(TimeSpan.FromSeconds(30));
+        // Liveness bounds, generous for a loaded machine: a hang fails the test instead of stalling the run.
+        await cluster.StartAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        var read = await cluster.InvokeAsync(JepsenBankWorkload.FullRead, Args.Empty).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.True(read.Status == WorkflowStatus.Committed, $"{read.Status}: {read.Reason}");
         workload.Observe(JepsenBankWorkload.FullRead, Args.Empty, read);
         var invariant = await workload.CheckAsync(store);

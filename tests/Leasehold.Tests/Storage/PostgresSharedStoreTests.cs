@@ -32,19 +32,11 @@ public class PostgresSharedStoreTests
     public async Task A_second_node_on_a_schema_in_use_is_refused_or_loses_nothing_acknowledged()
     {
         string schema = $"shared_store_{Environment.ProcessId}";
-        PostgresStateStore a;
-        try
-        {
-            a = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, schema);
-            await a.DropAsync();
-            await a.DisposeAsync();
-            a = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, schema);
-        }
-        catch (StoreUnavailableException e)
-        {
-            ExternalServer.RequireOrSkip($"PostgreSQL is not reachable ({e.Message})");
-            return;
-        }
+        await ExternalServer.RequirePostgresOrSkipAsync();
+        var a = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, schema);
+        await a.DropAsync();
+        await a.DisposeAsync();
+        a = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, schema);
         var b = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, schema);
         using var poolA = new ThreadPoolScheduler();
         using var poolB = new ThreadPoolScheduler();

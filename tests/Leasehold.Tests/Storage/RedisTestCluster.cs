@@ -7,7 +7,8 @@ namespace Leasehold.Tests.Storage;
 /// <summary>
 /// The Redis Cluster the tests use: LEASEHOLD_REDIS, or scripts/servers.sh's three masters on loopback.
 /// Each test opens its own keyspace and removes its keys afterwards, so tests run in parallel on one cluster.
-/// When the cluster is not there, tests are skipped outside CI and fail in CI (CI=true), saying how to start it.
+/// When the cluster is not there (decided once per run), tests are skipped outside CI and fail in CI (CI=true),
+/// saying how to start it: each test is a [SkippableFact] that opens its store through <see cref="OpenAsync"/>.
 /// </summary>
 internal static class RedisTestCluster
 {
@@ -15,37 +16,37 @@ internal static class RedisTestCluster
 
     public static bool InCi => Support.ExternalServer.InCi;
 
-    private static readonly Lazy<string?> Probe = new(() =>
-    {
-        try
+    private static readonly Support.ServerProbe Probe = new(
+        () => Endpoints.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(e =>
         {
-            var (connection, _) = RedisConnection.ConnectAsync(Endpoints).GetAwaiter().GetResult();
-            connection.Dispose();
-            return null;
-        }
-        catch (StoreUnavailableException e)
+            int colon = e.LastIndexOf(':');
+            return (e[..colon], int.Parse(e[(colon + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+        }).ToList(),
+        async () =>
         {
-            return $"no usable Redis Cluster at {Endpoints} ({e.Message}); start one with `scripts/servers.sh start` (or point LEASEHOLD_REDIS at one)";
-        }
-    });
+            try
+            {
+                var (connection, _) = await RedisConnection.ConnectAsync(Endpoints);
+                await connection.DisposeAsync();
+                return null;
+            }
+            catch (StoreUnavailableException e)
+            {
+                return $"no usable Redis Cluster at {Endpoints} ({e.Message}); start one with `scripts/servers.sh start` (or point LEASEHOLD_REDIS at one)";
+            }
+        });
 
-    /// <summary>Why the cluster cannot be used, or null when it can.</summary>
-    public static string? UnavailableReason => Probe.Value;
+    /// <summary>Why the cluster cannot be used in this run, or null when it can.</summary>
+    public static Task<string?> UnavailableAsync() => Probe.UnavailableAsync();
 
-    /// <summary>Skip a test for this reason (null in CI, where a missing cluster must fail).</summary>
-    public static string? SkipReason => InCi ? null : UnavailableReason;
-
-    /// <summary>Throws, with how to start the cluster, when it is not there (CI).</summary>
-    public static void RequireAvailable()
-    {
-        if (UnavailableReason is { } reason) throw new InvalidOperationException(reason + (InCi ? " (CI=true: a missing server fails the run)" : ""));
-    }
+    /// <summary>Skips the calling test when the cluster is not there; under CI=true fails it, saying how to start it.</summary>
+    public static async Task RequireOrSkipAsync() => Support.ExternalServer.RequireOrSkip(await UnavailableAsync());
 
     public static string NewKeyspace(string purpose) => $"lh-test-{purpose}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     public static async Task<RedisStateStore> OpenAsync(string keyspace)
     {
-        RequireAvailable();
+        await RequireOrSkipAsync();
         return await RedisStateStore.OpenAsync(Endpoints, keyspace);
     }
 
@@ -63,21 +64,12 @@ internal static class RedisTestCluster
     public static async Task DeleteKeyspacesAsync(IEnumerable<string> keyspaces)
     {
         var list = keyspaces.ToList();
-        if (list.Count == 0 || UnavailableReason is not null) return;
+        if (list.Count == 0 || await UnavailableAsync() is not null) return;
         var (connection, _) = await RedisConnection.ConnectAsync(Endpoints);
         await using var _1 = connection;
         var db = connection.GetDatabase();
         foreach (var keyspace in list)
             foreach (var pattern in new RedisKeys(keyspace).AllKeysPatterns)
                 await Task.WhenAll((await KeysAsync(connection, pattern)).Select(k => db.KeyDeleteAsync(k.Key)));
-    }
-}
-
-/// <summary>A fact that needs the Redis Cluster: reported skipped, with how to start it, when it is not there outside CI.</summary>
-public sealed class RedisFactAttribute : FactAttribute
-{
-    public RedisFactAttribute()
-    {
-        if (RedisTestCluster.SkipReason is { } reason) Skip = reason;
     }
 }

@@ -73,16 +73,8 @@ public sealed class SyncTests
     [SkippableFact]
     public async Task Postgres_commits_flush_the_wal_and_version_writes_do_not()
     {
-        PostgresStateStore store;
-        try
-        {
-            store = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, $"sync_{Environment.ProcessId}");
-        }
-        catch (StoreUnavailableException e)
-        {
-            ExternalServer.RequireOrSkip($"PostgreSQL is not reachable ({e.Message})");
-            return;
-        }
+        await ExternalServer.RequirePostgresOrSkipAsync();
+        var store = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, $"sync_{Environment.ProcessId}");
         await using (store)
         {
             try

@@ -7,6 +7,7 @@ public class BaselineBenchTests
     [InlineData("hydro-con")]
     [InlineData("hydro-opt")]
     [InlineData("faastcc")]
+    [Trait("Category", "Long")]
     public async Task A_virtual_baseline_run_replays_its_figures_for_a_seed(string protocol)
     {
         async Task<string> Run()

@@ -37,6 +37,7 @@ public class CausalEvictionTests
     [InlineData(2)]
     [InlineData(5)]
     [InlineData(8)]
+    [Trait("Category", "Long")]
     public void Any_key_reads_that_miss_are_run_again_and_leave_no_dangling_reference(int seed)
     {
         var media = new MediaWorkload(movies: 3, users: 3);

@@ -18,6 +18,7 @@ public class CausalCheckerPropertyTests
     internal static string Print(List<CausalRecord> records) => string.Join("\n", records.Select(CausalHistoryJson.ToLine));
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Sequentially_consistent_histories_are_causal_and_converge()
     {
         long reads = 0, writes = 0, aborted = 0, missing = 0, conflicts = 0;
@@ -45,6 +46,7 @@ public class CausalCheckerPropertyTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void A_read_mutated_to_an_overwritten_value_in_its_causal_past_is_always_flagged()
     {
         int flagged = 0, tried = 0;
@@ -71,6 +73,7 @@ public class CausalCheckerPropertyTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void On_histories_with_random_reads_the_checker_agrees_with_the_transitive_closure_oracle()
     {
         var seen = K.All.ToDictionary(k => k, _ => 0);

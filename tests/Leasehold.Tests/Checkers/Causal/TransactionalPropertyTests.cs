@@ -17,6 +17,7 @@ public class TransactionalPropertyTests
     private static string Print(List<CausalRecord> records) => CausalCheckerPropertyTests.Print(records);
 
     [Fact]
+    [Trait("Category", "Long")]
     public void Histories_of_snapshot_reads_and_atomic_commits_are_valid_and_converge()
     {
         long transactions = 0, reads = 0;
@@ -35,6 +36,7 @@ public class TransactionalPropertyTests
     }
 
     [Fact]
+    [Trait("Category", "Long")]
     public void On_histories_with_random_reads_the_checker_agrees_with_the_transactional_oracle()
     {
         var seen = K.All.ToDictionary(k => k, _ => 0);

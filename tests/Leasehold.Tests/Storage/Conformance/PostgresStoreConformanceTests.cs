@@ -12,19 +12,7 @@ public sealed class PostgresStoreConformanceTests : StoreConformanceTests
 
     protected override bool Durable => true;
 
-    protected override async Task<string?> UnavailableAsync()
-    {
-        try
-        {
-            await using var probe = await PostgresStateStore.OpenAsync(ExternalServer.Postgres, _schema);
-            await probe.DropAsync();
-            return null;
-        }
-        catch (StoreUnavailableException e)
-        {
-            return $"PostgreSQL is not reachable ({e.Message})";
-        }
-    }
+    protected override Task<string?> UnavailableAsync() => ExternalServer.PostgresUnavailableAsync();
 
     protected override async Task<IStateStore> OpenAsync(bool fresh)
     {

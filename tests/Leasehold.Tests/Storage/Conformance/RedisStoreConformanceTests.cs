@@ -14,7 +14,7 @@ public sealed class RedisStoreConformanceTests : StoreConformanceTests
     protected override bool Durable => true;
 
     // The suite skips (locally) or fails (in CI) with this reason, saying how to start the cluster.
-    protected override Task<string?> UnavailableAsync() => Task.FromResult(RedisTestCluster.UnavailableReason);
+    protected override Task<string?> UnavailableAsync() => RedisTestCluster.UnavailableAsync();
 
     protected override async Task<IStateStore> OpenAsync(bool fresh)
     {
