@@ -38,10 +38,30 @@ public sealed class WorkflowResult
     public byte[]?[] Outputs { get; }
     public bool IsCommitted => Status == WorkflowStatus.Committed;
 
+    /// <summary>
+    /// The output of <paramref name="functionName"/>. A result whose functions never ran (Rejected, or
+    /// Failed before running, as when a key selector threw) has none: that throws an
+    /// <see cref="InvalidOperationException"/> naming the status and the reason; <see cref="TryGetOutput"/>
+    /// asks without throwing. A name the workflow does not have is a <see cref="KeyNotFoundException"/>.
+    /// </summary>
     public byte[]? Output(string functionName)
     {
-        if (_workflow is null) throw new InvalidOperationException("this result carries no workflow");
-        return Outputs[_workflow.IndexOf(functionName)];
+        if (TryGetOutput(functionName, out var output)) return output;
+        throw new InvalidOperationException($"this {Status} result of {(_workflow is null ? "a request" : $"workflow '{_workflow.Name}'")} has no output of '{functionName}': its functions never ran ({Reason})");
+    }
+
+    /// <summary>
+    /// The output of <paramref name="functionName"/>, or false when this result carries no outputs because
+    /// its functions never ran. An unknown function name still throws: it is a bug, not an outcome.
+    /// </summary>
+    public bool TryGetOutput(string functionName, out byte[]? output)
+    {
+        output = null;
+        if (_workflow is null) return false;
+        int index = _workflow.IndexOf(functionName);
+        if (index >= Outputs.Length) return false;
+        output = Outputs[index];
+        return true;
     }
 
     public static WorkflowResult Rejected(string reason) => new(WorkflowStatus.Rejected, -1, reason, [], null);

@@ -112,18 +112,21 @@ public sealed class SerializableCluster
     /// <summary>
     /// Submits without waiting for room: a full queue refuses (the callback gets a Rejected result at once).
     /// With an <paramref name="idempotencyKey"/>, a retry of a request that ran returns its first result
-    /// and never runs it twice, across rollbacks and restarts. Thread-safe.
+    /// and never runs it twice, across rollbacks and restarts. Thread-safe. <paramref name="onDone"/> runs on
+    /// the cluster's threads: keep it short; if it throws, the exception is caught and counted
+    /// (<see cref="ClusterCounters.CallbackFailures"/>) and no other request is affected.
     /// </summary>
     public void Submit(string workflow, Args args, Action<WorkflowResult> onDone, string? idempotencyKey = null)
     {
+        ArgumentNullException.ThrowIfNull(onDone);
         if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal)
         {
-            onDone(WorkflowResult.Rejected(refusal));
+            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected(refusal), Counters);
             return;
         }
         if (!_admission.Wait(0))
         {
-            onDone(WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"));
+            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"), Counters);
             return;
         }
         Route(NewRequest(definition!, args, onDone, idempotencyKey));
@@ -177,7 +180,7 @@ public sealed class SerializableCluster
     private void Answer(Request request, WorkflowResult result)
     {
         if (request.HoldsPermit) _admission.Release();
-        request.OnDone(result);
+        ResultCallbacks.Deliver(request.OnDone, result, Counters);
     }
 
     // ---- incarnations ---------------------------------------------------------------------------------
