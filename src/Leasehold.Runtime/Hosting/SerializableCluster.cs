@@ -20,7 +20,7 @@ namespace Leasehold.Runtime.Hosting;
 /// the re-executed results. Only a store that keeps failing stops the cluster.
 /// </para>
 /// </summary>
-public sealed class SerializableCluster
+public sealed partial class SerializableCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
@@ -37,8 +37,10 @@ public sealed class SerializableCluster
     private long _committedAtLastFailure = -1;
     private long _retiredRemoteOperations;
 
-    public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store)
+    /// <param name="ownsStore">true when the cluster disposes <paramref name="store"/> as it stops; false (the default) leaves it to the caller</param>
+    public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore = false)
     {
+        _ownsStore = ownsStore;
         options.Validate();
         Options = options;
         Scheduler = scheduler;
@@ -75,6 +77,8 @@ public sealed class SerializableCluster
         {
             if (_workflows.ContainsKey(workflow.Name))
                 throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+            if (SeedWorkflow.TableOf(workflow.Name) is not null)
+                throw new WorkflowDefinitionException($"workflow names starting with '{SeedWorkflow.Prefix}' are reserved for SeedAsync; rename '{workflow.Name}'");
             foreach (var f in workflow.Functions)
                 foreach (var a in f.Accesses)
                 {
@@ -97,7 +101,9 @@ public sealed class SerializableCluster
 
     private WorkflowDefinition? FindWorkflow(string name)
     {
-        lock (_gate) return _workflows.TryGetValue(name, out var w) ? w : null;
+        lock (_gate)
+            if (_workflows.TryGetValue(name, out var w)) return w;
+        return SeedWorkflow.TableOf(name) is { } table && table != ResultRecord.Table ? SeedWorkflowFor(table) : null;
     }
 
     /// <summary>
@@ -151,6 +157,7 @@ public sealed class SerializableCluster
         definition = FindWorkflow(workflow);
         if (definition is null) return $"no workflow named '{workflow}' is registered";
         if (idempotencyKey is { Length: 0 or > 512 }) return $"an idempotency key must have 1 to 512 characters, not {idempotencyKey.Length}";
+        if (Volatile.Read(ref _stopping)) return StoppedRefusal;
         if (_halted is { } halted) return $"the cluster stopped: {halted}";
         if (Scheduler.Fault is { } fault) return $"the cluster stopped after an internal error: {fault.Message}";
         StartAsync();
@@ -163,18 +170,21 @@ public sealed class SerializableCluster
     /// <summary>To the driver in service, or parked while the cluster recovers.</summary>
     private void Route(Request request)
     {
-        Incarnation? live;
         lock (_gate)
         {
-            live = _live;
-            if (live is null && _halted is null)
+            if (_live is { } live)
+            {
+                // Under the lock, so a stop that finds no request outstanding cannot retire this driver under it.
+                live.Driver.Post(request);
+                return;
+            }
+            if (_halted is null)
             {
                 _parked.Add(request);
                 return;
             }
         }
-        if (live is null) Answer(request, WorkflowResult.Rejected($"the cluster stopped: {_halted}"));
-        else live.Driver.Post(request);
+        Answer(request, WorkflowResult.Rejected(Volatile.Read(ref _stopping) ? StoppedRefusal : $"the cluster stopped: {_halted}"));
     }
 
     private void Answer(Request request, WorkflowResult result)
@@ -242,6 +252,11 @@ public sealed class SerializableCluster
                 if (interruption!.LastCommitted > _committedAtLastFailure) _failuresWithoutCommit = 0;
                 _committedAtLastFailure = interruption.LastCommitted;
             }
+            if (Volatile.Read(ref _stopping))
+            {
+                Stop(StoppedReason, interruption);
+                return;
+            }
             if (interruption is { Fenced: true })
             {
                 // Another node claimed the store: rolling back would fight it over the same batches.
@@ -268,6 +283,11 @@ public sealed class SerializableCluster
                     reason = $"recovering from the {Store.Name} store failed: {e.Message}";
                     failed = true;
                     continue;
+                }
+                if (Volatile.Read(ref _stopping))
+                {
+                    Stop(StoppedReason, interruption);
+                    return;
                 }
                 Install(previous, interruption, state);
                 return;
