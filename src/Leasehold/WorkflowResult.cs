@@ -8,11 +8,14 @@ public enum WorkflowStatus : byte
     Aborted,
     /// <summary>A function failed (threw, touched an undeclared key, ran past its time limit): nothing took effect.</summary>
     Failed,
-    /// <summary>The request was not admitted (queue full, unknown workflow, shutting down): it never ran.</summary>
+    /// <summary>The request was not admitted (queue full, unknown workflow, the cluster stopped or stopping): it never ran.</summary>
     Rejected,
     /// <summary>
-    /// The cluster stopped while the batch's commit record was being written: the workflow may or may not
-    /// have committed. Never treat it as failed.
+    /// The cluster stopped (a store that kept failing, or a stop whose drain timeout passed) while the
+    /// workflow's batch was in the log or its commit record was being written: the workflow may or may not
+    /// have committed, and the next start re-executes it. Never treat it as failed; retry with the same
+    /// idempotency key to learn the result. (A causal cluster's Unknown: the writes of its finished
+    /// functions may be visible.)
     /// </summary>
     Unknown,
 }
