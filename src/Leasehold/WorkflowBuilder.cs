@@ -49,6 +49,8 @@ public sealed class WorkflowBuilder
         foreach (var f in _functions)
         {
             if (f.BodyFunc is null) throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' has no body");
+            if (f.BodyIsAsync)
+                throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' has an async body; bodies are synchronous (their reads are served from the cache, so there is nothing to await), and whatever an async body did after its first await would be lost");
             foreach (var p in f.ParentNames)
             {
                 if (!byName.ContainsKey(p)) throw new WorkflowDefinitionException($"workflow '{_name}': function '{f.Name}' names unknown parent '{p}'");
@@ -84,10 +86,7 @@ public sealed class WorkflowBuilder
                 if (--indegree[c] == 0) ready.Add(c);
         }
         if (order.Count != n)
-        {
-            var inCycle = Enumerable.Range(0, n).Where(i => indegree[i] > 0).Select(i => _functions[i].Name);
-            throw new WorkflowDefinitionException($"workflow '{_name}' has a cycle through: {string.Join(", ", inCycle)}");
-        }
+            throw new WorkflowDefinitionException($"workflow '{_name}' has a cycle: {string.Join(" → ", FindCycle(indegree, byName))}");
 
         var position = new int[n];
         for (int p = 0; p < n; p++) position[order[p]] = p;
@@ -103,6 +102,34 @@ public sealed class WorkflowBuilder
 
         ComputeOutcomeGating(defs);
         return new WorkflowDefinition(_name, _consistency, defs);
+    }
+
+    /// <summary>
+    /// One cycle among the functions Kahn's algorithm left (indegree still positive), as names in edge
+    /// order with the first repeated at the end (a → b → a). Every such function has a parent that was
+    /// also left, so walking parents from one of them must close a loop; functions merely downstream of
+    /// the cycle are not on it and are not named. The walk starts at the first declared leftover and
+    /// takes the first declared leftover parent, so the message is the same on every run.
+    /// </summary>
+    private List<string> FindCycle(int[] indegree, Dictionary<string, int> byName)
+    {
+        int start = Array.FindIndex(indegree, d => d > 0);
+        var walk = new List<int>();
+        var seenAt = new Dictionary<int, int>();
+        int at = start;
+        while (!seenAt.ContainsKey(at))
+        {
+            seenAt[at] = walk.Count;
+            walk.Add(at);
+            at = _functions[at].ParentNames.Select(p => byName[p]).First(p => indegree[p] > 0);
+        }
+        // The walk went child → parent; the cycle reads parent → child, from its first declared function.
+        var cycle = walk.GetRange(seenAt[at], walk.Count - seenAt[at]);
+        cycle.Reverse();
+        int first = cycle.IndexOf(cycle.Min());
+        cycle = [.. cycle.Skip(first), .. cycle.Take(first)];
+        cycle.Add(cycle[0]);
+        return cycle.ConvertAll(i => _functions[i].Name);
     }
 
     /// <summary>
@@ -149,6 +176,8 @@ public sealed class FunctionBuilder
     internal List<StateAccess> AccessList { get; } = [];
     internal bool CanAbort { get; private set; }
     internal Func<FunctionContext, byte[]?>? BodyFunc { get; private set; }
+    /// <summary>The body given is an async method: it would return at its first await, and the engine would commit without the rest.</summary>
+    internal bool BodyIsAsync { get; private set; }
 
     /// <summary>Parametric edges: this function consumes the outputs of <paramref name="parents"/>.</summary>
     public FunctionBuilder After(params string[] parents)
@@ -181,15 +210,24 @@ public sealed class FunctionBuilder
         return this;
     }
 
+    /// <summary>The body: synchronous, deterministic given its context; it returns the function's output.</summary>
     public FunctionBuilder Body(Func<FunctionContext, byte[]?> body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         BodyFunc = body;
+        BodyIsAsync = IsAsync(body);
         return this;
     }
 
+    /// <summary>A body with no output. An <c>async</c> lambda binds here as <c>async void</c>, so <see cref="WorkflowBuilder.Build"/> refuses it.</summary>
     public FunctionBuilder Body(Action<FunctionContext> body)
     {
+        ArgumentNullException.ThrowIfNull(body);
         BodyFunc = ctx => { body(ctx); return null; };
+        BodyIsAsync = IsAsync(body);
         return this;
     }
+
+    private static bool IsAsync(Delegate body) =>
+        body.Method.GetCustomAttributes(typeof(System.Runtime.CompilerServices.AsyncStateMachineAttribute), inherit: false).Length > 0;
 }

@@ -8,11 +8,14 @@ public enum WorkflowStatus : byte
     Aborted,
     /// <summary>A function failed (threw, touched an undeclared key, ran past its time limit): nothing took effect.</summary>
     Failed,
-    /// <summary>The request was not admitted (queue full, unknown workflow, shutting down): it never ran.</summary>
+    /// <summary>The request was not admitted (queue full, unknown workflow, the cluster stopped or stopping): it never ran.</summary>
     Rejected,
     /// <summary>
-    /// The cluster stopped while the batch's commit record was being written: the workflow may or may not
-    /// have committed. Never treat it as failed.
+    /// The cluster stopped (a store that kept failing, or a stop whose drain timeout passed) while the
+    /// workflow's batch was in the log or its commit record was being written: the workflow may or may not
+    /// have committed, and the next start re-executes it. Never treat it as failed; retry with the same
+    /// idempotency key to learn the result. (A causal cluster's Unknown: the writes of its finished
+    /// functions may be visible.)
     /// </summary>
     Unknown,
 }
@@ -38,10 +41,30 @@ public sealed class WorkflowResult
     public byte[]?[] Outputs { get; }
     public bool IsCommitted => Status == WorkflowStatus.Committed;
 
+    /// <summary>
+    /// The output of <paramref name="functionName"/>. A result whose functions never ran (Rejected, or
+    /// Failed before running, as when a key selector threw) has none: that throws an
+    /// <see cref="InvalidOperationException"/> naming the status and the reason; <see cref="TryGetOutput"/>
+    /// asks without throwing. A name the workflow does not have is a <see cref="KeyNotFoundException"/>.
+    /// </summary>
     public byte[]? Output(string functionName)
     {
-        if (_workflow is null) throw new InvalidOperationException("this result carries no workflow");
-        return Outputs[_workflow.IndexOf(functionName)];
+        if (TryGetOutput(functionName, out var output)) return output;
+        throw new InvalidOperationException($"this {Status} result of {(_workflow is null ? "a request" : $"workflow '{_workflow.Name}'")} has no output of '{functionName}': its functions never ran ({Reason})");
+    }
+
+    /// <summary>
+    /// The output of <paramref name="functionName"/>, or false when this result carries no outputs because
+    /// its functions never ran. An unknown function name still throws: it is a bug, not an outcome.
+    /// </summary>
+    public bool TryGetOutput(string functionName, out byte[]? output)
+    {
+        output = null;
+        if (_workflow is null) return false;
+        int index = _workflow.IndexOf(functionName);
+        if (index >= Outputs.Length) return false;
+        output = Outputs[index];
+        return true;
     }
 
     public static WorkflowResult Rejected(string reason) => new(WorkflowStatus.Rejected, -1, reason, [], null);

@@ -13,7 +13,7 @@ namespace Leasehold.Runtime.Hosting;
 /// function that only reads is a read-only transaction). The same code runs on real threads and in the
 /// deterministic mode.
 /// </summary>
-public sealed class CausalCluster : ICausalRuntime
+public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
 {
     private readonly CausalWorkflowTable _workflows = new();
     private readonly ICacheServer[] _servers;
@@ -110,6 +110,7 @@ public sealed class CausalCluster : ICausalRuntime
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
         invocation ??= new CausalInvocation();
+        if (!TryTrack(ref onDone)) return;
         if (!_workflows.TryAdmit(workflow, invocation, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
         Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
     }
@@ -234,6 +235,84 @@ public sealed class CausalCluster : ICausalRuntime
             SnapshotHint = run.SnapshotHint is { } before && server.SnapshotHint() is { } here ? before.Join(here) : server.SnapshotHint() ?? run.SnapshotHint,
         };
         _network.Send(server.Mailbox, _client, () => Start(retry));
+    }
+
+    // ---- stopping -----------------------------------------------------------------------------------
+
+    private const string StoppedRefusal = "the cluster is stopped (StopAsync or DisposeAsync was called): it admits no new requests";
+    private readonly Dictionary<long, Action<CausalResult>> _answerDue = [];
+    private long _nextCall;
+    private TaskCompletionSource? _stopped;
+
+    /// <summary>
+    /// Stops the cluster; idempotent. Workflows submitted from now on are Rejected. Those in flight finish
+    /// normally; any still running after <paramref name="drainTimeout"/> (30 s unless given) is answered
+    /// Unknown, since the writes of its finished functions may already be visible. Completes once every
+    /// caller is answered. The store, if any, belongs to the caller, who disposes it after this.
+    /// </summary>
+    public Task StopAsync(TimeSpan? drainTimeout = null)
+    {
+        lock (_answerDue)
+        {
+            if (_stopped is not null) return _stopped.Task;
+            _stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_answerDue.Count == 0)
+            {
+                _stopped.SetResult();
+                return _stopped.Task;
+            }
+        }
+        Scheduler.After(drainTimeout ?? TimeSpan.FromSeconds(30), () => _client.Post(EndInFlight));
+        return _stopped.Task;
+    }
+
+    /// <summary>As <see cref="StopAsync"/> with its default drain timeout.</summary>
+    public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>Refuses the request once stopping; otherwise makes <paramref name="onDone"/> answer at most once and count as in flight until then.</summary>
+    private bool TryTrack(ref Action<CausalResult> onDone)
+    {
+        var caller = onDone;
+        long id;
+        lock (_answerDue)
+        {
+            if (_stopped is null)
+            {
+                id = ++_nextCall;
+                _answerDue.Add(id, caller);
+                onDone = r =>
+                {
+                    if (Answered(id)) caller(r);
+                };
+                return true;
+            }
+        }
+        caller(new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], null));
+        return false;
+    }
+
+    private bool Answered(long id)
+    {
+        lock (_answerDue)
+        {
+            if (!_answerDue.Remove(id)) return false; // ended by a stop already
+            if (_stopped is not null && _answerDue.Count == 0) _stopped.TrySetResult();
+            return true;
+        }
+    }
+
+    /// <summary>The drain timeout passed: every caller still waiting is told the outcome is unknown; a late result is dropped.</summary>
+    private void EndInFlight()
+    {
+        List<Action<CausalResult>> waiting;
+        lock (_answerDue)
+        {
+            waiting = [.. _answerDue.OrderBy(e => e.Key).Select(e => e.Value)];
+            _answerDue.Clear();
+        }
+        foreach (var caller in waiting)
+            caller(new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], null));
+        lock (_answerDue) _stopped!.TrySetResult();
     }
 
     /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>

@@ -20,7 +20,7 @@ namespace Leasehold.Runtime.Hosting;
 /// the re-executed results. Only a store that keeps failing stops the cluster.
 /// </para>
 /// </summary>
-public sealed class SerializableCluster
+public sealed partial class SerializableCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
@@ -37,8 +37,10 @@ public sealed class SerializableCluster
     private long _committedAtLastFailure = -1;
     private long _retiredRemoteOperations;
 
-    public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store)
+    /// <param name="ownsStore">true when the cluster disposes <paramref name="store"/> as it stops; false (the default) leaves it to the caller</param>
+    public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore = false)
     {
+        _ownsStore = ownsStore;
         options.Validate();
         Options = options;
         Scheduler = scheduler;
@@ -75,6 +77,8 @@ public sealed class SerializableCluster
         {
             if (_workflows.ContainsKey(workflow.Name))
                 throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
+            if (SeedWorkflow.TableOf(workflow.Name) is not null)
+                throw new WorkflowDefinitionException($"workflow names starting with '{SeedWorkflow.Prefix}' are reserved for SeedAsync; rename '{workflow.Name}'");
             foreach (var f in workflow.Functions)
                 foreach (var a in f.Accesses)
                 {
@@ -97,7 +101,9 @@ public sealed class SerializableCluster
 
     private WorkflowDefinition? FindWorkflow(string name)
     {
-        lock (_gate) return _workflows.TryGetValue(name, out var w) ? w : null;
+        lock (_gate)
+            if (_workflows.TryGetValue(name, out var w)) return w;
+        return SeedWorkflow.TableOf(name) is { } table && table != ResultRecord.Table ? SeedWorkflowFor(table) : null;
     }
 
     /// <summary>
@@ -112,18 +118,21 @@ public sealed class SerializableCluster
     /// <summary>
     /// Submits without waiting for room: a full queue refuses (the callback gets a Rejected result at once).
     /// With an <paramref name="idempotencyKey"/>, a retry of a request that ran returns its first result
-    /// and never runs it twice, across rollbacks and restarts. Thread-safe.
+    /// and never runs it twice, across rollbacks and restarts. Thread-safe. <paramref name="onDone"/> runs on
+    /// the cluster's threads: keep it short; if it throws, the exception is caught and counted
+    /// (<see cref="ClusterCounters.CallbackFailures"/>) and no other request is affected.
     /// </summary>
     public void Submit(string workflow, Args args, Action<WorkflowResult> onDone, string? idempotencyKey = null)
     {
+        ArgumentNullException.ThrowIfNull(onDone);
         if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal)
         {
-            onDone(WorkflowResult.Rejected(refusal));
+            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected(refusal), Counters);
             return;
         }
         if (!_admission.Wait(0))
         {
-            onDone(WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"));
+            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"), Counters);
             return;
         }
         Route(NewRequest(definition!, args, onDone, idempotencyKey));
@@ -148,6 +157,7 @@ public sealed class SerializableCluster
         definition = FindWorkflow(workflow);
         if (definition is null) return $"no workflow named '{workflow}' is registered";
         if (idempotencyKey is { Length: 0 or > 512 }) return $"an idempotency key must have 1 to 512 characters, not {idempotencyKey.Length}";
+        if (Volatile.Read(ref _stopping)) return StoppedRefusal;
         if (_halted is { } halted) return $"the cluster stopped: {halted}";
         if (Scheduler.Fault is { } fault) return $"the cluster stopped after an internal error: {fault.Message}";
         StartAsync();
@@ -160,24 +170,27 @@ public sealed class SerializableCluster
     /// <summary>To the driver in service, or parked while the cluster recovers.</summary>
     private void Route(Request request)
     {
-        Incarnation? live;
         lock (_gate)
         {
-            live = _live;
-            if (live is null && _halted is null)
+            if (_live is { } live)
+            {
+                // Under the lock, so a stop that finds no request outstanding cannot retire this driver under it.
+                live.Driver.Post(request);
+                return;
+            }
+            if (_halted is null)
             {
                 _parked.Add(request);
                 return;
             }
         }
-        if (live is null) Answer(request, WorkflowResult.Rejected($"the cluster stopped: {_halted}"));
-        else live.Driver.Post(request);
+        Answer(request, WorkflowResult.Rejected(Volatile.Read(ref _stopping) ? StoppedRefusal : $"the cluster stopped: {_halted}"));
     }
 
     private void Answer(Request request, WorkflowResult result)
     {
         if (request.HoldsPermit) _admission.Release();
-        request.OnDone(result);
+        ResultCallbacks.Deliver(request.OnDone, result, Counters);
     }
 
     // ---- incarnations ---------------------------------------------------------------------------------
@@ -239,6 +252,11 @@ public sealed class SerializableCluster
                 if (interruption!.LastCommitted > _committedAtLastFailure) _failuresWithoutCommit = 0;
                 _committedAtLastFailure = interruption.LastCommitted;
             }
+            if (Volatile.Read(ref _stopping))
+            {
+                Stop(StoppedReason, interruption);
+                return;
+            }
             if (interruption is { Fenced: true })
             {
                 // Another node claimed the store: rolling back would fight it over the same batches.
@@ -265,6 +283,11 @@ public sealed class SerializableCluster
                     reason = $"recovering from the {Store.Name} store failed: {e.Message}";
                     failed = true;
                     continue;
+                }
+                if (Volatile.Read(ref _stopping))
+                {
+                    Stop(StoppedReason, interruption);
+                    return;
                 }
                 Install(previous, interruption, state);
                 return;

@@ -11,6 +11,8 @@ public sealed class ClusterCounters
     private long _rollbacks;
     private long _reexecuted;
     private long _deduplicated;
+    private long _callbackFailures;
+    private Exception? _lastCallbackFailure;
 
     public long LocalAccesses => Interlocked.Read(ref _localAccesses);
     public long RemoteAccesses => Interlocked.Read(ref _remoteAccesses);
@@ -25,6 +27,11 @@ public sealed class ClusterCounters
     public long BatchesReexecuted => Interlocked.Read(ref _reexecuted);
     /// <summary>Requests answered from an earlier request with the same idempotency key instead of running.</summary>
     public long Deduplicated => Interlocked.Read(ref _deduplicated);
+
+    /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
+    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+    /// <summary>The exception of the latest result callback that threw, or null.</summary>
+    public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
 
     /// <summary>Share of accesses that ran on the key's leaseholder.</summary>
     public double LocalRatio
@@ -42,5 +49,10 @@ public sealed class ClusterCounters
     internal void RolledBack() => Interlocked.Increment(ref _rollbacks);
     internal void Reexecuted(int batches) => Interlocked.Add(ref _reexecuted, batches);
     internal void Deduplicate() => Interlocked.Increment(ref _deduplicated);
+    internal void CallbackFailed(Exception e)
+    {
+        Volatile.Write(ref _lastCallbackFailure, e);
+        Interlocked.Increment(ref _callbackFailures);
+    }
     internal void OutcomeBarrier() => Interlocked.Increment(ref _outcomeBarriers);
 }

@@ -51,6 +51,11 @@ public sealed record ClusterOptions
     public TimeSpan MaxRecoveryBackoff { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>How long a rollback waits for the failed incarnation's store calls to return before it stops the cluster instead.</summary>
     public TimeSpan StoreCallDeadline { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long stopping the cluster lets the requests already admitted finish; those still running after it
+    /// are ended (Unknown when their batch may be in the log, Failed when it certainly is not).
+    /// </summary>
+    public TimeSpan StopDrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public void Validate()
     {
@@ -70,6 +75,7 @@ public sealed record ClusterOptions
         Require(MaxOutstanding >= 1, "max outstanding must be at least 1");
         Require(FunctionTimeLimit > TimeSpan.Zero, "the function time limit must be positive");
         Require(StoreCallDeadline > TimeSpan.Zero, "the store call deadline must be positive");
+        Require(StopDrainTimeout >= TimeSpan.Zero, "the stop drain timeout cannot be negative");
         Require(RecoveryAttempts >= 0, "recovery attempts cannot be negative");
         Require(RecoveryBackoff >= TimeSpan.Zero && MaxRecoveryBackoff >= RecoveryBackoff, "the recovery backoff must be non-negative and at most its maximum");
     }

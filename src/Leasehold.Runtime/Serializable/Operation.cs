@@ -44,6 +44,12 @@ internal sealed class Operation
     public OperationState State;
     /// <summary>When the body started (the time provider's timestamp), written by the executor; 0 until then.</summary>
     public long StartedAt;
+    /// <summary>
+    /// The body has returned and its executor judged its running time; set before the notice is posted to
+    /// the worker. The notice may then wait in the worker's queue for any length of time, which is not the
+    /// body's, so the watchdog leaves the operation alone.
+    /// </summary>
+    public bool Returned;
     /// <summary>The watchdog failed the operation for overrunning its limit; its late return is ignored.</summary>
     public bool TimedOut;
     public Worker.Executor? RunningOn;

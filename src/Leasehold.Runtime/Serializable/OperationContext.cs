@@ -2,8 +2,9 @@ namespace Leasehold.Runtime.Serializable;
 
 /// <summary>
 /// The <see cref="FunctionContext"/> an executor hands a body: the operation's acquired values, its
-/// parents' outputs and a write buffer. Reads return copies and writes are copied, so a body that keeps
-/// or mutates an array never changes cached state behind the engine's back.
+/// parents' outputs and a write buffer. Reads and parents' outputs return copies and writes are copied,
+/// so a body that keeps or mutates an array never changes cached state, a sibling's input or the
+/// caller's result behind the engine's back.
 /// </summary>
 internal sealed class OperationContext : FunctionContext
 {
@@ -70,7 +71,7 @@ internal sealed class OperationContext : FunctionContext
     public override byte[]? Parent(string functionName)
     {
         foreach (var p in _function.Parents)
-            if (_workflow.Functions[p].Name == functionName) return _outputs[p];
+            if (_workflow.Functions[p].Name == functionName) return _outputs[p] is { } output ? (byte[])output.Clone() : null;
         throw Violation($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
     }
 

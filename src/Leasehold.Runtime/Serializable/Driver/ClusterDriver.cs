@@ -398,6 +398,6 @@ internal sealed class ClusterDriver
     {
         if (request.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var owner) && owner == request) _byKey.Remove(key);
         if (request.HoldsPermit) _admission.Release();
-        request.OnDone(result);
+        ResultCallbacks.Deliver(request.OnDone, result, _counters);
     }
 }

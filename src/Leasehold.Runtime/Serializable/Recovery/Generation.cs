@@ -19,16 +19,18 @@ internal sealed class Generation(int number)
 
     public int Number { get; } = number;
 
-    /// <summary>Stops this incarnation; <paramref name="whenQuiet"/> runs once no store call it started is still running.</summary>
+    /// <summary>
+    /// Stops this incarnation; <paramref name="whenQuiet"/> runs once no store call it started is still
+    /// running. A later call (a stop after a failure) only adds its own action: each runs once.
+    /// </summary>
     public void Supersede(Action whenQuiet)
     {
         lock (_gate)
         {
-            if (_superseded) return;
             _superseded = true;
             if (_storeCalls > 0)
             {
-                _whenQuiet = whenQuiet;
+                _whenQuiet += whenQuiet;
                 return;
             }
         }

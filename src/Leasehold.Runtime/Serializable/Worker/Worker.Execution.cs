@@ -50,6 +50,7 @@ internal sealed partial class ClusterWorker
             var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, plan.Time,
                 op.Accesses, op.Values, request.Outputs);
             var outcome = FunctionRunner.Run(context, op.Function, time, _options.FunctionTimeLimit);
+            Volatile.Write(ref op.Returned, true);
             Mailbox.Post(() => OnBodyReturned(op, executor, outcome));
         });
     }
@@ -96,6 +97,8 @@ internal sealed partial class ClusterWorker
     /// <summary>
     /// Fails operations whose body has run past the limit without returning: the workflow ends with the
     /// cause named, its keys are released, and the engine does not wait for a body that may never end.
+    /// A body that has returned is judged by its executor (<see cref="FunctionRunner"/>) on its own
+    /// running time, whatever the time its notice then spends queued behind this worker's other work.
     /// </summary>
     private void Sweep()
     {
@@ -106,7 +109,7 @@ internal sealed partial class ClusterWorker
         foreach (var op in _running)
         {
             long started = Volatile.Read(ref op.StartedAt);
-            if (started != 0 && time.GetElapsedTime(started, now) > _options.FunctionTimeLimit) (overdue ??= []).Add(op);
+            if (started != 0 && !Volatile.Read(ref op.Returned) && time.GetElapsedTime(started, now) > _options.FunctionTimeLimit) (overdue ??= []).Add(op);
         }
         if (overdue is not null)
         {
