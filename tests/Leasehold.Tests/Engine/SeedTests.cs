@@ -87,7 +87,6 @@ public class SeedTests
         Assert.Equal(3, Value.ToLong(await durable.ReadCommittedAsync(new StateKey(T, "dave"))));
         Assert.True((await Run(scheduler, second.InvokeAsync("deposit", Key("dave")))).IsCommitted);
         Assert.Equal(13, Value.ToLong(await durable.ReadCommittedAsync(new StateKey(T, "dave"))));
-
     }
 
     [Fact]
