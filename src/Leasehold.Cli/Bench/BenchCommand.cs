@@ -60,9 +60,19 @@ internal static class BenchCommand
         {
             if (parse.GetValue(mode) == "causal")
             {
+                const string serializableOnly = "--mode serializable";
+                bool media = parse.GetValue(workload) == "media";
                 string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
                     : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
-                    : null;
+                    : IgnoredFlags.Find(parse,
+                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly),
+                        (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
+                        (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
+                        (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly),
+                        (serviceUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
+                        (functionUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
+                        (keys, !media, "--workload causal-micro (media has its own data set)"),
+                        (length, !media, "--workload causal-micro (media's workflows have fixed shapes)"));
                 if (notCausal is not null)
                 {
                     Console.Error.WriteLine($"leasehold bench: {notCausal}");
@@ -113,14 +123,27 @@ internal static class BenchCommand
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
             if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime)
-                || parse.GetResult(durability) is { Implicit: false } || parse.GetResult(cacheCapacity) is { Implicit: false })
+                || parse.GetResult(durability) is { Implicit: false } || parse.GetResult(cacheCapacity) is { Implicit: false }
+                || parse.GetResult(serviceUs) is { Implicit: false } || parse.GetResult(functionUs) is { Implicit: false })
             {
-                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions, --virtual, --durability and --cache-capacity apply to --mode causal (the serializable mode has --link-us)");
+                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions, --virtual, --service-us, --function-us, --durability and --cache-capacity apply to --mode causal (the serializable mode has --link-us)");
                 return ExitCodes.Usage;
             }
             if (parse.GetValue(workload) is "causal-micro" or "media")
             {
                 Console.Error.WriteLine($"leasehold bench: --workload {parse.GetValue(workload)} is a causal workload: add --mode causal");
+                return ExitCodes.Usage;
+            }
+            string chosen = parse.GetValue(workload) ?? "banking";
+            if (IgnoredFlags.Find(parse,
+                    (length, chosen == "micro", "--workload micro (and --mode causal)"),
+                    (readOnly, chosen == "micro", "--workload micro"),
+                    (appendsPerKey, chosen == "list-append", "--workload list-append"),
+                    (theta, chosen is "banking" or "micro", "the workloads that pick keys by Zipf: banking and micro (and --mode causal)"),
+                    (clients, parse.GetValue(rate) is null, "the closed loop; --rate runs an open loop, whose arrivals do not wait for clients"))
+                is { } ignored)
+            {
+                Console.Error.WriteLine($"leasehold bench: {ignored}");
                 return ExitCodes.Usage;
             }
             var settings = new BenchSettings
