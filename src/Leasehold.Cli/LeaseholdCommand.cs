@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using Leasehold.Cli.Bench;
 using Leasehold.Cli.Check;
 using Leasehold.Cli.Crash;
@@ -15,11 +16,17 @@ internal static class LeaseholdCommand
     /// </summary>
     public static Command Create()
     {
+        var help = new HelpOption();
+        var bench = BenchCommand.Create();
+        help.Action = new HelpWithEpilogue((SynchronousCommandLineAction)help.Action!, new Dictionary<Command, Func<int, string>>
+        {
+            [bench] = BenchGlossary.HelpSection,
+        });
         var root = new Command("leasehold", "Leasehold: stateful serverless workflows with serializable transactions")
         {
-            new HelpOption(),
+            help,
             new VersionOption(),
-            BenchCommand.Create(),
+            bench,
             CheckCommand.Create(),
             CrashTestCommand.Create(),
             CrashNodeCommand.Create(),

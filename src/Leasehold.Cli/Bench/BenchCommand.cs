@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Leasehold.Cli.Bench;
 
-/// <summary>`leasehold bench`: flags, validation, the live progress line, the summary table and the JSON file.</summary>
+/// <summary>`leasehold bench`: flags, validation, the live progress, the summary table and the JSON file.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -49,7 +49,7 @@ internal static class BenchCommand
         var gating = new Option<string>("--gating") { Description = "strict (writes wait until nothing can fail: atomic under bugs) | declared (wait only for MayAbort functions, §6); a comma list runs each", DefaultValueFactory = _ => "strict" };
         var rounds = new Option<int>("--rounds") { Description = "with several protocols or gatings: alternate them this many times", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "write the result as one JSON object to this file" };
-        var quiet = new Option<bool>("--quiet") { Description = "no live progress line" };
+        var quiet = new Option<bool>("--quiet") { Description = "no live progress bar (drawn on stderr only when it is a terminal)" };
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
@@ -236,25 +236,22 @@ internal static class BenchCommand
         int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
-            var runner = new BenchRunner(variant, line => { if (live) Console.Error.Write($"\r[{Name(variant)}] {line}\u001b[K"); });
             BenchResult result;
             try
             {
-                result = await runner.RunAsync(cancellation);
+                result = await BenchProgress.RunAsync(live, Name(variant), variant.WarmupSeconds + variant.DurationSeconds,
+                    progress => new BenchRunner(variant, progress).RunAsync(cancellation));
             }
             catch (Runtime.Storage.StoreUnavailableException e)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: --store {Stores.StoreSpec.Redact(variant.Store)}: {e.Message}");
                 return ExitCodes.Usage;
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: {Name(variant)}: {e.Message}");
                 return ExitCodes.Failure;
             }
-            if (live) Console.Error.WriteLine();
             results.Add(result);
             PrintSummary(result);
             if (!result.Invariant.Ok)
@@ -335,9 +332,10 @@ internal static class BenchCommand
         Row("batches committed", $"{r.BatchesCommitted:N0}");
         Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
         Row("allocated per txn (bytes)", $"{r.AllocBytesPerTxn:N0}");
-        table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
+        table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
+        SummaryRows.WriteGlossaryPointer();
         if (r.Checker is { } c)
         {
             var x = c.Result;
