@@ -55,20 +55,16 @@ public static class CausalHistoryJson
         {
             return ParseObject(ref r, line);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new HistoryFormatException(line, $"not valid JSON: {e.Message}");
-        }
-        catch (InvalidOperationException e)
-        {
-            // Utf8JsonReader throws this for a few malformed shapes (a property name that is not a string…).
-            throw new HistoryFormatException(line, $"not valid JSON: {e.Message}");
+            // Utf8JsonReader throws InvalidOperationException for a few malformed shapes (a property name that is not a string…).
+            throw JsonLineError.NotJson(line, json, e, JsonLineError.CausalExample);
         }
     }
 
     private static CausalRecord ParseObject(ref Utf8JsonReader r, long line)
     {
-        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new HistoryFormatException(line, "expected a JSON object");
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw JsonLineError.NotAnObject(line, JsonLineError.CausalExample);
         long? process = null, seq = null, workflow = null;
         int? function = null, server = null;
         bool? ok = null;

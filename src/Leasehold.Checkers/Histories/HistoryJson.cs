@@ -71,15 +71,16 @@ public static class HistoryJson
         {
             return ParseObject(ref r, line);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new HistoryFormatException(line, $"not valid JSON: {e.Message}");
+            // Utf8JsonReader throws InvalidOperationException for a few malformed shapes (a property name that is not a string…).
+            throw JsonLineError.NotJson(line, json, e, JsonLineError.ListAppendExample);
         }
     }
 
     private static HistoryOp? ParseObject(ref Utf8JsonReader r, long line)
     {
-        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw new HistoryFormatException(line, "expected a JSON object");
+        if (!r.Read() || r.TokenType != JsonTokenType.StartObject) throw JsonLineError.NotAnObject(line, JsonLineError.ListAppendExample);
         long? index = null, process = null, time = null;
         OpType? type = null;
         string? f = null;

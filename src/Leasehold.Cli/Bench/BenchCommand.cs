@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Leasehold.Cli.Bench;
 
-/// <summary>`leasehold bench`: flags, validation, the live progress line, the summary table and the JSON file.</summary>
+/// <summary>`leasehold bench`: flags, validation, the live progress, the summary table and the JSON file.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
@@ -49,7 +49,7 @@ internal static class BenchCommand
         var gating = new Option<string>("--gating") { Description = "strict (writes wait until nothing can fail: atomic under bugs) | declared (wait only for MayAbort functions, §6); a comma list runs each", DefaultValueFactory = _ => "strict" };
         var rounds = new Option<int>("--rounds") { Description = "with several protocols or gatings: alternate them this many times", DefaultValueFactory = _ => 1 };
         var json = new Option<string?>("--json") { Description = "write the result as one JSON object to this file" };
-        var quiet = new Option<bool>("--quiet") { Description = "no live progress line" };
+        var quiet = new Option<bool>("--quiet") { Description = "no live progress bar (drawn on stderr only when it is a terminal)" };
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
@@ -60,9 +60,19 @@ internal static class BenchCommand
         {
             if (parse.GetValue(mode) == "causal")
             {
+                const string serializableOnly = "--mode serializable";
+                bool media = parse.GetValue(workload) == "media";
                 string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
                     : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
-                    : null;
+                    : IgnoredFlags.Find(parse,
+                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly),
+                        (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
+                        (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
+                        (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly),
+                        (serviceUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
+                        (functionUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
+                        (keys, !media, "--workload causal-micro (media has its own data set)"),
+                        (length, !media, "--workload causal-micro (media's workflows have fixed shapes)"));
                 if (notCausal is not null)
                 {
                     Console.Error.WriteLine($"leasehold bench: {notCausal}");
@@ -113,14 +123,27 @@ internal static class BenchCommand
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
             if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime)
-                || parse.GetResult(durability) is { Implicit: false } || parse.GetResult(cacheCapacity) is { Implicit: false })
+                || parse.GetResult(durability) is { Implicit: false } || parse.GetResult(cacheCapacity) is { Implicit: false }
+                || parse.GetResult(serviceUs) is { Implicit: false } || parse.GetResult(functionUs) is { Implicit: false })
             {
-                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions, --virtual, --durability and --cache-capacity apply to --mode causal (the serializable mode has --link-us)");
+                Console.Error.WriteLine("leasehold bench: --link-latency-us, --no-eager, --no-sessions, --transactions, --virtual, --service-us, --function-us, --durability and --cache-capacity apply to --mode causal (the serializable mode has --link-us)");
                 return ExitCodes.Usage;
             }
             if (parse.GetValue(workload) is "causal-micro" or "media")
             {
                 Console.Error.WriteLine($"leasehold bench: --workload {parse.GetValue(workload)} is a causal workload: add --mode causal");
+                return ExitCodes.Usage;
+            }
+            string chosen = parse.GetValue(workload) ?? "banking";
+            if (IgnoredFlags.Find(parse,
+                    (length, chosen == "micro", "--workload micro (and --mode causal)"),
+                    (readOnly, chosen == "micro", "--workload micro"),
+                    (appendsPerKey, chosen == "list-append", "--workload list-append"),
+                    (theta, chosen is "banking" or "micro", "the workloads that pick keys by Zipf: banking and micro (and --mode causal)"),
+                    (clients, parse.GetValue(rate) is null, "the closed loop; --rate runs an open loop, whose arrivals do not wait for clients"))
+                is { } ignored)
+            {
+                Console.Error.WriteLine($"leasehold bench: {ignored}");
                 return ExitCodes.Usage;
             }
             var settings = new BenchSettings
@@ -213,25 +236,22 @@ internal static class BenchCommand
         int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
-            var runner = new BenchRunner(variant, line => { if (live) Console.Error.Write($"\r[{Name(variant)}] {line}\u001b[K"); });
             BenchResult result;
             try
             {
-                result = await runner.RunAsync(cancellation);
+                result = await BenchProgress.RunAsync(live, Name(variant), variant.WarmupSeconds + variant.DurationSeconds,
+                    progress => new BenchRunner(variant, progress).RunAsync(cancellation));
             }
             catch (Runtime.Storage.StoreUnavailableException e)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: --store {Stores.StoreSpec.Redact(variant.Store)}: {e.Message}");
                 return ExitCodes.Usage;
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: {Name(variant)}: {e.Message}");
                 return ExitCodes.Failure;
             }
-            if (live) Console.Error.WriteLine();
             results.Add(result);
             PrintSummary(result);
             if (!result.Invariant.Ok)
@@ -312,9 +332,10 @@ internal static class BenchCommand
         Row("batches committed", $"{r.BatchesCommitted:N0}");
         Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
         Row("allocated per txn (bytes)", $"{r.AllocBytesPerTxn:N0}");
-        table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
+        table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
+        SummaryRows.WriteGlossaryPointer();
         if (r.Checker is { } c)
         {
             var x = c.Result;

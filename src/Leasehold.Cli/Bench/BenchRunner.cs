@@ -11,7 +11,7 @@ namespace Leasehold.Cli.Bench;
 /// a rate, open loop at fixed arrival times with latency measured from each request's scheduled start,
 /// so a stalled engine cannot hide its queueing (no coordinated omission).
 /// </summary>
-internal sealed class BenchRunner(BenchSettings settings, Action<string> progress)
+internal sealed class BenchRunner(BenchSettings settings, ProgressReport progress)
 {
     private readonly LatencyRecorder _latency = new();
     // Completions seen at any time (throughput is taken from these over the measured window)...
@@ -68,7 +68,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
             ThrowIfStopped(cluster, scheduler);
             if (settings.Rate is null && loop.IsCompleted) await loop; // a client died: surface its exception
             await Task.Delay(250, CancellationToken.None);
-            progress($"{clock.Elapsed.TotalSeconds,5:F1}s {(_measuring ? "measuring" : "warming up")}  committed {Interlocked.Read(ref _committed):N0}  aborted {Interlocked.Read(ref _aborted):N0}  outstanding {cluster.Outstanding:N0}  batches {cluster.LastCommittedBatch:N0}");
+            progress(clock.Elapsed.TotalSeconds, $"{(_measuring ? "measuring" : "warming up")}  committed {Interlocked.Read(ref _committed):N0}  aborted {Interlocked.Read(ref _aborted):N0}  outstanding {cluster.Outstanding:N0}  batches {cluster.LastCommittedBatch:N0}");
         }
         if (!_measuring)
         {
@@ -93,7 +93,7 @@ internal sealed class BenchRunner(BenchSettings settings, Action<string> progres
         ThrowIfStopped(cluster, scheduler);
 
         var invariant = await workload.CheckAsync(store, CancellationToken.None);
-        progress("checking the history…");
+        progress(end, "checking the history…");
         var checker = history?.Check();
         using var self = Process.GetCurrentProcess();
         self.Refresh();

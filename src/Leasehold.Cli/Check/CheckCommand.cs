@@ -58,16 +58,18 @@ internal static class CheckCommand
             string? spool = null;
             try
             {
-                // The list-append checker reads the history more than once; a pipe (/dev/stdin, <(…)) reads empty the second
+                // The list-append checker reads the history more than once, and a history refused by either checker is read
+                // again to see whether it was written for the other one; a pipe (/dev/stdin, <(…)) reads empty the second
                 // time, so it is copied to a temporary file first.
-                if (!causal) spool = SpoolIfNotSeekable(path);
+                spool = SpoolIfNotSeekable(path);
+                string readFrom = spool ?? path;
                 return causal
-                    ? Causal(path, new CausalCheckerOptions { Convergence = parse.GetValue(convergence), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json))
-                    : Serializable(path, spool ?? path, new CheckerOptions { Strict = parse.GetValue(strict), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json));
+                    ? Causal(path, readFrom, new CausalCheckerOptions { Convergence = parse.GetValue(convergence), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json))
+                    : Serializable(path, readFrom, new CheckerOptions { Strict = parse.GetValue(strict), ExamplesPerKind = Math.Max(shown, 1) }, clock, shown, parse.GetValue(json));
             }
             catch (HistoryFormatException e)
             {
-                Console.Error.WriteLine($"leasehold check: {path}: {e.Message}");
+                Console.Error.WriteLine($"leasehold check: {path}: {e.Message}{WrongModelHint(spool ?? path, causal)}");
                 return ExitCodes.Usage;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -89,7 +91,7 @@ internal static class CheckCommand
         if (result.Committed + result.Failed + result.Unknown == 0)
         {
             // Vacuously valid, and so most likely a recorder that wrote nothing: not a verdict to trust.
-            Console.Error.WriteLine($"leasehold check: {path}: the history holds no transactions, so there is nothing to check");
+            Console.Error.WriteLine($"leasehold check: {path}: {Empty(readFrom)}the history holds no transactions, so there is nothing to check");
             return ExitCodes.Usage;
         }
         if (json is not null)
@@ -112,19 +114,31 @@ internal static class CheckCommand
         return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static int Causal(string path, CausalCheckerOptions options, Stopwatch clock, int shown, string? json)
+    private static int Causal(string path, string readFrom, CausalCheckerOptions options, Stopwatch clock, int shown, string? json)
     {
-        // One streaming pass: a pipe needs no spooling.
-        var result = new CausalChecker(options).Check(new CausalFileHistory(path));
+        var result = new CausalChecker(options).Check(new CausalFileHistory(readFrom));
         if (result.Functions == 0)
         {
-            Console.Error.WriteLine($"leasehold check: {path}: the history holds no function executions, so there is nothing to check");
+            Console.Error.WriteLine($"leasehold check: {path}: {Empty(readFrom)}the history holds no function executions, so there is nothing to check");
             return ExitCodes.Usage;
         }
         if (json is not null) WriteJson(json, w => CausalCheckResultJson.Write(w, result, clock.Elapsed.TotalSeconds, path));
         PrintCausal(result, path, clock.Elapsed, shown);
         return result.Valid ? ExitCodes.Ok : ExitCodes.Failure;
     }
+
+    private static string Empty(string readFrom) => new FileInfo(readFrom).Length == 0 ? "the file is empty: " : "";
+
+    /// <summary>
+    /// A history the other checker reads fails on its first field that differs (a causal record's "type" is never
+    /// "invoke"), which says nothing of the real mistake: the model. Empty when the history's shape matches the model.
+    /// </summary>
+    private static string WrongModelHint(string readFrom, bool causal) => (HistoryShape.Detect(readFrom), causal) switch
+    {
+        (HistoryKind.ListAppend, true) => "; this looks like a serializable history (list-append operations), not a causal one: use --model serializable",
+        (HistoryKind.Causal, false) => "; this looks like a causal history (function executions), not a serializable one: use --model causal",
+        _ => "",
+    };
 
     private static void WriteJson(string path, Action<Utf8JsonWriter> write)
     {

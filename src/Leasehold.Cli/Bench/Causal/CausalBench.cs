@@ -33,23 +33,20 @@ internal static class CausalBench
         {
             string name = CausalBenchSettings.NameOf(variant.Protocol);
             var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
-            Action<string> show = line => { if (live) Console.Error.Write($"\r[{name}] {line}\u001b[K"); };
             CausalBenchResult result;
             try
             {
-                result = variant.Virtual
-                    ? new CausalVirtualRunner(variant, show).Run(history)
-                    : await new CausalBenchRunner(variant, show).RunAsync(history, cancellation);
+                result = await BenchProgress.RunAsync(live, name, variant.WarmupSeconds + variant.DurationSeconds, progress => variant.Virtual
+                    ? Task.FromResult(new CausalVirtualRunner(variant, progress).Run(history))
+                    : new CausalBenchRunner(variant, progress).RunAsync(history, cancellation));
             }
             catch (Runtime.Storage.StoreUnavailableException e)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: --store {Stores.StoreSpec.Redact(variant.Store)}: {e.Message}");
                 return ExitCodes.Usage;
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException)
             {
-                if (live) Console.Error.WriteLine();
                 Console.Error.WriteLine($"leasehold bench: {name}: {e.Message}");
                 return ExitCodes.Failure;
             }
@@ -57,7 +54,6 @@ internal static class CausalBench
             {
                 history?.Dispose();
             }
-            if (live) Console.Error.WriteLine();
             if (history is not null) result = result with { Checker = Check(history.Path) };
             results.Add(result);
             PrintSummary(result, history);
@@ -117,9 +113,10 @@ internal static class CausalBench
         if (r.Persistence is { } p) Row("store batches / versions written / misses / evictions", $"{p.Batches:N0} / {p.Versions:N0} / {p.Misses:N0} / {p.Evictions:N0}");
         if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
         else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
-        table.AddRow(new Markup("invariant"), new Markup(r.Invariant.Ok ? $"[green]holds[/] ({Markup.Escape(r.Invariant.Name)})" : $"[red]BROKEN[/] ({Markup.Escape(r.Invariant.Name)})"));
+        table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");
+        SummaryRows.WriteGlossaryPointer();
         if (r.Checker is { } c)
             AnsiConsole.MarkupLine(c.Valid
                 ? $"causal checker: [green]valid[/] (causal consistency with convergence) over {c.Workflows:N0} workflows, in {c.Seconds:F1} s"

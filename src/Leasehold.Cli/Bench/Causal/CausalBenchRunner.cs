@@ -10,7 +10,7 @@ namespace Leasehold.Cli.Bench.Causal;
 /// Runs one causal benchmark on real threads: closed-loop clients, each a session that carries its
 /// token from workflow to workflow (unless told not to), latency from submit to the reply.
 /// </summary>
-internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<string> progress)
+internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressReport progress)
 {
     private readonly LatencyRecorder _latency = new();
     private long _completed, _submitted, _wCompleted, _wFailed, _wAborted, _wRetried;
@@ -43,7 +43,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, Action<str
             if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped: {fault}");
             if (loop.IsCompleted) await loop;
             await Task.Delay(250, CancellationToken.None);
-            progress($"{clock.Elapsed.TotalSeconds,5:F1}s {(_measuring ? "measuring" : "warming up")}  completed {Interlocked.Read(ref _completed):N0}");
+            progress(clock.Elapsed.TotalSeconds, $"{(_measuring ? "measuring" : "warming up")}  completed {Interlocked.Read(ref _completed):N0}");
         }
         if (!_measuring)
         {

@@ -56,6 +56,10 @@ internal sealed record CausalBenchSettings
         if (Stores.StoreSpec.Parse(Store).Problem is { } storeProblem) return storeProblem;
         if (Durability == CausalDurability.None && Store != "memory")
             return $"--store {Stores.StoreSpec.Parse(Store).Spec!.Engine}: the causal mode persists into a store only with --durability write-behind or sync (none keeps its state in its caches)";
+        // In virtual time the memory store stands in for a store as the servers' processors are modelled (its calls
+        // complete synchronously, as the deterministic mode needs); in a real run it would persist nothing.
+        if (Durability != CausalDurability.None && Store == "memory" && !Virtual)
+            return $"--durability {NameOf(Durability)} needs a persistent store, and the memory store keeps nothing past the process: add --store rocksdb[:PATH], postgres:CONNECTION-STRING or redis:HOST:PORT";
         if (Durability != CausalDurability.None && Protocol != CausalProtocol.CausalMesh)
             return $"--durability {NameOf(Durability)}: persistence is built for causalmesh; {NameOf(Protocol)}'s versioned store is in memory only (give --durability none)";
         if (!EagerIntegration && Protocol is CausalProtocol.HydroCon or CausalProtocol.HydroOpt or CausalProtocol.FaasTcc)

@@ -11,7 +11,7 @@ namespace Leasehold.Cli.Bench.Causal;
 /// counts beyond what two cores hold (16) can be compared. Throughput and latency are virtual: they
 /// follow from the link latency and the modelled costs, and they replay exactly for a seed.
 /// </summary>
-internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<string> progress)
+internal sealed class CausalVirtualRunner(CausalBenchSettings settings, ProgressReport progress)
 {
     public CausalBenchResult Run(CausalHistoryWriter? history)
     {
@@ -67,7 +67,7 @@ internal sealed class CausalVirtualRunner(CausalBenchSettings settings, Action<s
         while (scheduler.Step())
         {
             if (ringAtStart < 0 && time.GetUtcNow() >= measureFrom) ringAtStart = cluster.RingMessages;
-            if (++steps % 2_000_000 == 0) progress($"virtual {(time.GetUtcNow() - begin).TotalSeconds:F2}s  completed {completed:N0}");
+            if (++steps % 2_000_000 == 0) progress((time.GetUtcNow() - begin).TotalSeconds, $"virtual time  completed {completed:N0}");
         }
         if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped (seed {settings.Seed}): {fault}");
         double seconds = settings.DurationSeconds;
