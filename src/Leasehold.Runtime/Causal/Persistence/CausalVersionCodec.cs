@@ -71,7 +71,7 @@ public static class CausalVersionCodec
         return new CausalVersion(value, clock, deps, writer);
     }
 
-    private sealed class Writer
+    internal sealed class Writer
     {
         private readonly MemoryStream _out = new();
         public void Byte(byte b) => _out.WriteByte(b);
@@ -92,7 +92,7 @@ public static class CausalVersionCodec
         public byte[] ToArray() => _out.ToArray();
     }
 
-    private ref struct Reader(ReadOnlySpan<byte> bytes)
+    internal ref struct Reader(ReadOnlySpan<byte> bytes)
     {
         private readonly ReadOnlySpan<byte> _bytes = bytes;
         private int _at;
