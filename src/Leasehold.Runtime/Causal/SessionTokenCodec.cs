@@ -64,7 +64,7 @@ public static class SessionTokenCodec
         }
         catch (CausalVersionFormatException e)
         {
-            throw new SessionTokenFormatException(e.Message.Replace("not a stored causal version: ", "", StringComparison.Ordinal));
+            throw new SessionTokenFormatException(e.Cause);
         }
     }
 
@@ -91,7 +91,10 @@ public static class SessionTokenCodec
         for (ulong l = 0; l < local; l++)
         {
             var key = new StateKey(r.Text($"own write {l}'s table"), r.Text($"own write {l}'s key"));
-            var version = CausalVersionCodec.Decode(r.Bytes($"own write {l}'s version"), servers);
+            var stored = r.Bytes($"own write {l}'s version");
+            CausalVersion version;
+            try { version = CausalVersionCodec.Decode(stored, servers); }
+            catch (CausalVersionFormatException e) { throw new SessionTokenFormatException($"own write {key}'s version: {e.Cause}"); }
             if (!session.Local.TryAdd(key, version)) throw new SessionTokenFormatException($"own write {key} appears twice");
         }
         byte flags = r.Byte("the flags byte");

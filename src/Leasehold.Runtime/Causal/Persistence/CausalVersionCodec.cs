@@ -154,4 +154,8 @@ public static class CausalVersionCodec
 }
 
 /// <summary>Stored bytes that are not a causal version: the message names what is wrong and where.</summary>
-public sealed class CausalVersionFormatException(string message) : FormatException($"not a stored causal version: {message}");
+public sealed class CausalVersionFormatException(string cause) : FormatException($"not a stored causal version: {cause}")
+{
+    /// <summary>What is wrong, without the prefix: for a format that embeds versions (a session token) to name it in its own terms.</summary>
+    public string Cause { get; } = cause;
+}
