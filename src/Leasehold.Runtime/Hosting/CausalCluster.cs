@@ -189,7 +189,9 @@ public sealed class CausalCluster : ICausalRuntime
         }
         catch (Exception e)
         {
-            failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
+            failure = context.Violation ?? (context.RuntimeError is { } runtime
+                ? $"the causal runtime failed while function '{function.Name}' ran (not an error of the function): {runtime.GetType().Name}: {runtime.Message}"
+                : $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
         }
         if (context.Missed is { } miss)
         {

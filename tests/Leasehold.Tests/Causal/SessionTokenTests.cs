@@ -115,6 +115,21 @@ public class SessionTokenTests
     }
 
     [Fact]
+    public void An_error_of_the_runtime_during_a_read_is_not_reported_as_the_functions_own()
+    {
+        var scheduler = new DeterministicScheduler(10);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 4, CheckInvariants = true, Seed = 10 }, scheduler);
+        cluster.Register(ReadX());
+        // This cluster's id and size, but a dep on a write no server ever made: what a forged token carries.
+        var session = new CausalSession();
+        session.Deps[new StateKey(T, "x")] = VectorClock.Of(0, 99, 0, 0);
+        var read = Run(scheduler, cluster, "read-x", Args.Empty, new CausalInvocation { Placement = [2], Token = new SessionToken(session, cluster.Identity) });
+        Assert.Equal(WorkflowStatus.Failed, read.Status);
+        Assert.StartsWith("the causal runtime failed while function 'read' ran", read.Reason);
+        Assert.Contains("invariant 4", read.Reason);
+    }
+
+    [Fact]
     public void A_cluster_restarted_on_its_store_keeps_its_identity_and_another_store_gives_another()
     {
         var memory = new MemoryStateStore();
