@@ -6,7 +6,11 @@ public enum WorkflowStatus : byte
     Committed,
     /// <summary>A function called Abort: nothing of the workflow took effect.</summary>
     Aborted,
-    /// <summary>A function failed (threw, touched an undeclared key, ran past its time limit): nothing took effect.</summary>
+    /// <summary>
+    /// A function failed (threw, touched an undeclared key, ran past its time limit). Serializable and transactional
+    /// causal workflows: nothing took effect. Plain causal workflows: the writes of the functions that ran before
+    /// the failure stay visible (a causal write is visible when it is made), and the result's token carries them.
+    /// </summary>
     Failed,
     /// <summary>The request was not admitted (queue full, unknown workflow, the cluster stopped or stopping): it never ran.</summary>
     Rejected,

@@ -48,11 +48,15 @@ internal sealed partial class CacheServer
 
     internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
 
-    /// <summary>§4's Decision: the write is visible at its tail; a server may integrate it now rather than when a read needs it.</summary>
+    /// <summary>
+    /// §4's Decision: the write is visible at its tail; a server may integrate it now rather than when a read needs it.
+    /// Without eager integration it is noted, and integrated before the next function that reads here reads anything.
+    /// </summary>
     public void ReceiveStable(StableNotice notice)
     {
         LearnStable(notice.Stable);
         if (_options.EagerIntegration) Integrate([new(notice.Key, notice.Clock)]);
+        else _noticed[notice.Key] = _noticed.TryGetValue(notice.Key, out var before) ? before.Join(notice.Clock) : notice.Clock;
         if ((Id + 1) % Servers != notice.Tail)
         {
             var successor = _successor!;
@@ -61,6 +65,19 @@ internal sealed partial class CacheServer
         }
         else MarkStable(notice.Head, notice.Clock); // the notice's last stop: every server has integrated the write
         EvictIfFull();
+    }
+
+    /// <summary>
+    /// Lazy integration's catch-up: the writes whose stable notice passed here since the last function read here.
+    /// Without it, a write reached another server only through a session that depended on it, and a fresh reader
+    /// there saw the old value forever, even on a quiet cluster. Called before a function's first read here, so
+    /// the function still reads one causal cut.
+    /// </summary>
+    private void IntegrateNoticed()
+    {
+        if (_noticed.Count == 0) return;
+        Integrate(_noticed);
+        _noticed.Clear();
     }
 
     /// <summary>

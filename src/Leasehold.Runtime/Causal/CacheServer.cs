@@ -15,6 +15,8 @@ internal sealed partial class CacheServer : ICacheServer
     private readonly long[] _gvc;
     private readonly Dictionary<StateKey, CausalVersion> _c = [];
     private readonly Dictionary<StateKey, List<CausalVersion>> _i = [];
+    // Without eager integration: per key, the join of the stable notices received and not yet integrated.
+    private readonly Dictionary<StateKey, VectorClock> _noticed = [];
     private RingLink? _next;
     private CacheServer? _successor;
 
@@ -65,6 +67,7 @@ internal sealed partial class CacheServer : ICacheServer
         if (session.IntegratedAt != Id)
         {
             if (_options.CheckInvariants) Invariants.DepsCovered(this, session);
+            IntegrateNoticed();
             Integrate(session.Deps);
             session.IntegratedAt = Id;
         }

@@ -27,6 +27,12 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
     /// <summary>The first key this attempt read that its server has not loaded (null: none); the attempt must be discarded.</summary>
     public StateKey? Missed { get; private set; }
 
+    /// <summary>
+    /// What the server threw during one of the body's reads or writes (null: nothing): the runtime's failure, which
+    /// the body only passed on, so the workflow's result must not call it the function's error.
+    /// </summary>
+    public Exception? RuntimeError { get; private set; }
+
     private readonly bool _transactional = workflow.Consistency == Consistency.TransactionalCausal;
 
     public override byte[]? Read(string table, string key)
@@ -54,6 +60,11 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
             Missed ??= k;
             throw;
         }
+        catch (Exception e) when (e is not SnapshotUnavailableException)
+        {
+            RuntimeError ??= e;
+            throw;
+        }
         var value = version.Value;
         Ops?.Add(new CausalOp(false, k, value, version.Clock.IsZero));
         return value is null ? null : (byte[])value.Clone();
@@ -65,7 +76,15 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         var copy = value is null ? null : (byte[])value.Clone();
         if (_transactional) (session.Pending ??= [])[k] = (copy, Function.Index); // visible at commit, with the transaction's other writes
         else if (deferWrites) (_deferred ??= []).Add((k, copy));
-        else server.Write(session, k, copy);
+        else
+        {
+            try { server.Write(session, k, copy); }
+            catch (Exception e)
+            {
+                RuntimeError ??= e;
+                throw;
+            }
+        }
         Ops?.Add(new CausalOp(true, k, copy));
     }
 

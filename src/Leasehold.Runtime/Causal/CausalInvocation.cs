@@ -17,10 +17,60 @@ public sealed record CausalInvocation
 /// <summary>
 /// A finished causal workflow: its status, its functions' outputs, the token for the caller's next
 /// workflow, and how many of its attempts aborted and were retried (transactions and baselines only).
+/// <para>What each status means, by consistency level:</para>
+/// <list type="bullet">
+/// <item><see cref="WorkflowStatus.Committed"/>: every function ran; its writes are visible (with a store and
+/// synchronous durability, also durable). The token carries the whole workflow.</item>
+/// <item><see cref="WorkflowStatus.Failed"/>, plain causal: a function failed, and the workflow stopped there. The
+/// writes of the functions that ran before it stay visible — a causal write is visible when it is made — and the
+/// token carries them, so the next workflow still reads its own writes. Transactional causal: nothing took
+/// effect (its writes were buffered), and the token is the caller's. Also Failed: a transaction that aborted
+/// <see cref="CausalOptions.TransactionAttempts"/> times, and a function whose key the store holds in a form the
+/// causal store cannot read.</item>
+/// <item><see cref="WorkflowStatus.Rejected"/>: the request was not admitted (unknown workflow, a malformed placement,
+/// a session token of another cluster or size); nothing ran, and the token is the caller's, unchanged.</item>
+/// </list>
+/// <see cref="Token"/> is never null for a workflow that ran (Committed, Failed); a rejected one hands back the caller's
+/// token as it was (null only if it passed none). So a client may always keep <c>result.Token</c>.
 /// </summary>
 public sealed record CausalResult(WorkflowStatus Status, long WorkflowId, string? Reason, byte[]?[] Outputs, SessionToken? Token, int Aborts = 0)
 {
     public bool Succeeded => Status == WorkflowStatus.Committed;
+
+    /// <summary>The workflow that ran (null when the request named none registered): what <see cref="Output"/> finds functions by.</summary>
+    public WorkflowDefinition? Workflow { get; init; }
+
+    /// <summary>The output of the function named <paramref name="functionName"/> in a committed workflow.</summary>
+    /// <exception cref="InvalidOperationException">The workflow did not commit; the message names its status and reason.</exception>
+    /// <exception cref="KeyNotFoundException">The workflow has no function of that name.</exception>
+    public byte[]? Output(string functionName)
+    {
+        if (Status != WorkflowStatus.Committed)
+            throw new InvalidOperationException($"the workflow{(Workflow is null ? "" : $" '{Workflow.Name}'")} is {Status}, so it has no outputs: {Reason}");
+        return Outputs[FunctionIndex(functionName)];
+    }
+
+    /// <summary>As <see cref="Output"/>, without throwing: false when the workflow did not commit or has no such function.</summary>
+    public bool TryGetOutput(string functionName, out byte[]? output)
+    {
+        output = null;
+        if (Status != WorkflowStatus.Committed || Workflow is null) return false;
+        for (int i = 0; i < Workflow.Functions.Count; i++)
+            if (Workflow.Functions[i].Name == functionName)
+            {
+                output = Outputs[i];
+                return true;
+            }
+        return false;
+    }
+
+    private int FunctionIndex(string functionName)
+    {
+        if (Workflow is null) throw new InvalidOperationException("this result carries no workflow");
+        for (int i = 0; i < Workflow.Functions.Count; i++)
+            if (Workflow.Functions[i].Name == functionName) return i;
+        throw new KeyNotFoundException($"workflow '{Workflow.Name}' has no function named '{functionName}'; its functions are {string.Join(", ", Workflow.Functions.Select(f => f.Name))}");
+    }
 }
 
 /// <summary>One function execution as a history records it (the causal checker's unit): who, where, after which parents, and its operations.</summary>

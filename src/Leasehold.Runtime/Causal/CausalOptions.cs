@@ -38,7 +38,12 @@ public sealed record CausalOptions
     public TimeSpan LinkLatency { get; init; } = TimeSpan.Zero;
     /// <summary>Extra random delay per ring message (deterministic mode); links stay first-in-first-out.</summary>
     public TimeSpan RingJitter { get; init; } = TimeSpan.Zero;
-    /// <summary>§4: integrate a write eagerly when its stable notice arrives, so nobody serves it stale for long.</summary>
+    /// <summary>
+    /// §4: integrate a write into a server's C-cache as soon as its stable notice arrives there. Off, the server
+    /// notes the notice and integrates the write before the next function's first read on it (so a fresh reader of
+    /// a quiet cluster still sees the last write; a server nobody reads on integrates nothing), and sessions are not
+    /// pruned (a notice that went round no longer proves that every server integrated the write).
+    /// </summary>
     public bool EagerIntegration { get; init; } = true;
     /// <summary>
     /// §5's Decision as written — drop an I-cache version once the C-cache version of its key has a clock ≥

@@ -90,21 +90,68 @@ public sealed class CausalSession
 
 /// <summary>
 /// What a caller keeps between workflows for read-your-writes across them: the finished workflow's
-/// metadata. Pass it to the next invocation; immutable.
+/// metadata, and the cluster it belongs to (only that cluster admits it). Pass it to the next invocation;
+/// immutable. <see cref="Serialize"/> and <see cref="Parse"/> carry it outside the process (SessionTokenCodec).
 /// </summary>
 public sealed class SessionToken
 {
     private readonly CausalSession _session;
 
-    internal SessionToken(CausalSession session)
+    internal SessionToken(CausalSession session, ClusterIdentity cluster)
     {
         _session = session.Clone();
         // A transaction's snapshot and buffered writes are its own: the next workflow starts from what it saw and wrote.
         _session.Snapshot = null;
         _session.Pending = null;
+        _session.IntegratedAt = -1;
+        ClusterId = cluster.Id;
+        Servers = cluster.Servers;
     }
 
     internal CausalSession Open() => _session.Clone();
 
     public int Entries => _session.Deps.Count + _session.Local.Count;
+    /// <summary>The id of the cluster that issued the token (<see cref="ClusterIdentity"/>).</summary>
+    public ulong ClusterId { get; }
+    /// <summary>How many servers that cluster has: every clock in the token has this many entries.</summary>
+    public int Servers { get; }
+
+    /// <summary>The token's versioned binary form (format <see cref="SessionTokenCodec.Format"/>).</summary>
+    /// <exception cref="NotSupportedException">A baseline protocol's token: those live in the process only.</exception>
+    public byte[] Serialize() => SessionTokenCodec.Encode(_session, ClusterId, Servers);
+
+    /// <summary>The binary form as base64 text, for clients that carry it in headers or JSON.</summary>
+    public string ToBase64() => Convert.ToBase64String(Serialize());
+
+    /// <summary>A token from its binary form. Whether it belongs to the cluster it is passed to is checked when it is used.</summary>
+    /// <exception cref="SessionTokenFormatException">The bytes are not a token this build reads; the message names why.</exception>
+    public static SessionToken Parse(ReadOnlySpan<byte> bytes) => SessionTokenCodec.Decode(bytes);
+
+    /// <summary>As <see cref="Parse"/>; false, with <paramref name="error"/> naming why, for bytes that are not a token.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> bytes, out SessionToken? token, out string? error)
+    {
+        try
+        {
+            token = Parse(bytes);
+            error = null;
+            return true;
+        }
+        catch (SessionTokenFormatException e)
+        {
+            token = null;
+            error = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>A token from its base64 text form.</summary>
+    /// <exception cref="SessionTokenFormatException">Not base64, or not a token; the message names why.</exception>
+    public static SessionToken ParseBase64(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        byte[] bytes;
+        try { bytes = Convert.FromBase64String(text); }
+        catch (FormatException) { throw new SessionTokenFormatException("the text is not base64"); }
+        return Parse(bytes);
+    }
 }

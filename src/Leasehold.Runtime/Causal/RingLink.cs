@@ -15,6 +15,8 @@ internal sealed class RingLink(IScheduler scheduler, Network network, Mailbox fr
     private readonly Queue<Action> _inFlight = new();
 
     public long Sent => Interlocked.Read(ref _sent);
+    /// <summary>A ring of one server: the link loops back, and its messages never leave the server.</summary>
+    public bool ToSelf => ReferenceEquals(from, to);
 
     public void Send(Action message)
     {

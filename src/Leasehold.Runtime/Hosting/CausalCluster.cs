@@ -24,6 +24,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     private readonly ServerCpu[] _cpus;
     private long _nextWorkflow;
     private readonly CausalStore? _store;
+    private readonly ClusterIdentity _identity;
 
     /// <param name="store">The store to persist into and load misses from (§6; <see cref="CausalStore.OpenAsync"/>); needs a durability other than None.</param>
     public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, CausalStore? store = null)
@@ -40,6 +41,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         _client = scheduler.CreateMailbox("causal-clients");
         _placement = new Random(options.Seed);
         int n = options.Servers;
+        _identity = new ClusterIdentity(store?.ClusterId ?? ClusterIdentity.Draw(options.Seed, scheduler.Time), n);
         var jitter = new Random(options.Seed ^ 0x5eed);
         _cpus = new ServerCpu[n];
         if (options.Protocol == CausalProtocol.CausalMesh)
@@ -85,10 +87,15 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     public long Misses => CacheServers.Sum(s => s.Misses);
     public long Evictions => CacheServers.Sum(s => s.Evictions);
     public IScheduler Scheduler { get; }
+    /// <summary>Which cluster this is: it admits only session tokens it issued (or, with a store, that a cluster on the same store issued).</summary>
+    public ClusterIdentity Identity => _identity;
     /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
     internal IReadOnlyList<CacheServer> CacheServers { get; }
-    /// <summary>Every message sent: ring traffic, workflow hops, replies.</summary>
-    public long Messages => _network.Messages + _links.Sum(l => Options.RingJitter > TimeSpan.Zero ? l.Sent : 0);
+    /// <summary>
+    /// Every message sent: ring traffic, workflow hops, client requests and replies. A ring link without jitter
+    /// sends through the network, which counts it; with jitter it schedules its own deliveries, so those are added.
+    /// </summary>
+    public long Messages => _network.Messages + _links.Sum(l => Options.RingJitter > TimeSpan.Zero && !l.ToSelf ? l.Sent : 0);
     public long RingMessages => _links.Sum(l => l.Sent);
     /// <summary>Modelled busy time of each server (deterministic mode with service times).</summary>
     public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
@@ -111,7 +118,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     {
         invocation ??= new CausalInvocation();
         if (!TryTrack(ref onDone)) return;
-        if (!_workflows.TryAdmit(workflow, invocation, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
+        if (!_workflows.TryAdmit(workflow, invocation, _identity, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
         Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
     }
 
@@ -164,7 +171,8 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         var function = run.Workflow.Functions[index];
         // With a store, the declared keys (and any an earlier attempt missed) are loaded before the body runs.
         bool stored = server is CacheServer { HasStore: true };
-        if (stored && !((CacheServer)server).AllLoaded(FunctionKeys.ToLoad(function, run.Args, missed), () => RunFunction(run, index, server, session, missed))) return;
+        if (stored && !((CacheServer)server).AllLoaded(FunctionKeys.ToLoad(function, run.Args, missed), () => RunFunction(run, index, server, session, missed),
+                unreadable => Fail(run, session, $"function '{function.Name}' could not load its state: {unreadable}", server))) return;
         session.IntegratedAt = -1; // it has just arrived here
         if (server is CacheServer mesh) mesh.Prune(session);
         bool defer = stored && FunctionKeys.ReadsAnyKey(function);
@@ -182,7 +190,9 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         }
         catch (Exception e)
         {
-            failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
+            failure = context.Violation ?? (context.RuntimeError is { } runtime
+                ? $"the causal runtime failed while function '{function.Name}' ran (not an error of the function): {runtime.GetType().Name}: {runtime.Message}"
+                : $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
         }
         if (context.Missed is { } miss)
         {
@@ -195,10 +205,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         if (OnFunction is not null) run.Record(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!) { Transaction = run.Transactional }, OnFunction);
         if (failure is not null)
         {
-            // A plain causal workflow's writes so far stay visible, so the caller's token carries them forward;
-            // a transaction's were only buffered, so nothing of it took effect.
-            var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session);
-            Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, new SessionToken(soFar), run.Aborts), soFar, server);
+            Fail(run, session, failure, server);
             return;
         }
         var ready = run.Finished(index, session);
@@ -211,12 +218,22 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         (server as CacheServer)?.EvictIfFull();
     }
 
+    /// <summary>
+    /// The workflow failed at a function. A plain causal workflow's writes so far stay visible, so the token carries
+    /// them forward; a transaction's were only buffered, so nothing of it took effect and the token is the caller's.
+    /// </summary>
+    private void Fail(WorkflowRun run, CausalSession session, string failure, ICacheServer server)
+    {
+        var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session);
+        Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, new SessionToken(soFar, _identity), run.Aborts) { Workflow = run.Workflow }, soFar, server);
+    }
+
     /// <summary>Synchronous durability: the result waits until every write the workflow made is durable (the body itself cannot block).</summary>
     private void Finish(WorkflowRun run, CausalSession? final, CausalResult? failed, CausalSession written, ICacheServer server)
     {
         if (Options.Durability == CausalDurability.Synchronous)
-            _store!.WhenDurable(written.Written, () => run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction));
-        else run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction);
+            _store!.WhenDurable(written.Written, () => run.Finish(final, failed, _identity, _network, server.Mailbox, _client, OnFunction));
+        else run.Finish(final, failed, _identity, _network, server.Mailbox, _client, OnFunction);
     }
 
     /// <summary>A transaction's snapshot is gone on this server: the attempt ends with no effect, and the platform retries it.</summary>
@@ -226,7 +243,8 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         int aborts = run.Aborts + 1;
         if (aborts >= Options.TransactionAttempts)
         {
-            var result = new CausalResult(WorkflowStatus.Failed, run.Id, $"the transaction aborted {aborts} times: its snapshot's versions were gone each time", run.Outputs, run.Invocation.Token, aborts);
+            var result = new CausalResult(WorkflowStatus.Failed, run.Id, $"the transaction aborted {aborts} times: its snapshot's versions were gone each time", run.Outputs,
+                run.Invocation.Token ?? new SessionToken(new CausalSession(), _identity), aborts) { Workflow = run.Workflow };
             _network.Send(server.Mailbox, _client, () => run.OnDone(result));
             return;
         }
@@ -398,12 +416,12 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
             }
         }
 
-        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client, Action<CausalFunctionRecord>? sink)
+        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, ClusterIdentity cluster, Network network, Mailbox from, Mailbox client, Action<CausalFunctionRecord>? sink)
         {
             if (!TryEnd()) return;
             if (_records is not null && sink is not null)
                 foreach (var r in _records) sink(failed is null ? r : r with { Ok = false });
-            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!), Aborts);
+            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!, cluster), Aborts) { Workflow = Workflow };
             network.Send(from, client, () => OnDone(result));
         }
     }

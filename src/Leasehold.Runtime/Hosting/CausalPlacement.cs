@@ -9,8 +9,11 @@ internal static class CausalPlacement
     public static int[]? Of(CausalInvocation invocation, int functions, int servers, Random random, out string? problem)
     {
         problem = null;
-        if (invocation.Placement is { } given)
+        if (invocation.Placement is { } caller)
         {
+            // Copied first, then checked: the caller's array stays its own, and editing it later must not move a
+            // running workflow's functions (nor slip past the check).
+            int[] given = [.. caller];
             if (given.Length == functions && given.All(s => s >= 0 && s < servers)) return given;
             problem = $"a placement names one server in 0..{servers - 1} per function ({functions}), not [{string.Join(",", given)}]";
             return null;

@@ -25,9 +25,10 @@ internal sealed class CausalWorkflowTable
 
     /// <summary>
     /// The registered workflow and its placement (the invocation's, checked, or drawn from <paramref name="random"/>);
-    /// false when the request is rejected, after <paramref name="onDone"/> was told why.
+    /// false when the request is rejected, after <paramref name="onDone"/> was told why. A rejected request hands
+    /// the caller's token back unchanged: it never ran, and a client that keeps <c>result.Token</c> keeps its session.
     /// </summary>
-    public bool TryAdmit(string workflow, CausalInvocation invocation, int servers, Random random, Action<CausalResult> onDone,
+    public bool TryAdmit(string workflow, CausalInvocation invocation, ClusterIdentity cluster, int servers, Random random, Action<CausalResult> onDone,
         out WorkflowDefinition definition, out int[] placement)
     {
         WorkflowDefinition? found;
@@ -36,12 +37,18 @@ internal sealed class CausalWorkflowTable
         placement = [];
         if (found is null)
         {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], null));
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, $"no workflow named '{workflow}' is registered", [], invocation.Token));
+            return false;
+        }
+        // A foreign token's clocks name another cluster's versions: refused before anything reads them.
+        if (invocation.Token is { } token && cluster.Refuses(token) is { } refused)
+        {
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, refused, [], token) { Workflow = found });
             return false;
         }
         if (CausalPlacement.Of(invocation, found.Functions.Count, servers, random, out var problem) is not { } drawn)
         {
-            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], null));
+            onDone(new CausalResult(WorkflowStatus.Rejected, -1, problem, [], invocation.Token) { Workflow = found });
             return false;
         }
         placement = drawn;

@@ -24,7 +24,10 @@ public interface ICausalRuntime
     /// <summary>Called once per function execution when set (the history recorder).</summary>
     Action<CausalFunctionRecord>? OnFunction { get; set; }
 
-    /// <summary>Every message sent: server to server, workflow hops, client requests and replies.</summary>
+    /// <summary>
+    /// Every message from one node to another: server to server, workflow hops, client requests and replies. A send
+    /// to oneself (a function whose next one runs on the same server, the ring of a one-server cluster) is local and not counted.
+    /// </summary>
     long Messages { get; }
 
     /// <summary>Messages between servers (and the store) that the protocol itself sends to keep the caches consistent.</summary>

@@ -29,11 +29,14 @@ internal abstract class BaselineRuntime : ICausalRuntime
         Net = new BaselineNet(Network, options.MessageServiceTime);
         Client = scheduler.CreateMailbox("causal-clients");
         _placement = new Random(options.Seed);
+        Identity = new ClusterIdentity(ClusterIdentity.Draw(options.Seed, scheduler.Time), options.Servers);
         Store = new VersionedStore(options, scheduler, Net, Initial);
     }
 
     public CausalOptions Options { get; }
     public IScheduler Scheduler { get; }
+    /// <summary>Which cluster this is (state in memory only: a new id each start); it admits only the session tokens it issued.</summary>
+    public ClusterIdentity Identity { get; }
     protected Func<StateKey, byte[]?> Initial { get; }
     protected Network Network { get; }
     protected BaselineNet Net { get; }
@@ -68,7 +71,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
         invocation ??= new CausalInvocation();
-        if (!_workflows.TryAdmit(workflow, invocation, Caches.Count, _placement, onDone, out var definition, out var placement)) return;
+        if (!_workflows.TryAdmit(workflow, invocation, Identity, Caches.Count, _placement, onDone, out var definition, out var placement)) return;
         Begin(NewAttempt(definition, args, placement, invocation, onDone, aborts: 0, invocation.Token?.Open().Baseline));
     }
 
@@ -149,7 +152,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
         });
         if (failure is not null)
         {
-            Decide(attempt, server, new CausalResult(WorkflowStatus.Failed, attempt.Id, failure, attempt.Outputs, attempt.Invocation.Token, attempt.Aborts), committed: false);
+            Decide(attempt, server, new CausalResult(WorkflowStatus.Failed, attempt.Id, failure, attempt.Outputs, CallersToken(attempt), attempt.Aborts) { Workflow = attempt.Workflow }, committed: false);
             return;
         }
         var cache = Caches[server];
@@ -170,15 +173,18 @@ internal abstract class BaselineRuntime : ICausalRuntime
         }
         Commit(attempt, server, final, session =>
         {
-            var token = new SessionToken(new CausalSession { Baseline = session });
-            Decide(attempt, server, new CausalResult(WorkflowStatus.Committed, attempt.Id, null, attempt.Outputs, token, attempt.Aborts), committed: true);
+            var token = new SessionToken(new CausalSession { Baseline = session }, Identity);
+            Decide(attempt, server, new CausalResult(WorkflowStatus.Committed, attempt.Id, null, attempt.Outputs, token, attempt.Aborts) { Workflow = attempt.Workflow }, committed: true);
         });
     }
+
+    /// <summary>A failed workflow took no effect (each is a transaction): the caller's session goes on as it was; a new one if it had none.</summary>
+    private SessionToken CallersToken(Attempt attempt) => attempt.Invocation.Token ?? new SessionToken(new CausalSession(), Identity);
 
     /// <summary>No consistent snapshot for this attempt: it is recorded as aborted, and the workflow starts again (new placement draws nothing: the same servers) until it runs out of attempts.</summary>
     protected void Abort(Attempt attempt, int server, string reason)
     {
-        var result = new CausalResult(WorkflowStatus.Failed, attempt.Id, $"aborted {attempt.Aborts + 1} times (last: {reason})", attempt.Outputs, attempt.Invocation.Token, attempt.Aborts + 1);
+        var result = new CausalResult(WorkflowStatus.Failed, attempt.Id, $"aborted {attempt.Aborts + 1} times (last: {reason})", attempt.Outputs, CallersToken(attempt), attempt.Aborts + 1) { Workflow = attempt.Workflow };
         if (attempt.Aborts + 1 >= Options.TransactionAttempts)
         {
             Decide(attempt, server, result, committed: false);

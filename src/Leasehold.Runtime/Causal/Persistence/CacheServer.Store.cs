@@ -53,28 +53,29 @@ internal sealed partial class CacheServer
     /// <summary>
     /// On this server's mailbox: true when every key is loaded. Otherwise false, and the keys are loaded
     /// from the store and <paramref name="then"/> runs in the same step that installs them, so nothing is
-    /// evicted in between.
+    /// evicted in between; or, when a key's stored bytes are not a causal version, <paramref name="unreadable"/>
+    /// runs with the cause, and nothing is installed (the server goes on serving every other key).
     /// </summary>
-    public bool AllLoaded(IEnumerable<StateKey> keys, Action then)
+    public bool AllLoaded(IEnumerable<StateKey> keys, Action then, Action<string> unreadable)
     {
         List<StateKey>? missing = null;
         foreach (var key in keys)
             if (!IsLoaded(key) && !(missing?.Contains(key) ?? false)) (missing ??= []).Add(key);
         if (missing is null) return true;
         Misses += missing.Count;
-        Fetch([], missing, then, round: 1);
+        Fetch([], missing, then, unreadable, round: 1);
         return false;
     }
 
-    private void Fetch(Dictionary<StateKey, CausalVersion?> fetched, List<StateKey> keys, Action then, int round)
+    private void Fetch(Dictionary<StateKey, CausalVersion?> fetched, List<StateKey> keys, Action then, Action<string> unreadable, int round)
     {
         if (round > 10_000) throw new InvalidOperationException($"server {Id}: loading {string.Join(", ", fetched.Keys)} did not settle after {round} rounds of deps");
         _store!.Read(Mailbox, keys, read =>
         {
             foreach (var (key, version) in read) fetched[key] = version;
-            if (TryInstall(fetched) is { } more) Fetch(fetched, more, then, round + 1);
+            if (TryInstall(fetched) is { } more) Fetch(fetched, more, then, unreadable, round + 1);
             else then();
-        });
+        }, unreadable);
     }
 
     /// <summary>

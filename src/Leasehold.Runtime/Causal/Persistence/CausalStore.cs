@@ -67,13 +67,23 @@ public sealed class CausalStore
     /// </summary>
     public static readonly StateKey ClockKey = new("leasehold.causal", "clock");
 
-    private CausalStore(IStateStore store, long epoch, long nextBatch, byte[]? clockRow)
+    private CausalStore(IStateStore store, long epoch, long nextBatch, byte[]? clockRow, ulong clusterId)
     {
         _store = store;
         _epoch = epoch;
         _nextBatch = nextBatch;
         _clockRow = clockRow;
+        ClusterId = clusterId;
     }
+
+    /// <summary>The record holding the id of the cluster whose state the store keeps (8 bytes, little-endian).</summary>
+    public const string ClusterRecord = "leasehold.causal.cluster";
+
+    /// <summary>
+    /// The id every cluster on this store has (ClusterIdentity): the state outlives a restart, so a session token
+    /// kept across one still refers to it. Set by the first cluster that opens the store.
+    /// </summary>
+    public ulong ClusterId { get; }
 
     /// <summary>The join of every clock the store has committed (zero for a new store).</summary>
     public VectorClock Base { get; private set; } = VectorClock.Zero(1);
@@ -97,13 +107,31 @@ public sealed class CausalStore
     }
 
     /// <summary>Claims <paramref name="store"/> and drops any batch a previous owner wrote but never committed.</summary>
-    public static async Task<CausalStore> OpenAsync(IStateStore store, CancellationToken cancellation = default)
+    /// <param name="time">Mixed into the cluster id drawn when the store has none yet (default: the system clock).</param>
+    public static async Task<CausalStore> OpenAsync(IStateStore store, CancellationToken cancellation = default, TimeProvider? time = null)
     {
         long epoch = await store.ClaimAsync(cancellation);
         await store.DiscardUncommittedAsync(cancellation);
         long last = await store.LastCommittedAsync(cancellation);
         var clockRow = await store.ReadCommittedAsync(ClockKey, cancellation);
-        return new CausalStore(store, epoch, last + 1, clockRow);
+        ulong cluster = await ClusterIdAsync(store, epoch, time ?? TimeProvider.System, cancellation);
+        return new CausalStore(store, epoch, last + 1, clockRow, cluster);
+    }
+
+    /// <summary>The store's cluster id; a store without one gets a new one (two openers racing agree on the first set).</summary>
+    private static async Task<ulong> ClusterIdAsync(IStateStore store, long epoch, TimeProvider time, CancellationToken cancellation)
+    {
+        var record = await store.ReadRecordAsync(ClusterRecord, cancellation);
+        if (record is null)
+        {
+            var id = new byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(id, ClusterIdentity.Draw((int)epoch, time));
+            if (!await store.CompareAndSetAsync(ClusterRecord, null, id, cancellation)) record = await store.ReadRecordAsync(ClusterRecord, cancellation);
+            else record = id;
+        }
+        if (record is not { Length: 8 })
+            throw new StoreUnavailableException($"{store.Name}: the record {ClusterRecord} (the causal cluster's id) has {record?.Length ?? 0} bytes, not 8: not a causal store this build wrote");
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(record);
     }
 
     public IStateStore Store => _store;
@@ -305,9 +333,13 @@ public sealed class CausalStore
         if (start) _scheduler!.Post(_mailbox!, Flush);
     }
 
-    /// <summary>Reads <paramref name="keys"/> (null: absent) and runs <paramref name="then"/> on <paramref name="mailbox"/>.</summary>
-    internal void Read(Mailbox mailbox, IReadOnlyList<StateKey> keys, Action<List<KeyValuePair<StateKey, CausalVersion?>>> then) =>
-        Then(ReadAsync(keys), mailbox, then);
+    /// <summary>
+    /// Reads <paramref name="keys"/> (null: absent) and runs <paramref name="then"/> on <paramref name="mailbox"/>. A key
+    /// whose stored bytes are not a causal version runs <paramref name="unreadable"/> instead, with the key and the cause,
+    /// when given: that is the reader's error to report (a workflow's), not the store's; without it, it faults the run.
+    /// </summary>
+    internal void Read(Mailbox mailbox, IReadOnlyList<StateKey> keys, Action<List<KeyValuePair<StateKey, CausalVersion?>>> then, Action<string>? unreadable = null) =>
+        Then(ReadAsync(keys), mailbox, then, unreadable);
 
     private async Task<List<KeyValuePair<StateKey, CausalVersion?>>> ReadAsync(IReadOnlyList<StateKey> keys)
     {
@@ -327,7 +359,8 @@ public sealed class CausalStore
         }
         catch (CausalVersionFormatException e)
         {
-            throw new StoreUnavailableException($"{_store.Name}: {key}: {e.Message}", e);
+            throw new UnreadableStoredVersionException($"{_store.Name}: the stored bytes of {key} cannot be read as a causal version " +
+                $"(was the table written by the serializable engine, or by another build?): {e.Message}", e);
         }
     }
 
@@ -408,16 +441,22 @@ public sealed class CausalStore
     /// memory engine) stays on the scheduler's thread; another one continues from the thread pool, which the
     /// deterministic mode cannot allow (it would escape the seed), so there it is refused.
     /// </summary>
-    private void Then<T>(Task<T> call, Mailbox mailbox, Action<T> continuation)
+    private void Then<T>(Task<T> call, Mailbox mailbox, Action<T> continuation, Action<string>? unreadable = null)
     {
         if (call.IsCompleted)
         {
-            Deliver(mailbox, () => continuation(Result(call)));
+            Deliver(mailbox, () => Continue(call, continuation, unreadable));
             return;
         }
         if (_scheduler is DeterministicScheduler)
             throw new InvalidOperationException($"the deterministic mode needs a store whose calls complete synchronously (memory), not {_store.Name}: a continuation on another thread would escape the seed");
-        call.ContinueWith(done => Deliver(mailbox, () => continuation(Result(done))), TaskScheduler.Default);
+        call.ContinueWith(done => Deliver(mailbox, () => Continue(done, continuation, unreadable)), TaskScheduler.Default);
+    }
+
+    private void Continue<T>(Task<T> done, Action<T> continuation, Action<string>? unreadable)
+    {
+        if (unreadable is not null && done.Exception?.InnerException is UnreadableStoredVersionException e) unreadable(e.Message);
+        else continuation(Result(done));
     }
 
     private void Deliver(Mailbox mailbox, Action action)
@@ -433,9 +472,12 @@ public sealed class CausalStore
         {
             return call.GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is not StoreFencedException and not StoreUnavailableException)
+        catch (Exception e) when (e is not StoreFencedException and not StoreUnavailableException and not UnreadableStoredVersionException)
         {
             throw new StoreUnavailableException($"causal store on {_store.Name} failed: {e.Message}", e);
         }
     }
 }
+
+/// <summary>A key's stored bytes are not a causal version (another engine's table, another build's format); the message names the key and why.</summary>
+public sealed class UnreadableStoredVersionException(string message, Exception inner) : Exception(message, inner);

@@ -71,7 +71,7 @@ public static class CausalVersionCodec
         return new CausalVersion(value, clock, deps, writer);
     }
 
-    private sealed class Writer
+    internal sealed class Writer
     {
         private readonly MemoryStream _out = new();
         public void Byte(byte b) => _out.WriteByte(b);
@@ -92,7 +92,7 @@ public static class CausalVersionCodec
         public byte[] ToArray() => _out.ToArray();
     }
 
-    private ref struct Reader(ReadOnlySpan<byte> bytes)
+    internal ref struct Reader(ReadOnlySpan<byte> bytes)
     {
         private readonly ReadOnlySpan<byte> _bytes = bytes;
         private int _at;
@@ -154,4 +154,8 @@ public static class CausalVersionCodec
 }
 
 /// <summary>Stored bytes that are not a causal version: the message names what is wrong and where.</summary>
-public sealed class CausalVersionFormatException(string message) : FormatException($"not a stored causal version: {message}");
+public sealed class CausalVersionFormatException(string cause) : FormatException($"not a stored causal version: {cause}")
+{
+    /// <summary>What is wrong, without the prefix: for a format that embeds versions (a session token) to name it in its own terms.</summary>
+    public string Cause { get; } = cause;
+}
