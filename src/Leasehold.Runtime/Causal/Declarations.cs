@@ -21,10 +21,14 @@ internal static class Declarations
         throw fail($"function '{function.Name}' {(forWrite ? "wrote" : "read")} {table}/{key}, which it did not declare");
     }
 
+    /// <summary>
+    /// A private copy of a parent's output: siblings share the parent's array, so a child that edited it in place
+    /// would change what the others and the caller see, and results would depend on scheduling.
+    /// </summary>
     public static byte[]? Parent(WorkflowDefinition workflow, FunctionDefinition function, byte[]?[] outputs, string functionName, Func<string, Exception> fail)
     {
         foreach (var p in function.Parents)
-            if (workflow.Functions[p].Name == functionName) return outputs[p];
+            if (workflow.Functions[p].Name == functionName) return outputs[p] is { } output ? (byte[])output.Clone() : null;
         throw fail($"function '{function.Name}' asked for the output of '{functionName}', which is not one of its parents");
     }
 }

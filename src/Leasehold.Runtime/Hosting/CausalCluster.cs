@@ -117,7 +117,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
         invocation ??= new CausalInvocation();
-        if (!TryTrack(ref onDone)) return;
+        if (!TryTrack(ref onDone, invocation.Token)) return;
         if (!_workflows.TryAdmit(workflow, invocation, _identity, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
         Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
     }
@@ -258,7 +258,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     // ---- stopping -----------------------------------------------------------------------------------
 
     private const string StoppedRefusal = "the cluster is stopped (StopAsync or DisposeAsync was called): it admits no new requests";
-    private readonly Dictionary<long, Action<CausalResult>> _answerDue = [];
+    private readonly Dictionary<long, (Action<CausalResult> Caller, SessionToken? Token)> _answerDue = [];
     private long _nextCall;
     private TaskCompletionSource? _stopped;
 
@@ -287,8 +287,12 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     /// <summary>As <see cref="StopAsync"/> with its default drain timeout.</summary>
     public ValueTask DisposeAsync() => new(StopAsync());
 
-    /// <summary>Refuses the request once stopping; otherwise makes <paramref name="onDone"/> answer at most once and count as in flight until then.</summary>
-    private bool TryTrack(ref Action<CausalResult> onDone)
+    /// <summary>
+    /// Refuses the request once stopping; otherwise makes <paramref name="onDone"/> answer at most once and count as in
+    /// flight until then. A refusal or a stop's Unknown hands back the caller's own token, so a client that keeps
+    /// <c>result.Token</c> never loses its session.
+    /// </summary>
+    private bool TryTrack(ref Action<CausalResult> onDone, SessionToken? callerToken)
     {
         var caller = onDone;
         long id;
@@ -297,7 +301,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
             if (_stopped is null)
             {
                 id = ++_nextCall;
-                _answerDue.Add(id, caller);
+                _answerDue.Add(id, (caller, callerToken));
                 onDone = r =>
                 {
                     if (Answered(id)) caller(r);
@@ -305,7 +309,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
                 return true;
             }
         }
-        caller(new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], null));
+        caller(new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], callerToken));
         return false;
     }
 
@@ -322,14 +326,14 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     /// <summary>The drain timeout passed: every caller still waiting is told the outcome is unknown; a late result is dropped.</summary>
     private void EndInFlight()
     {
-        List<Action<CausalResult>> waiting;
+        List<(Action<CausalResult> Caller, SessionToken? Token)> waiting;
         lock (_answerDue)
         {
             waiting = [.. _answerDue.OrderBy(e => e.Key).Select(e => e.Value)];
             _answerDue.Clear();
         }
-        foreach (var caller in waiting)
-            caller(new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], null));
+        foreach (var (caller, token) in waiting)
+            caller(new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], token));
         lock (_answerDue) _stopped!.TrySetResult();
     }
 

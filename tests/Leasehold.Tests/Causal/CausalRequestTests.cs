@@ -41,6 +41,34 @@ public class CausalRequestTests
         Assert.Equal([0, 2], ran.OrderBy(r => r.Function).Select(r => r.Server));
     }
 
+    /// <summary>Siblings share their parent's output: each must get its own copy, or an edit in place leaks to the others and the caller.</summary>
+    [Fact]
+    public void A_child_that_edits_its_parents_output_in_place_changes_nothing_outside_itself()
+    {
+        var workflow = new WorkflowBuilder("fan").WithConsistency(Consistency.Causal)
+            .Function("make", f => f.Body(ctx => new byte[] { 1, 2, 3 }))
+            .Function("edit", f => f.After("make").Body(ctx =>
+            {
+                var mine = ctx.Parent("make")!;
+                mine[0] = 99;
+                return mine;
+            }))
+            .Function("look", f => f.After("make").Body(ctx => ctx.Parent("make")))
+            .Build();
+        for (int seed = 0; seed < 10; seed++)
+        {
+            var scheduler = new DeterministicScheduler(seed);
+            var cluster = new CausalCluster(new CausalOptions { Servers = 2, Seed = seed }, scheduler);
+            cluster.Register(workflow);
+            // "edit" first on one server, "look" after it on the same one, so the edit would be seen if shared.
+            var result = Run(scheduler, cluster, "fan", Args.Empty, new CausalInvocation { Placement = [0, 1, 1] });
+            Assert.True(result.Succeeded, $"seed {seed}: {result.Reason}");
+            Assert.True(new byte[] { 1, 2, 3 }.AsSpan().SequenceEqual(result.Output("make")), $"seed {seed}: the caller's copy of 'make' changed");
+            Assert.True(new byte[] { 1, 2, 3 }.AsSpan().SequenceEqual(result.Output("look")), $"seed {seed}: the sibling saw the edit");
+            Assert.Equal(99, result.Output("edit")![0]);
+        }
+    }
+
     [Fact]
     public void A_rejected_request_hands_the_callers_token_back()
     {

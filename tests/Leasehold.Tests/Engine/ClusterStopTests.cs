@@ -138,5 +138,13 @@ public class ClusterStopTests
         Assert.All(admitted, r => Assert.True(r is { Succeeded: true }, $"{r}"));
         var after = await cluster.InvokeAsync("post", Key("p8"));
         Assert.Equal(WorkflowStatus.Rejected, after.Status);
+
+        // A refusal hands back the caller's own token: a client doing `token = result.Token` keeps its session.
+        var token = admitted[0]!.Token;
+        Assert.NotNull(token);
+        CausalResult? refused = null;
+        cluster.Submit("post", Key("p7"), r => refused = r, new CausalInvocation { Token = token });
+        Assert.Equal(WorkflowStatus.Rejected, refused?.Status);
+        Assert.Same(token, refused!.Token);
     }
 }
