@@ -59,7 +59,8 @@ public sealed class WorkflowResult
 
     /// <summary>
     /// The output of <paramref name="functionName"/>, or false when this result carries no outputs because
-    /// its functions never ran. An unknown function name still throws: it is a bug, not an outcome.
+    /// its functions never ran. An unknown function name still throws <see cref="KeyNotFoundException"/>: it is a
+    /// bug, not an outcome. (A rejected result carries no workflow to check the name against: it answers false.)
     /// </summary>
     public bool TryGetOutput(string functionName, out byte[]? output)
     {
