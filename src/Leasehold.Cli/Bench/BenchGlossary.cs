@@ -12,7 +12,7 @@ internal static class BenchGlossary
         ("latency p50/p90/p99/max", "milliseconds from a request's submission (open loop: its scheduled start) to its answer, for requests submitted in the measured window; rejected ones are not counted"),
         ("submitted / committed", "requests issued in the measured window, and how many of them committed (causal: completed)"),
         ("aborted", "a function called Abort (a transfer from an account short of funds): nothing of the workflow took effect"),
-        ("failed", "a function threw, touched an undeclared key or ran past its time limit: nothing took effect"),
+        ("failed", "a function threw, touched an undeclared key or ran past its time limit: nothing took effect (plain causal: the writes of the functions before it stay visible)"),
         ("rejected", "not admitted (open loop past its queue bound of two seconds of arrivals, or a stopping cluster): it never ran"),
         ("unknown", "the cluster stopped while the batch's commit record was being written: it may or may not have committed"),
         ("remote one-sided ops", "whole run: reads and writes of another worker's memory region without its processor, as RDMA does: a lease handed over, an access away from the key's leaseholder; each waits --remote-op-us"),

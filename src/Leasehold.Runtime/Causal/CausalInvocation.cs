@@ -22,8 +22,9 @@ public sealed record CausalInvocation
 /// <item><see cref="WorkflowStatus.Committed"/>: every function ran; its writes are visible (with a store and
 /// synchronous durability, also durable). The token carries the whole workflow.</item>
 /// <item><see cref="WorkflowStatus.Failed"/>, plain causal: a function failed, and the workflow stopped there. The
-/// writes of the functions that ran before it stay visible — a causal write is visible when it is made — and the
-/// token carries them, so the next workflow still reads its own writes. Transactional causal: nothing took
+/// writes of the functions that ran before it stay visible — a causal write is visible when it is made — and under
+/// CausalMesh the token carries them, so the next workflow still reads its own writes (the baselines hand back the
+/// caller's token). Transactional causal: nothing took
 /// effect (its writes were buffered), and the token is the caller's. Also Failed: a transaction that aborted
 /// <see cref="CausalOptions.TransactionAttempts"/> times, and a function whose key the store holds in a form the
 /// causal store cannot read.</item>
