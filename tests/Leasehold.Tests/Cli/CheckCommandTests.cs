@@ -107,8 +107,10 @@ public sealed class CheckCommandTests : IDisposable
         Assert.True(checker.GetProperty("ran").GetBoolean());
         Assert.True(checker.GetProperty("valid").GetBoolean(), run.Stdout);
         Assert.Equal(0, checker.GetProperty("anomalies").GetProperty("G0").GetInt64());
-        Assert.True(checker.GetProperty("transactions").GetInt64() > 100);
-        Assert.True(File.ReadLines(history).Count() > 200);
+        // How many transactions a one-second run completes depends on the machine; that it recorded and checked some does not.
+        long transactions = checker.GetProperty("transactions").GetInt64();
+        Assert.True(transactions > 0, $"the checker saw no transactions\n{run.Stdout}");
+        Assert.True(File.ReadLines(history).Count() > transactions, $"the history holds fewer lines than the {transactions} transactions it records");
         var check = await CliProcess.RunAsync("check", "--strict", history);
         Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
     }
