@@ -1,6 +1,7 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 
-namespace Leasehold.Runtime.Causal.Baselines.FaasTcc;
+namespace Leasehold.Baselines.Causal.FaasTcc;
 
 /// <summary>
 /// One FaaSTCC cache, co-located with a worker. It learns timestamped versions from the store's batched

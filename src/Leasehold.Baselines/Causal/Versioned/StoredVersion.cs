@@ -1,4 +1,6 @@
-namespace Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Runtime.Causal;
+
+namespace Leasehold.Baselines.Causal.Versioned;
 
 /// <summary>One exact version of a key: the key and the write's own vector clock (unique per write: the writer ticks its entry).</summary>
 public readonly record struct VersionId(StateKey Key, VectorClock Clock)

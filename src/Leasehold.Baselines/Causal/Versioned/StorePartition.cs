@@ -1,6 +1,7 @@
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Versioned;
+namespace Leasehold.Baselines.Causal.Versioned;
 
 /// <summary>
 /// One partition of the versioned store, on its own mailbox (so every operation on it is atomic). Per key

@@ -1,4 +1,6 @@
-namespace Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Serializable;
+
+namespace Leasehold.Tests.Support;
 
 /// <summary>
 /// The oracle: runs requests one at a time, in timestamp order, on a plain dictionary, judging bodies

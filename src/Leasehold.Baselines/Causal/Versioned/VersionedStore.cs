@@ -1,6 +1,7 @@
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Versioned;
+namespace Leasehold.Baselines.Causal.Versioned;
 
 /// <summary>
 /// The versioned store the baselines share (§8: "same store"): P partitions, a key on the partition its

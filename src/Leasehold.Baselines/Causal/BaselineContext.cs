@@ -1,6 +1,7 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 
-namespace Leasehold.Runtime.Causal.Baselines;
+namespace Leasehold.Baselines.Causal;
 
 /// <summary>
 /// The <see cref="FunctionContext"/> of a baseline function. Bodies are synchronous, so everything that

@@ -1,7 +1,8 @@
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
-namespace Leasehold.Runtime.Causal.Versioned;
+namespace Leasehold.Baselines.Causal.Versioned;
 
 /// <summary>A cache or store partition of a baseline: its mailbox and its modelled processor (virtual runs).</summary>
 internal sealed class BaselineNode

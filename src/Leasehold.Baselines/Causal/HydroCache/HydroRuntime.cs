@@ -1,7 +1,8 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
+namespace Leasehold.Baselines.Causal.HydroCache;
 
 /// <summary>
 /// What hydro-con and hydro-opt share: a HydroCache per worker, subscribed to every store partition, and the

@@ -1,4 +1,4 @@
-namespace Leasehold.Runtime.Causal.Versioned;
+namespace Leasehold.Baselines.Causal.Versioned;
 
 /// <summary>
 /// Which partition holds a key: FNV-1a over the table and key's UTF-16 code units. Not

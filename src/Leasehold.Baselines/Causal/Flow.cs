@@ -1,6 +1,6 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
 
-namespace Leasehold.Runtime.Causal.Baselines;
+namespace Leasehold.Baselines.Causal;
 
 /// <summary>A version a workflow read, and the cache that served it (hydro-opt fetches what it needs from there).</summary>
 internal readonly record struct ReadEntry(StoredVersion Version, int Server);

@@ -1,4 +1,6 @@
-namespace Leasehold.Runtime.Causal.Baselines;
+using Leasehold.Runtime.Causal;
+
+namespace Leasehold.Baselines.Causal;
 
 /// <summary>
 /// One attempt of a baseline workflow: a transaction over the whole DAG. It holds where the functions

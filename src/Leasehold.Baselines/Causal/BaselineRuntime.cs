@@ -1,9 +1,10 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
-namespace Leasehold.Runtime.Causal.Baselines;
+namespace Leasehold.Baselines.Causal;
 
 /// <summary>
 /// What the three baselines (§8) share: N caches, each co-located with a worker, over the versioned store;

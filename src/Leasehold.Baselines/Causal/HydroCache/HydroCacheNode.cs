@@ -1,6 +1,7 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 
-namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
+namespace Leasehold.Baselines.Causal.HydroCache;
 
 /// <summary>
 /// One HydroCache cache, co-located with a worker. It learns new versions from the store's batched change

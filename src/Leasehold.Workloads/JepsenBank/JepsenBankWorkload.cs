@@ -1,7 +1,7 @@
 using Leasehold.Workloads.Banking;
 using Leasehold.Runtime.Storage;
 
-namespace Leasehold.Workloads.Bank;
+namespace Leasehold.Workloads.JepsenBank;
 
 /// <summary>
 /// Jepsen's bank: 8 accounts holding 100 in total, transfers of 1..5 between uniform distinct accounts

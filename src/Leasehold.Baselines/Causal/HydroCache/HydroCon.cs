@@ -1,7 +1,8 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
+namespace Leasehold.Baselines.Causal.HydroCache;
 
 /// <summary>
 /// HydroCache-Con (§8): before a workflow runs, the scheduler (the clients' mailbox) asks every cache for

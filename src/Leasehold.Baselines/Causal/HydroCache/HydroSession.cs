@@ -1,6 +1,6 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
 
-namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
+namespace Leasehold.Baselines.Causal.HydroCache;
 
 /// <summary>
 /// What a HydroCache client carries from one workflow to the next (immutable): exact versions a later

@@ -1,7 +1,8 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Baselines.HydroCache;
+namespace Leasehold.Baselines.Causal.HydroCache;
 
 /// <summary>
 /// HydroCache-Opt (§8): each function runs on its own cache's cut, checked first against what the

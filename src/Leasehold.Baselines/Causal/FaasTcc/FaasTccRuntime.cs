@@ -1,7 +1,8 @@
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Scheduling;
 
-namespace Leasehold.Runtime.Causal.Baselines.FaasTcc;
+namespace Leasehold.Baselines.Causal.FaasTcc;
 
 /// <summary>What a FaaSTCC client carries to its next workflow: the lowest snapshot time it may read at (its last commit, or the start of what it read).</summary>
 internal sealed record FaasSession(long Low);
