@@ -1,4 +1,5 @@
 using Leasehold.Baselines.Causal.Versioned;
+using Leasehold.Runtime.Causal.Workflows;
 using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;

@@ -1,28 +1,23 @@
 using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Causal.Persistence;
+using Leasehold.Runtime.Causal.Workflows;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Hosting;
 
 /// <summary>
-/// N cache servers in a ring, each co-located with a worker, running causal workflows (causal.md). A
-/// workflow's functions are placed on servers (at random unless the caller says), so it roams; its
-/// session travels with it — one message hop whenever the next function runs elsewhere — and merges at
-/// fan-in. Each function body runs on its server's mailbox, so its reads see one C-cache state (a
-/// function that only reads is a read-only transaction). The same code runs on real threads and in the
-/// deterministic mode.
+/// N cache servers in a ring, each co-located with a worker, running causal workflows (causal.md). This
+/// class only wires the parts: the servers and their ring links, the modelled CPUs, the store, and the
+/// <see cref="CausalWorkflowEngine"/> that runs the workflows over them. The same code runs on real
+/// threads and in the deterministic mode.
 /// </summary>
 public sealed class CausalCluster : ICausalRuntime
 {
-    private readonly CausalWorkflowTable _workflows = new();
-    private readonly ICacheServer[] _servers;
+    private readonly CausalWorkflowEngine _engine;
     private readonly Network _network;
-    private readonly Mailbox _client;
-    private readonly Random _placement;
     private readonly List<RingLink> _links = [];
     private readonly ServerCpu[] _cpus;
-    private long _nextWorkflow;
     private readonly CausalStore? _store;
 
     /// <param name="store">The store to persist into and load misses from (§6; <see cref="CausalStore.OpenAsync"/>); needs a durability other than None.</param>
@@ -37,11 +32,12 @@ public sealed class CausalCluster : ICausalRuntime
         Scheduler = scheduler;
         initial ??= static _ => null;
         _network = new Network(scheduler, options.LinkLatency);
-        _client = scheduler.CreateMailbox("causal-clients");
-        _placement = new Random(options.Seed);
+        // Created before the servers' mailboxes, as it always was: the deterministic mode's schedule depends on the order.
+        var client = scheduler.CreateMailbox("causal-clients");
         int n = options.Servers;
         var jitter = new Random(options.Seed ^ 0x5eed);
         _cpus = new ServerCpu[n];
+        ICacheServer[] all;
         if (options.Protocol == CausalProtocol.CausalMesh)
         {
             var servers = Enumerable.Range(0, n).Select(i => new CacheServer(i, options, scheduler, initial)).ToArray();
@@ -54,7 +50,7 @@ public sealed class CausalCluster : ICausalRuntime
             }
             if (store is not null) foreach (var s in servers) s.AttachStore(store);
             CacheServers = servers;
-            _servers = servers;
+            all = servers;
         }
         else
         {
@@ -66,8 +62,9 @@ public sealed class CausalCluster : ICausalRuntime
                 servers[i].Connect(NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]), next);
             }
             CacheServers = [];
-            _servers = servers;
+            all = servers;
         }
+        _engine = new CausalWorkflowEngine(options, scheduler, _network, client, all, CacheServers, _cpus, store);
     }
 
     private RingLink NewLink(Mailbox from, Mailbox to, Random jitter, ServerCpu cpu)
@@ -94,238 +91,18 @@ public sealed class CausalCluster : ICausalRuntime
     public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
 
     /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
-    public Action<CausalFunctionRecord>? OnFunction { get; set; }
-
-    public void Register(WorkflowDefinition workflow)
+    public Action<CausalFunctionRecord>? OnFunction
     {
-        CausalWorkflowTable.RequireCausal(workflow);
-        if (workflow.Consistency == Consistency.TransactionalCausal)
-            foreach (var server in CacheServers) server.ServeTransactions();
-        if (workflow.MayAbortCount > 0)
-            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
-        _workflows.Add(workflow);
+        get => _engine.OnFunction;
+        set => _engine.OnFunction = value;
     }
+
+    public void Register(WorkflowDefinition workflow) => _engine.Register(workflow);
 
     /// <summary>Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe.</summary>
-    public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
-    {
-        invocation ??= new CausalInvocation();
-        if (!_workflows.TryAdmit(workflow, invocation, _servers.Length, _placement, onDone, out var definition, out var placement)) return;
-        Start(new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0));
-    }
+    public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null) =>
+        _engine.Submit(workflow, args, onDone, invocation);
 
-    /// <summary>
-    /// Starts an attempt. A read-write transaction first takes its snapshot on its first root function's
-    /// server, so that every root — and every later function — reads the same one.
-    /// </summary>
-    private void Start(WorkflowRun run)
-    {
-        var start = run.Invocation.Token?.Open() ?? new CausalSession();
-        var roots = run.Workflow.Functions.Where(f => f.Parents.Length == 0).Select(f => f.Index).ToArray();
-        if (!run.Transactional)
-        {
-            foreach (int f in roots) Hop(_client, run, f, start.Clone());
-            return;
-        }
-        int first = roots[0];
-        var server = _servers[run.Placement[first]];
-        _network.Send(_client, server.Mailbox, () =>
-        {
-            start.Snapshot = server.TakeSnapshot(start, run.SnapshotHint);
-            var cpu = _cpus[run.Placement[first]];
-            var session = start.Clone();
-            cpu.Serve(Options.FunctionServiceTime, () => RunFunction(run, first, server, session));
-            foreach (int f in roots)
-                if (f != first) Hop(server.Mailbox, run, f, start.Clone());
-        });
-    }
-
-    public Task<CausalResult> InvokeAsync(string workflow, Args args, CausalInvocation? invocation = null)
-    {
-        var done = new TaskCompletionSource<CausalResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Submit(workflow, args, r => done.TrySetResult(r), invocation);
-        return done.Task;
-    }
-
-    /// <summary>The session moves to the function's server (a message hop unless it is already there), and the body runs there.</summary>
-    private void Hop(Mailbox from, WorkflowRun run, int function, CausalSession session)
-    {
-        int at = run.Placement[function];
-        var server = _servers[at];
-        var cpu = _cpus[at];
-        var cost = Options.FunctionServiceTime;
-        _network.Send(from, server.Mailbox, () => cpu.Serve(cost, () => RunFunction(run, function, server, session)));
-    }
-
-    private void RunFunction(WorkflowRun run, int index, ICacheServer server, CausalSession session, List<StateKey>? missed = null)
-    {
-        if (run.IsFinished) return; // another branch failed: the workflow ended
-        var function = run.Workflow.Functions[index];
-        // With a store, the declared keys (and any an earlier attempt missed) are loaded before the body runs.
-        bool stored = server is CacheServer { HasStore: true };
-        if (stored && !((CacheServer)server).AllLoaded(FunctionKeys.ToLoad(function, run.Args, missed), () => RunFunction(run, index, server, session, missed))) return;
-        session.IntegratedAt = -1; // it has just arrived here
-        if (server is CacheServer mesh) mesh.Prune(session);
-        bool defer = stored && FunctionKeys.ReadsAnyKey(function);
-        var attempt = defer ? session.Clone() : session; // a discarded attempt leaves the session as it was
-        var context = new CausalContext(run.Workflow, function, run.Args, run.Id, Scheduler.Time.GetUtcNow(), server, attempt, run.Outputs, OnFunction is not null, defer);
-        string? failure = null;
-        try
-        {
-            run.Outputs[index] = function.Body(context);
-        }
-        catch (SnapshotUnavailableException) when (run.Transactional && context.Violation is null)
-        {
-            Abort(run, server);
-            return;
-        }
-        catch (Exception e)
-        {
-            failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
-        }
-        if (context.Missed is { } miss)
-        {
-            RunFunction(run, index, server, session, [.. missed ?? [], miss]); // loads it, then runs the body again
-            return;
-        }
-        context.ApplyDeferredWrites();
-        session = attempt;
-        failure ??= context.Violation;
-        if (OnFunction is not null) run.Record(new CausalFunctionRecord(run.Invocation.Process, run.Invocation.Seq, run.Id, index, function.Parents, true, server.Id, context.Ops!) { Transaction = run.Transactional }, OnFunction);
-        if (failure is not null)
-        {
-            // A plain causal workflow's writes so far stay visible, so the caller's token carries them forward;
-            // a transaction's were only buffered, so nothing of it took effect.
-            var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(session);
-            Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failure, run.Outputs, new SessionToken(soFar), run.Aborts), soFar, server);
-            return;
-        }
-        var ready = run.Finished(index, session);
-        foreach (var (child, merged) in ready) Hop(server.Mailbox, run, child, merged);
-        if (run.AllDone(out var final))
-        {
-            if (run.Transactional) server.Commit(final); // on this server's mailbox: the last function's server is the writes' head
-            Finish(run, final, null, final, server);
-        }
-        (server as CacheServer)?.EvictIfFull();
-    }
-
-    /// <summary>Synchronous durability: the result waits until every write the workflow made is durable (the body itself cannot block).</summary>
-    private void Finish(WorkflowRun run, CausalSession? final, CausalResult? failed, CausalSession written, ICacheServer server)
-    {
-        if (Options.Durability == CausalDurability.Synchronous)
-            _store!.WhenDurable(written.Written, () => run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction));
-        else run.Finish(final, failed, _network, server.Mailbox, _client, OnFunction);
-    }
-
-    /// <summary>A transaction's snapshot is gone on this server: the attempt ends with no effect, and the platform retries it.</summary>
-    private void Abort(WorkflowRun run, ICacheServer server)
-    {
-        if (!run.TryEnd()) return;
-        int aborts = run.Aborts + 1;
-        if (aborts >= Options.TransactionAttempts)
-        {
-            var result = new CausalResult(WorkflowStatus.Failed, run.Id, $"the transaction aborted {aborts} times: its snapshot's versions were gone each time", run.Outputs, run.Invocation.Token, aborts);
-            _network.Send(server.Mailbox, _client, () => run.OnDone(result));
-            return;
-        }
-        var retry = new WorkflowRun(run.Workflow, run.Args, Interlocked.Increment(ref _nextWorkflow), run.Placement, run.Invocation, run.OnDone, aborts)
-        {
-            SnapshotHint = run.SnapshotHint is { } before && server.SnapshotHint() is { } here ? before.Join(here) : server.SnapshotHint() ?? run.SnapshotHint,
-        };
-        _network.Send(server.Mailbox, _client, () => Start(retry));
-    }
-
-    /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>
-    private sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation, Action<CausalResult> onDone, int aborts)
-    {
-        private readonly CausalSession?[] _sessions = new CausalSession?[workflow.Functions.Count];
-        private readonly int[] _parentsLeft = workflow.Functions.Select(f => f.Parents.Length).ToArray();
-        private int _left = workflow.Functions.Count;
-        private bool _finished;
-        private List<CausalFunctionRecord>? _records;
-
-        public WorkflowDefinition Workflow { get; } = workflow;
-        public bool Transactional => Workflow.Consistency == Consistency.TransactionalCausal;
-        /// <summary>Joined into the snapshot of a retry: the clocks visible where earlier attempts aborted.</summary>
-        public VectorClock? SnapshotHint { get; init; }
-        /// <summary>How many attempts of this workflow aborted before this one.</summary>
-        public int Aborts { get; } = aborts;
-        public Action<CausalResult> OnDone { get; } = onDone;
-        public Args Args { get; } = args;
-        public long Id { get; } = id;
-        public int[] Placement { get; } = placement;
-        public CausalInvocation Invocation { get; } = invocation;
-        public byte[]?[] Outputs { get; } = new byte[]?[workflow.Functions.Count];
-
-        public bool IsFinished
-        {
-            get { lock (this) return _finished; }
-        }
-
-        /// <summary>Function <paramref name="index"/> finished with <paramref name="session"/>: the children whose parents are all done, each with its parents' merged session.</summary>
-        public List<(int Child, CausalSession Session)> Finished(int index, CausalSession session)
-        {
-            var ready = new List<(int, CausalSession)>();
-            lock (this)
-            {
-                _sessions[index] = session;
-                _left--;
-                foreach (int child in Workflow.Functions[index].Children)
-                    if (--_parentsLeft[child] == 0)
-                    {
-                        var parents = Workflow.Functions[child].Parents;
-                        ready.Add((child, parents.Length == 1 ? _sessions[parents[0]]!.Clone() : CausalSession.Merge(parents.Select(p => _sessions[p]!))));
-                    }
-            }
-            return ready;
-        }
-
-        /// <summary>What the workflow has seen and written so far: every finished function's session and <paramref name="current"/>.</summary>
-        public CausalSession SessionSoFar(CausalSession current)
-        {
-            lock (this) return CausalSession.Merge(_sessions.Where(s => s is not null).Append(current)!);
-        }
-
-        /// <summary>True once every function finished; the final session merges them all (what the caller's next workflow must see).</summary>
-        public bool AllDone(out CausalSession final)
-        {
-            lock (this)
-            {
-                final = _left == 0 ? CausalSession.Merge(_sessions.Where(s => s is not null)!) : null!;
-                return _left == 0;
-            }
-        }
-
-        /// <summary>
-        /// A function's history record. A transaction's are held until it ends: a committed or failed one
-        /// records them all (failed: not ok, so none of its writes may be seen), an aborted attempt none —
-        /// it had no effect, and its retry takes its place in the caller's sequence.
-        /// </summary>
-        public void Record(CausalFunctionRecord record, Action<CausalFunctionRecord> sink)
-        {
-            if (!Transactional) sink(record);
-            else lock (this) (_records ??= []).Add(record);
-        }
-
-        /// <summary>Ends the attempt unless another branch already did; true when this call ended it.</summary>
-        public bool TryEnd()
-        {
-            lock (this)
-            {
-                if (_finished) return false;
-                _finished = true;
-                return true;
-            }
-        }
-
-        public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client, Action<CausalFunctionRecord>? sink)
-        {
-            if (!TryEnd()) return;
-            if (_records is not null && sink is not null)
-                foreach (var r in _records) sink(failed is null ? r : r with { Ok = false });
-            var result = failed ?? new CausalResult(WorkflowStatus.Committed, Id, null, Outputs, new SessionToken(CausalSessionOrNull!), Aborts);
-            network.Send(from, client, () => OnDone(result));
-        }
-    }
+    public Task<CausalResult> InvokeAsync(string workflow, Args args, CausalInvocation? invocation = null) =>
+        _engine.InvokeAsync(workflow, args, invocation);
 }

@@ -1,6 +1,6 @@
 using Leasehold.Runtime.Causal;
 
-namespace Leasehold.Runtime.Hosting;
+namespace Leasehold.Runtime.Causal.Workflows;
 
 /// <summary>Where a causal workflow's functions run: the invocation's placement, checked, or one drawn at random per function (so the workflow roams).</summary>
 internal static class CausalPlacement

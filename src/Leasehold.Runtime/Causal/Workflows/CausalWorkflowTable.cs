@@ -1,6 +1,6 @@
 using Leasehold.Runtime.Causal;
 
-namespace Leasehold.Runtime.Hosting;
+namespace Leasehold.Runtime.Causal.Workflows;
 
 /// <summary>
 /// The workflows a causal runtime (CausalMesh's or a baseline's) has registered, and the admission every one
