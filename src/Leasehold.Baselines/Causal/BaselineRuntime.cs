@@ -186,7 +186,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
             Decide(attempt, server, result, committed: false);
             return;
         }
-        if (!attempt.TryFinish()) return;
+        if (!attempt.TryEnd()) return;
         Report(attempt, committed: false);
         Cleanup(attempt, server);
         Begin(NewAttempt(attempt.Workflow, attempt.Args, attempt.Placement, attempt.Invocation, attempt.OnDone, attempt.Aborts + 1, attempt.Session));
@@ -194,7 +194,7 @@ internal abstract class BaselineRuntime : ICausalRuntime
 
     private void Decide(Attempt attempt, int server, CausalResult result, bool committed)
     {
-        if (!attempt.TryFinish()) return;
+        if (!attempt.TryEnd()) return;
         Report(attempt, committed);
         Cleanup(attempt, server);
         var onDone = attempt.OnDone;

@@ -186,66 +186,29 @@ internal sealed class CausalWorkflowEngine
         _network.Send(server.Mailbox, _client, () => Start(retry));
     }
 
-    /// <summary>One workflow in flight: where its functions run, what they returned, and the sessions waiting at fan-ins.</summary>
+    /// <summary>One attempt of a workflow in flight: its DAG's progress (<see cref="WorkflowAttempt{TState}"/>) with the sessions waiting at fan-ins, and a transaction's held records.</summary>
     private sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation, Action<CausalResult> onDone, int aborts)
+        : WorkflowAttempt<CausalSession>(workflow, args, id, placement, invocation, onDone, aborts)
     {
-        private readonly CausalSession?[] _sessions = new CausalSession?[workflow.Functions.Count];
-        private readonly int[] _parentsLeft = workflow.Functions.Select(f => f.Parents.Length).ToArray();
-        private int _left = workflow.Functions.Count;
-        private bool _finished;
         private List<CausalFunctionRecord>? _records;
 
-        public WorkflowDefinition Workflow { get; } = workflow;
         public bool Transactional => Workflow.Consistency == Consistency.TransactionalCausal;
         /// <summary>Joined into the snapshot of a retry: the clocks visible where earlier attempts aborted.</summary>
         public VectorClock? SnapshotHint { get; init; }
-        /// <summary>How many attempts of this workflow aborted before this one.</summary>
-        public int Aborts { get; } = aborts;
-        public Action<CausalResult> OnDone { get; } = onDone;
-        public Args Args { get; } = args;
-        public long Id { get; } = id;
-        public int[] Placement { get; } = placement;
-        public CausalInvocation Invocation { get; } = invocation;
-        public byte[]?[] Outputs { get; } = new byte[]?[workflow.Functions.Count];
-
-        public bool IsFinished
-        {
-            get { lock (this) return _finished; }
-        }
 
         /// <summary>Function <paramref name="index"/> finished with <paramref name="session"/>: the children whose parents are all done, each with its parents' merged session.</summary>
-        public List<(int Child, CausalSession Session)> Finished(int index, CausalSession session)
-        {
-            var ready = new List<(int, CausalSession)>();
-            lock (this)
-            {
-                _sessions[index] = session;
-                _left--;
-                foreach (int child in Workflow.Functions[index].Children)
-                    if (--_parentsLeft[child] == 0)
-                    {
-                        var parents = Workflow.Functions[child].Parents;
-                        ready.Add((child, parents.Length == 1 ? _sessions[parents[0]]!.Clone() : CausalSession.Merge(parents.Select(p => _sessions[p]!))));
-                    }
-            }
-            return ready;
-        }
+        public List<(int Child, CausalSession Session)> Finished(int index, CausalSession session) => Finished(index, session, Join);
+
+        private static CausalSession Join(IReadOnlyList<CausalSession> parents) => parents.Count == 1 ? parents[0].Clone() : CausalSession.Merge(parents);
 
         /// <summary>What the workflow has seen and written so far: every finished function's session and <paramref name="current"/>.</summary>
         public CausalSession SessionSoFar(CausalSession current)
         {
-            lock (this) return CausalSession.Merge(_sessions.Where(s => s is not null).Append(current)!);
+            lock (this) return CausalSession.Merge(FinishedStates().Append(current));
         }
 
         /// <summary>True once every function finished; the final session merges them all (what the caller's next workflow must see).</summary>
-        public bool AllDone(out CausalSession final)
-        {
-            lock (this)
-            {
-                final = _left == 0 ? CausalSession.Merge(_sessions.Where(s => s is not null)!) : null!;
-                return _left == 0;
-            }
-        }
+        public bool AllDone(out CausalSession final) => AllDone(CausalSession.Merge, out final);
 
         /// <summary>
         /// A function's history record. A transaction's are held until it ends: a committed or failed one
@@ -256,17 +219,6 @@ internal sealed class CausalWorkflowEngine
         {
             if (!Transactional) sink(record);
             else lock (this) (_records ??= []).Add(record);
-        }
-
-        /// <summary>Ends the attempt unless another branch already did; true when this call ended it.</summary>
-        public bool TryEnd()
-        {
-            lock (this)
-            {
-                if (_finished) return false;
-                _finished = true;
-                return true;
-            }
         }
 
         public void Finish(CausalSession? CausalSessionOrNull, CausalResult? failed, Network network, Mailbox from, Mailbox client, Action<CausalFunctionRecord>? sink)
