@@ -1,7 +1,7 @@
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Storage;
 
-namespace Leasehold.Runtime.Serializable.Recovery;
+namespace Leasehold.Runtime.Serializable;
 
 /// <summary>
 /// One incarnation of the driver and its workers. When a batch cannot commit, the cluster supersedes

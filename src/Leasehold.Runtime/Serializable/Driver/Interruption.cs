@@ -1,6 +1,4 @@
-using Leasehold.Runtime.Serializable.Driver;
-
-namespace Leasehold.Runtime.Serializable.Recovery;
+namespace Leasehold.Runtime.Serializable.Driver;
 
 /// <summary>
 /// What a failed incarnation hands over: why it stopped, the batch whose commit record was being
