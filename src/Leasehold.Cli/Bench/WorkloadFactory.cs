@@ -1,5 +1,5 @@
 using Leasehold.Workloads;
-using Leasehold.Workloads.Bank;
+using Leasehold.Workloads.JepsenBank;
 using Leasehold.Workloads.Banking;
 using Leasehold.Workloads.Cycle;
 using Leasehold.Workloads.ListAppend;

@@ -36,17 +36,3 @@ public interface ICausalRuntime
     /// <summary>Modelled busy time of each server (deterministic mode with service times).</summary>
     IReadOnlyList<TimeSpan> ServerBusy { get; }
 }
-
-/// <summary>Builds the runtime of <see cref="CausalOptions.Protocol"/>.</summary>
-public static class CausalRuntime
-{
-    /// <param name="store">persistence (causalmesh only; null: none)</param>
-    public static ICausalRuntime Create(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, Causal.Persistence.CausalStore? store = null) => options.Protocol switch
-    {
-        CausalProtocol.CausalMesh or CausalProtocol.Eventual => new CausalCluster(options, scheduler, initial, store),
-        CausalProtocol.HydroCon => new Causal.Baselines.HydroCache.HydroCon(options, scheduler, initial),
-        CausalProtocol.HydroOpt => new Causal.Baselines.HydroCache.HydroOpt(options, scheduler, initial),
-        CausalProtocol.FaasTcc => new Causal.Baselines.FaasTcc.FaasTccRuntime(options, scheduler, initial),
-        _ => throw new NotSupportedException($"the {options.Protocol} protocol is not built"),
-    };
-}

@@ -2,7 +2,6 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Driver;
 using Leasehold.Runtime.Serializable.Recovery;
-using Leasehold.Runtime.Serializable.Worker;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -13,11 +12,9 @@ namespace Leasehold.Runtime.Hosting;
 /// runs on real threads (<see cref="ThreadPoolScheduler"/>) or deterministically
 /// (<see cref="DeterministicScheduler"/>); nothing inside knows which.
 /// <para>
-/// It starts by recovering from the store (§7): the versions of batches that never committed are
-/// discarded and every batch whose input is in the batch log is re-executed before the first new
-/// request runs. When a batch later cannot commit, the driver and workers in service are replaced by
-/// fresh ones with empty caches, which recover the same way; callers of the rolled-back batches get
-/// the re-executed results. Only a store that keeps failing stops the cluster.
+/// This class holds the registry and admission; the <see cref="IncarnationSupervisor"/> recovers from the
+/// store (§7) and replaces the driver and workers when a batch cannot commit. Only a store that keeps
+/// failing stops the cluster.
 /// </para>
 /// </summary>
 public sealed partial class SerializableCluster : IAsyncDisposable
@@ -26,16 +23,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
     private readonly Network _network;
     private readonly SemaphoreSlim _admission;
-    private readonly Mailbox _supervisor;
+    private readonly IncarnationSupervisor _supervisor;
     private readonly object _gate = new();
-    private readonly List<Request> _parked = [];
-    private Incarnation? _live;
-    private Incarnation? _last;
-    private Task? _started;
-    private string? _halted;
-    private int _failuresWithoutCommit;
-    private long _committedAtLastFailure = -1;
-    private long _retiredRemoteOperations;
 
     /// <param name="ownsStore">true when the cluster disposes <paramref name="store"/> as it stops; false (the default) leaves it to the caller</param>
     public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore = false)
@@ -47,26 +36,26 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Store = store;
         _network = new Network(scheduler, options.LinkLatency);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _supervisor = scheduler.CreateMailbox("supervisor");
+        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _network, _admission, FindWorkflow);
     }
 
     public ClusterOptions Options { get; }
     public IScheduler Scheduler { get; }
     public IStateStore Store { get; }
     public ClusterCounters Counters { get; } = new();
-    public long RemoteOperations => Interlocked.Read(ref _retiredRemoteOperations) + (_last?.Memory.Operations ?? 0);
+    public long RemoteOperations => _supervisor.RemoteOperations;
     public long Messages => _network.Messages;
     /// <summary>Admitted requests not yet answered.</summary>
     public int Outstanding => Options.MaxOutstanding - _admission.CurrentCount;
-    public long LastCommittedBatch => _last?.Driver.LastCommitted ?? 0;
-    public int DriverBatchesInFlight => _last?.Driver.BatchesInFlight ?? 0;
-    public int WorkerBatchesInFlight => _last?.Workers.Sum(w => w.BatchesInFlight) ?? 0;
-    public int StatisticsRows => _last?.Driver.Statistics.RowCount ?? 0;
+    public long LastCommittedBatch => _supervisor.Driver?.LastCommitted ?? 0;
+    public int DriverBatchesInFlight => _supervisor.Driver?.BatchesInFlight ?? 0;
+    public int WorkerBatchesInFlight => _supervisor.Workers.Sum(w => w.BatchesInFlight);
+    public int StatisticsRows => _supervisor.Driver?.Statistics.RowCount ?? 0;
     /// <summary>
     /// Why the cluster stopped for good (a store that kept failing, or a recovery that could not run), or
     /// null while it serves. Once set, every request is refused with this reason.
     /// </summary>
-    public string? StopReason => Volatile.Read(ref _halted);
+    public string? StopReason => _supervisor.StopReason;
 
     /// <summary>Registers a workflow. A table belongs to one consistency level; names are unique.</summary>
     public void Register(WorkflowDefinition workflow)
@@ -110,10 +99,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     /// Recovers from the store and opens for requests; the first request does this too. Register every
     /// workflow first: a logged batch that names an unregistered one cannot be re-executed.
     /// </summary>
-    public Task StartAsync()
-    {
-        lock (_gate) return _started ??= RecoverAsync(previous: null, interruption: null);
-    }
+    public Task StartAsync() => _supervisor.StartAsync();
 
     /// <summary>
     /// Submits without waiting for room: a full queue refuses (the callback gets a Rejected result at once).
@@ -135,7 +121,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
             ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"), Counters);
             return;
         }
-        Route(NewRequest(definition!, args, onDone, idempotencyKey));
+        _supervisor.Route(NewRequest(definition!, args, onDone, idempotencyKey));
     }
 
     /// <summary>Submits, waiting while the admission queue is full, and completes after the batch commits.</summary>
@@ -148,7 +134,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal) return WorkflowResult.Rejected(refusal);
         await _admission.WaitAsync(cancellation).ConfigureAwait(false);
         var done = new TaskCompletionSource<WorkflowResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Route(NewRequest(definition!, args, r => done.TrySetResult(r), idempotencyKey));
+        _supervisor.Route(NewRequest(definition!, args, r => done.TrySetResult(r), idempotencyKey));
         return await done.Task.ConfigureAwait(false);
     }
 
@@ -157,8 +143,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         definition = FindWorkflow(workflow);
         if (definition is null) return $"no workflow named '{workflow}' is registered";
         if (idempotencyKey is { Length: 0 or > 512 }) return $"an idempotency key must have 1 to 512 characters, not {idempotencyKey.Length}";
-        if (Volatile.Read(ref _stopping)) return StoppedRefusal;
-        if (_halted is { } halted) return $"the cluster stopped: {halted}";
+        if (_supervisor.Stopping) return IncarnationSupervisor.StoppedRefusal;
+        if (_supervisor.StopReason is { } halted) return $"the cluster stopped: {halted}";
         if (Scheduler.Fault is { } fault) return $"the cluster stopped after an internal error: {fault.Message}";
         StartAsync();
         return null;
@@ -167,230 +153,6 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     private Request NewRequest(WorkflowDefinition workflow, Args args, Action<WorkflowResult> onDone, string? key) =>
         new(workflow, args, onDone, Scheduler.Time.GetTimestamp(), key, holdsPermit: true);
 
-    /// <summary>To the driver in service, or parked while the cluster recovers.</summary>
-    private void Route(Request request)
-    {
-        lock (_gate)
-        {
-            if (_live is { } live)
-            {
-                // Under the lock, so a stop that finds no request outstanding cannot retire this driver under it.
-                live.Driver.Post(request);
-                return;
-            }
-            if (_halted is null)
-            {
-                _parked.Add(request);
-                return;
-            }
-        }
-        Answer(request, WorkflowResult.Rejected(Volatile.Read(ref _stopping) ? StoppedRefusal : $"the cluster stopped: {_halted}"));
-    }
-
-    private void Answer(Request request, WorkflowResult result)
-    {
-        if (request.HoldsPermit) _admission.Release();
-        ResultCallbacks.Deliver(request.OnDone, result, Counters);
-    }
-
-    // ---- incarnations ---------------------------------------------------------------------------------
-
     /// <summary>The driver in service (or the last one), for tests that look inside.</summary>
-    internal ClusterDriver? Driver => _last?.Driver;
-
-    private sealed record Incarnation(Generation Generation, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory, long Epoch);
-
-    private Incarnation Build(int number, DriverStart start)
-    {
-        var generation = new Generation(number);
-        var regions = Enumerable.Range(0, Options.Workers).Select(i => new MemoryRegion(i)).ToArray();
-        var memory = new RemoteMemory(Scheduler, regions, Options.RemoteOpLatency);
-        Incarnation? self = null;
-        var driver = new ClusterDriver(Options, Scheduler, _network, Store, Counters, generation, start, _admission,
-            Route, interruption => OnFailure(self!, interruption));
-        var workers = Enumerable.Range(0, Options.Workers)
-            .Select(i => new ClusterWorker(i, Options, Scheduler, _network, memory, Store, Counters, generation, start.LastCommitted + 1))
-            .ToArray();
-        foreach (var w in workers) w.Connect(workers, driver);
-        driver.Connect(workers);
-        return self = new Incarnation(generation, driver, workers, memory, start.Epoch);
-    }
-
-    /// <summary>On the failed driver's mailbox: take it out of service, and recover once its store calls have drained.</summary>
-    private void OnFailure(Incarnation failed, Interruption interruption)
-    {
-        lock (_gate)
-            if (_live == failed) _live = null;
-        int begun = 0;
-        failed.Generation.Supersede(() =>
-        {
-            if (Interlocked.Exchange(ref begun, 1) == 0) _supervisor.Post(() => Inline(() => _ = RecoverAsync(failed, interruption)));
-        });
-        // A store call that never returns (a custom engine without timeouts) must not leave every caller waiting
-        // forever. Only armed when calls are still running: a far timer lets the deterministic mode jump its clock.
-        if (Volatile.Read(ref begun) == 0) _supervisor.PostAfter(Options.StoreCallDeadline, () =>
-        {
-            if (Interlocked.Exchange(ref begun, 1) == 0)
-                Stop($"a {Store.Name} store call of the failed incarnation had not returned after {Options.StoreCallDeadline.TotalSeconds:F0} s, so its effect is unknown; the cause of the failure: {interruption.Reason}", interruption);
-        });
-    }
-
-    /// <summary>
-    /// Builds an incarnation from the store: on start (previous null), or after <paramref name="previous"/>
-    /// failed. A store that fails again is retried with backoff; after
-    /// <see cref="ClusterOptions.RecoveryAttempts"/> failures without a commit between them, the cluster stops.
-    /// </summary>
-    private async Task RecoverAsync(Incarnation? previous, Interruption? interruption)
-    {
-        string reason = interruption?.Reason ?? "";
-        try
-        {
-            if (previous is not null)
-            {
-                Counters.RolledBack();
-                Interlocked.Add(ref _retiredRemoteOperations, previous.Memory.Operations);
-                if (interruption!.LastCommitted > _committedAtLastFailure) _failuresWithoutCommit = 0;
-                _committedAtLastFailure = interruption.LastCommitted;
-            }
-            if (Volatile.Read(ref _stopping))
-            {
-                Stop(StoppedReason, interruption);
-                return;
-            }
-            if (interruption is { Fenced: true })
-            {
-                // Another node claimed the store: rolling back would fight it over the same batches.
-                Stop($"another node claimed the {Store.Name} store, so this one stopped: {interruption.Reason}", interruption);
-                return;
-            }
-            bool failed = previous is not null;
-            while (true)
-            {
-                if (failed)
-                {
-                    if (++_failuresWithoutCommit > Options.RecoveryAttempts)
-                        throw new StoreUnavailableException($"the {Store.Name} store failed {Options.RecoveryAttempts + 1} times in a row without a batch committing; "
-                            + (interruption is not null && interruption.Reason != reason ? $"last failure: {interruption.Reason}; then: {reason}" : $"last: {reason}"));
-                    await DelayAsync(Backoff(_failuresWithoutCommit)).ConfigureAwait(false);
-                }
-                RecoveredState state;
-                try
-                {
-                    state = await StoreRecovery.ReadAsync(Store, FindWorkflow, previous?.Epoch ?? 0, Scheduler.Time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is not RecoveryException)
-                {
-                    reason = $"recovering from the {Store.Name} store failed: {e.Message}";
-                    failed = true;
-                    continue;
-                }
-                if (Volatile.Read(ref _stopping))
-                {
-                    Stop(StoppedReason, interruption);
-                    return;
-                }
-                Install(previous, interruption, state);
-                return;
-            }
-        }
-        catch (Exception e)
-        {
-            Stop(e is RecoveryException or StoreUnavailableException ? e.Message : $"recovery failed: {e.Message}", interruption);
-            if (previous is null) throw;
-        }
-    }
-
-    private TimeSpan Backoff(int failures) =>
-        TimeSpan.FromTicks(Math.Min(Options.RecoveryBackoff.Ticks << Math.Min(failures - 1, 20), Options.MaxRecoveryBackoff.Ticks));
-
-    /// <summary>Waits in the scheduler's time (virtual in the deterministic mode), continuing on the supervisor's mailbox.</summary>
-    private Task DelayAsync(TimeSpan delay)
-    {
-        var done = new TaskCompletionSource();
-        _supervisor.PostAfter(delay, () => Inline(done.SetResult));
-        return done.Task;
-    }
-
-    /// <summary>
-    /// Runs with no synchronization context, so an await that can continue at once does, on this
-    /// mailbox: under a context (a test runner's) .NET would move it to the thread pool, and the
-    /// deterministic mode would lose it.
-    /// </summary>
-    private static void Inline(Action action)
-    {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        try { action(); }
-        finally { SynchronizationContext.SetSynchronizationContext(context); }
-    }
-
-    /// <summary>
-    /// Puts a fresh incarnation in service: requests of a batch that turned out committed get their
-    /// results, logged batches are re-executed with their callers attached, and everything else is
-    /// admitted again as new requests.
-    /// </summary>
-    private void Install(Incarnation? previous, Interruption? interruption, RecoveredState state)
-    {
-        var held = new Dictionary<long, Request>();
-        var committed = new List<Request>();
-        var again = new List<Request>();
-        var loggedTs = state.Replay.SelectMany(b => b.Requests).Select(r => r.Ts).ToHashSet();
-        if (interruption is not null)
-        {
-            foreach (var r in interruption.MaybeLogged)
-            {
-                if (r.Batch <= state.LastCommitted) committed.Add(r);
-                else if (loggedTs.Contains(r.Ts)) held[r.Ts] = r;
-                else again.Add(r.Reincarnate());
-            }
-            foreach (var r in interruption.NotLogged) again.Add(r.Reincarnate());
-        }
-        long now = Scheduler.Time.GetTimestamp();
-        var replay = state.Replay.Select(input => (input, input.Requests.Select(l => held.TryGetValue(l.Ts, out var r)
-            ? r.Reincarnate()
-            : new Request(FindWorkflow(l.Workflow)!, l.Args, static _ => { }, now, l.IdempotencyKey, holdsPermit: false)).ToList())).ToList();
-        long lastLogged = state.Replay.Count > 0 ? state.Replay[^1].Batch : state.LastCommitted;
-        long nextTs = Math.Max(Math.Max(state.TsFloor, interruption?.NextTs ?? 0), 1);
-        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
-        Counters.Reexecuted(replay.Count);
-        next.Driver.Mailbox.Post(() =>
-        {
-            foreach (var r in committed) next.Driver.AnswerRecovered(r, r.ToResult());
-            foreach (var (input, requests) in replay) next.Driver.Replay(input, requests);
-        });
-        List<Request> parked;
-        lock (_gate)
-        {
-            _live = _last = next;
-            parked = [.. _parked];
-            _parked.Clear();
-        }
-        foreach (var r in again) next.Driver.Post(r);
-        foreach (var r in parked) next.Driver.Post(r);
-    }
-
-    /// <summary>
-    /// Stops for good. A request whose batch input may be in the log is Unknown (the next start
-    /// re-executes it; a retry with its idempotency key learns the result); the others certainly did not run.
-    /// </summary>
-    private void Stop(string reason, Interruption? interruption)
-    {
-        List<Request> parked;
-        lock (_gate)
-        {
-            _halted = reason;
-            _live = null;
-            parked = [.. _parked];
-            _parked.Clear();
-        }
-        if (interruption is not null)
-        {
-            foreach (var r in interruption.MaybeLogged)
-                Answer(r, new WorkflowResult(WorkflowStatus.Unknown, r.Ts,
-                    $"the outcome is unknown: batch {r.Batch} is in the batch log and the next start re-executes it (retry with an idempotency key to learn its result); {reason}", [], r.Workflow));
-            foreach (var r in interruption.NotLogged)
-                Answer(r, new WorkflowResult(WorkflowStatus.Failed, -1, $"it did not run: {reason}", [], r.Workflow));
-        }
-        foreach (var r in parked) Answer(r, WorkflowResult.Rejected($"the cluster stopped: {reason}"));
-    }
+    internal ClusterDriver? Driver => _supervisor.Driver;
 }

@@ -1,5 +1,6 @@
 using Leasehold.Runtime.Serializable.Driver;
 using Leasehold.Runtime.Serializable.Recovery;
+using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
 
 namespace Leasehold.Tests.Recovery;

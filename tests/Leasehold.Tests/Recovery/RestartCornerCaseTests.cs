@@ -235,7 +235,7 @@ public class ChangedWorkflowRestartTests
         Exception? refused = null;
         try { second.Start(); second.Quiesce(); }
         catch (Exception e) { refused = e; }
-        Assert.True(refused is Leasehold.Runtime.Serializable.Recovery.RecoveryException || refused is null,
+        Assert.True(refused is Leasehold.Runtime.Serializable.RecoveryException || refused is null,
             $"the restart ended with {refused?.GetType().Name}: {refused?.Message}");
         if (refused is null)
         {

@@ -4,7 +4,7 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Storage.RocksDb;
 using Leasehold.Tests.Support;
-using Leasehold.Workloads.Bank;
+using Leasehold.Workloads.JepsenBank;
 
 namespace Leasehold.Tests.Storage;
 

@@ -4,7 +4,7 @@ using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
 using Leasehold.Tests.Support;
 using Leasehold.Workloads;
-using Leasehold.Workloads.Bank;
+using Leasehold.Workloads.JepsenBank;
 using Leasehold.Workloads.Cycle;
 
 namespace Leasehold.Tests.Workloads;

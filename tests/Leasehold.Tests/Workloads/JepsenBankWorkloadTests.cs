@@ -2,7 +2,7 @@ using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Storage;
 using Leasehold.Tests.Support;
 using Leasehold.Workloads;
-using Leasehold.Workloads.Bank;
+using Leasehold.Workloads.JepsenBank;
 
 namespace Leasehold.Tests.Workloads;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Leasehold.Baselines;
 using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;

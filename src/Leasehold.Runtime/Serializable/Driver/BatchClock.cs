@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Leasehold.Runtime.Scheduling;
-using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Storage;
 
 namespace Leasehold.Runtime.Serializable.Driver;

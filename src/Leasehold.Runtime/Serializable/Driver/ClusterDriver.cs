@@ -1,6 +1,4 @@
 using Leasehold.Runtime.Scheduling;
-using Leasehold.Runtime.Serializable.Recovery;
-using Leasehold.Runtime.Serializable.Worker;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -11,7 +9,7 @@ namespace Leasehold.Runtime.Serializable.Driver;
 /// routes each whole workflow to one worker, cuts batches by size or age, assigns leases per batch,
 /// sends plans while earlier batches still execute, commits batches in order, and only then answers.
 /// </summary>
-internal sealed class ClusterDriver
+internal sealed class ClusterDriver : IDriverInbox
 {
     private readonly ClusterOptions _options;
     private readonly IScheduler _scheduler;
@@ -23,7 +21,7 @@ internal sealed class ClusterDriver
     private readonly Router _router;
     private readonly LeaseTable _leases;
     private readonly Queue<InFlightBatch> _inFlight = new();
-    private ClusterWorker[] _workers = [];
+    private IWorkerInbox[] _workers = [];
     private readonly SemaphoreSlim _admission;
     private readonly Generation _generation;
     private readonly Action<Request> _reroute;
@@ -85,7 +83,7 @@ internal sealed class ClusterDriver
     public long LastCommitted { get; private set; }
     public int BatchesInFlight => _inFlight.Count;
 
-    public void Connect(ClusterWorker[] workers) => _workers = workers;
+    public void Connect(IWorkerInbox[] workers) => _workers = workers;
 
     /// <summary>Hands an admitted request to this driver; thread-safe. Its callback runs after its batch commits.</summary>
     public void Post(Request request) => Mailbox.Post(() => Admit(request));

@@ -1,8 +1,5 @@
 namespace Leasehold.Runtime.Serializable.Driver;
 
-/// <summary>One row of a batch's lease table: who holds the object in this batch, who held it before (-1: nobody; load from the store), and whether the batch writes it.</summary>
-internal readonly record struct LeaseEntry(int KeyId, StateKey Key, int Holder, int PreviousHolder, bool Written);
-
 /// <summary>
 /// Decides leaseholders at the end of each batch (§3): for every key the batch touches, the worker with
 /// the highest decayed count, ties to the lowest id; the current holder keeps the lease unless a

@@ -6,9 +6,6 @@ namespace Leasehold.Runtime.Serializable.Recovery;
 /// <summary>What a new incarnation starts from: the last commit, and the logged batches after it, to re-execute in order.</summary>
 internal sealed record RecoveredState(long LastCommitted, IReadOnlyList<BatchInput> Replay, long TsFloor, long Epoch, BatchClock.Reservation Time);
 
-/// <summary>The store's contents cannot be recovered from (a corrupted log, a workflow that is not registered): retrying will not help.</summary>
-public sealed class RecoveryException(string message) : Exception(message);
-
 /// <summary>
 /// §7's recovery, read from the store: the last committed batch, the logged inputs of the batches
 /// after it, and — once those are known to be re-executable — the versions of every later batch

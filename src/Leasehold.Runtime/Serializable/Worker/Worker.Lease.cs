@@ -1,4 +1,3 @@
-using Leasehold.Runtime.Serializable.Driver;
 
 namespace Leasehold.Runtime.Serializable.Worker;
 

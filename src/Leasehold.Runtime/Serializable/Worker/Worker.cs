@@ -1,6 +1,4 @@
 using Leasehold.Runtime.Scheduling;
-using Leasehold.Runtime.Serializable.Driver;
-using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -13,7 +11,7 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// the commit path; the protocols live in Worker.Lease.cs and Worker.NoCC.cs, execution in
 /// Worker.Execution.cs.
 /// </summary>
-internal sealed partial class ClusterWorker
+internal sealed partial class ClusterWorker : IWorkerInbox
 {
     private readonly ClusterOptions _options;
     private readonly Network _network;
@@ -28,7 +26,7 @@ internal sealed partial class ClusterWorker
     private KeyState?[] _keys = new KeyState?[1024];
     private int[] _holderNow = [];
     private ClusterWorker[] _peers = [];
-    private ClusterDriver? _driver;
+    private IDriverInbox? _driver;
     private long _nextToReport;
 
     public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
@@ -55,7 +53,7 @@ internal sealed partial class ClusterWorker
     public MemoryRegion Region { get; }
     private bool IsLease => _options.Protocol == ProtocolKind.Lease;
 
-    public void Connect(ClusterWorker[] peers, ClusterDriver driver)
+    public void Connect(ClusterWorker[] peers, IDriverInbox driver)
     {
         _peers = peers;
         _driver = driver;

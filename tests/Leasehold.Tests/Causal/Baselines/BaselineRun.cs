@@ -1,3 +1,4 @@
+using Leasehold.Baselines;
 using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;

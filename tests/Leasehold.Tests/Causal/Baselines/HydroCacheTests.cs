@@ -33,7 +33,7 @@ public class HydroCacheTests
     /// <summary>At the end of a run every cache's cut is a strict causal cut, holds every committed version, and no workflow's pins are left.</summary>
     internal static void CutsHoldAndPinsAreGone(BaselineRun run)
     {
-        var caches = ((Leasehold.Runtime.Causal.Baselines.HydroCache.HydroRuntime)run.Runtime).HydroCaches;
+        var caches = ((Leasehold.Baselines.Causal.HydroCache.HydroRuntime)run.Runtime).HydroCaches;
         foreach (var cache in caches)
         {
             Assert.True(cache.CutViolation() is null, $"seed {run.Seed}: {cache.CutViolation()}");
@@ -111,7 +111,7 @@ public class HydroCacheAbortTests
     [InlineData(CausalProtocol.FaasTcc)]
     public void A_workflow_that_reads_any_key_is_refused(CausalProtocol protocol)
     {
-        var runtime = Leasehold.Runtime.Hosting.CausalRuntime.Create(new CausalOptions { Protocol = protocol }, new Leasehold.Runtime.Scheduling.DeterministicScheduler(1));
+        var runtime = Leasehold.Baselines.CausalRuntime.Create(new CausalOptions { Protocol = protocol }, new Leasehold.Runtime.Scheduling.DeterministicScheduler(1));
         var media = new MediaWorkload();
         var e = Assert.Throws<WorkflowDefinitionException>(() => { foreach (var w in media.Workflows) runtime.Register(w); });
         Assert.Contains("ReadsAny", e.Message);

@@ -1,5 +1,5 @@
 using Leasehold.Runtime.Causal;
-using Leasehold.Runtime.Causal.Versioned;
+using Leasehold.Baselines.Causal.Versioned;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 
