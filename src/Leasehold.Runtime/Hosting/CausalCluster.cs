@@ -113,7 +113,10 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         _workflows.Add(workflow);
     }
 
-    /// <summary>Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe.</summary>
+    /// <summary>
+    /// Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe. If the
+    /// callback throws, the exception is caught and counted (<see cref="CallbackFailures"/>); no other request is affected.
+    /// </summary>
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
         invocation ??= new CausalInvocation();
@@ -304,13 +307,36 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
                 _answerDue.Add(id, (caller, callerToken));
                 onDone = r =>
                 {
-                    if (Answered(id)) caller(r);
+                    if (Answered(id)) Deliver(caller, r);
                 };
                 return true;
             }
         }
-        caller(new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], callerToken));
+        Deliver(caller, new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], callerToken));
         return false;
+    }
+
+    private long _callbackFailures;
+    private Exception? _lastCallbackFailure;
+
+    /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
+    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+    /// <summary>The exception of the latest result callback that threw, or null.</summary>
+    public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
+
+    /// <summary>
+    /// Hands a result to the caller's callback. It is user code running on the cluster's mailboxes: an exception
+    /// reaching the scheduler would be taken for a broken invariant and stop the cluster, and one thrown while a
+    /// stop answers its waiting callers would leave the rest unanswered and the stop never complete.
+    /// </summary>
+    private void Deliver(Action<CausalResult> caller, CausalResult result)
+    {
+        try { caller(result); }
+        catch (Exception e)
+        {
+            Volatile.Write(ref _lastCallbackFailure, e);
+            Interlocked.Increment(ref _callbackFailures);
+        }
     }
 
     private bool Answered(long id)
@@ -333,7 +359,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
             _answerDue.Clear();
         }
         foreach (var (caller, token) in waiting)
-            caller(new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], token));
+            Deliver(caller, new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], token));
         lock (_answerDue) _stopped!.TrySetResult();
     }
 
