@@ -29,6 +29,7 @@ internal static class BenchCommand
         var executors = new Option<int>("--executors") { Description = "executors per worker", DefaultValueFactory = _ => 2 };
         var clients = new Option<int>("--clients") { Description = "closed loop: requests kept outstanding", DefaultValueFactory = _ => 64 };
         var duration = new Option<double>("--duration") { Description = "measured seconds", DefaultValueFactory = _ => 10 };
+        var minCommitted = new Option<long>("--min-committed") { Description = "serializable: the measured window lasts past --duration until it holds at least this many commits (a short run that must measure something, on a machine of any speed)", DefaultValueFactory = _ => 0 };
         var warmup = new Option<double>("--warmup") { Description = "seconds run before measuring (JIT tiering and heap growth settle)", DefaultValueFactory = _ => 3 };
         var rate = new Option<double?>("--rate") { Description = "open loop: arrivals per second (latency from each scheduled start)" };
         var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
@@ -53,7 +54,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, warmup, rate, theta, batchSize, batchDelay,
+            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
@@ -68,7 +69,7 @@ internal static class BenchCommand
                         (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly),
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
-                        (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly),
+                        (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
                         (serviceUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (functionUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (keys, !media, "--workload causal-micro (media has its own data set)"),
@@ -172,6 +173,7 @@ internal static class BenchCommand
                 HistoryPath = parse.GetValue(history),
                 AppendsPerKey = parse.GetValue(appendsPerKey),
                 Quiet = parse.GetValue(quiet),
+                MinCommitted = parse.GetValue(minCommitted),
             };
             var protocols = ParseList(parse.GetValue(protocol) ?? "lease", "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
             var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });

@@ -54,7 +54,18 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         int[] gcStart = [0, 0, 0];
         var pauseStart = TimeSpan.Zero;
         double measureStart = 0;
-        while (clock.Elapsed.TotalSeconds < end && !cancellation.IsCancellationRequested)
+        // The window ends at --duration once it holds --min-committed commits; a loaded machine only makes it longer.
+        bool WindowDone(double now)
+        {
+            if (now < end) return false;
+            if (!_measuring) return settings.MinCommitted == 0; // a delay that jumped past both marks: measure first
+            long inWindow = Interlocked.Read(ref _wCommitted); // the figure the result reports as committed
+            if (inWindow >= settings.MinCommitted) return true;
+            if (now >= end + BenchSettings.MinCommittedGrace.TotalSeconds)
+                throw new TimeoutException($"the measured window held {inWindow} commits {BenchSettings.MinCommittedGrace.TotalSeconds:0} s past --duration, short of --min-committed {settings.MinCommitted}: the engine makes no progress");
+            return false;
+        }
+        while (!WindowDone(clock.Elapsed.TotalSeconds) && !cancellation.IsCancellationRequested)
         {
             if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
             {

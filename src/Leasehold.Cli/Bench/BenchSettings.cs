@@ -13,6 +13,10 @@ internal sealed record BenchSettings
     public int Clients { get; init; } = 64;
     public double DurationSeconds { get; init; } = 10;
     public double WarmupSeconds { get; init; } = 3;
+    /// <summary>Commits the measured window must hold before it may end: a run's length follows progress, not the machine's speed.</summary>
+    public long MinCommitted { get; init; }
+    /// <summary>How long past --duration a window may wait for <see cref="MinCommitted"/> before the run fails as making no progress.</summary>
+    public static readonly TimeSpan MinCommittedGrace = TimeSpan.FromMinutes(5);
     public double? Rate { get; init; }
     public double Theta { get; init; } = 0.99;
     public int BatchSize { get; init; } = 1000;
@@ -49,6 +53,7 @@ internal sealed record BenchSettings
         if (Executors is < 1 or > 64) return $"--executors must be in 1..64, not {Executors}";
         if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
         if (!(DurationSeconds > 0) || DurationSeconds > 86_400) return $"--duration must be in (0, 86400] seconds, not {DurationSeconds}";
+        if (MinCommitted is < 0 or > 1_000_000_000) return $"--min-committed must be in 0..1000000000, not {MinCommitted}";
         if (!(WarmupSeconds >= 0) || WarmupSeconds > 3600) return $"--warmup must be in [0, 3600] seconds, not {WarmupSeconds}";
         if (Rate is { } r && !(r > 0 && r <= 10_000_000)) return $"--rate must be in (0, 10000000] requests per second, not {r}";
         if (!(Theta >= 0) || Theta > 10) return $"--theta must be in [0, 10], not {Theta}";

@@ -96,6 +96,11 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     /// <summary>Modelled busy time of each server (deterministic mode with service times).</summary>
     public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
 
+    /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
+    public long CallbackFailures => _engine.CallbackFailures;
+    /// <summary>The exception of the latest result callback that threw, or null.</summary>
+    public Exception? LastCallbackFailure => _engine.LastCallbackFailure;
+
     /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
     public Action<CausalFunctionRecord>? OnFunction
     {
@@ -105,7 +110,10 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
 
     public void Register(WorkflowDefinition workflow) => _engine.Register(workflow);
 
-    /// <summary>Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe.</summary>
+    /// <summary>
+    /// Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe. If the
+    /// callback throws, the exception is caught and counted (<see cref="CallbackFailures"/>); no other request is affected.
+    /// </summary>
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null) =>
         _engine.Submit(workflow, args, onDone, invocation);
 

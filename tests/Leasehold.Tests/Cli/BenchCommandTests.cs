@@ -30,7 +30,7 @@ public class BenchCommandTests
         var json = Path.Combine(Path.GetTempPath(), $"leasehold-bench-{Environment.ProcessId}.json");
         try
         {
-            var run = await CliProcess.RunAsync("bench", "--workload", "banking", "--duration", "1", "--warmup", "0.2",
+            var run = await CliProcess.RunAsync("bench", "--workload", "banking", "--duration", "1", "--min-committed", "200", "--warmup", "0.2",
                 "--keys", "2000", "--clients", "8", "--remote-op-us", "7", "--seed", "3", "--json", json, "--quiet");
             Assert.True(run.ExitCode == 0, run.Stderr);
             Assert.Contains("throughput", run.Stdout);
@@ -57,9 +57,53 @@ public class BenchCommandTests
     [Fact]
     public async Task Micro_runs_open_loop_and_keeps_its_write_count()
     {
-        var run = await CliProcess.RunAsync("bench", "--workload", "micro", "--rate", "500", "--duration", "1", "--warmup", "0",
+        var run = await CliProcess.RunAsync("bench", "--workload", "micro", "--rate", "500", "--duration", "1", "--min-committed", "100", "--warmup", "0",
             "--keys", "500", "--length", "3", "--read-only", "0.3", "--quiet");
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("holds", run.Stdout);
+    }
+}
+
+/// <summary>
+/// A short bench that must measure something: its window ends at --duration only once it holds --min-committed
+/// commits, so tests that run the CLI for a second hold on a machine of any speed.
+/// </summary>
+public class BenchMinCommittedTests
+{
+    [Fact]
+    public async Task The_measured_window_lasts_until_it_holds_min_committed_commits()
+    {
+        var json = Path.Combine(Path.GetTempPath(), $"leasehold-bench-min-{Environment.ProcessId}.json");
+        try
+        {
+            // 10 ms could hold no commit even on an idle machine; 3000 takes far longer than that anywhere.
+            var run = await CliProcess.RunAsync("bench", "--workload", "banking", "--store", "memory", "--duration", "0.01", "--warmup", "0",
+                "--min-committed", "3000", "--keys", "2000", "--clients", "8", "--json", json, "--quiet");
+            Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.True(doc.RootElement.GetProperty("committed").GetInt64() >= 3000, doc.RootElement.GetProperty("committed").ToString());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("abc")]
+    public async Task A_bad_min_committed_is_a_usage_error(string value)
+    {
+        var run = await CliProcess.RunAsync("bench", "--min-committed", value, "--duration", "1");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--min-committed", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Min_committed_is_refused_in_the_causal_mode_which_would_ignore_it()
+    {
+        var run = await CliProcess.RunAsync("bench", "--mode", "causal", "--min-committed", "10", "--duration", "1");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--min-committed", run.Stderr);
     }
 }

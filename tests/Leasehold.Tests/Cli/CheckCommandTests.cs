@@ -99,7 +99,7 @@ public sealed class CheckCommandTests : IDisposable
     public async Task Bench_list_append_records_a_history_that_checks_valid_and_reports_the_checker_in_json()
     {
         string history = Path.Combine(_dir, "h.jsonl"), json = Path.Combine(_dir, "r.json");
-        var run = await CliProcess.RunAsync("bench", "--workload", "list-append", "--duration", "1", "--warmup", "0.2", "--clients", "16",
+        var run = await CliProcess.RunAsync("bench", "--workload", "list-append", "--duration", "1", "--min-committed", "200", "--warmup", "0.2", "--clients", "16",
             "--remote-op-us", "7", "--history", history, "--json", json, "--quiet");
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -119,7 +119,7 @@ public sealed class CheckCommandTests : IDisposable
     public async Task Bench_list_append_under_nocc_is_flagged_by_the_checker()
     {
         string json = Path.Combine(_dir, "nocc.json");
-        var run = await CliProcess.RunAsync("bench", "--workload", "list-append", "--protocol", "nocc", "--duration", "1", "--warmup", "0.2",
+        var run = await CliProcess.RunAsync("bench", "--workload", "list-append", "--protocol", "nocc", "--duration", "1", "--min-committed", "500", "--warmup", "0.2",
             "--clients", "32", "--keys", "3", "--json", json, "--quiet");
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr); // nocc is unsafe by design: its anomalies are expected, not a failure
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
@@ -132,7 +132,7 @@ public sealed class CheckCommandTests : IDisposable
     public async Task Bench_bank_and_cycle_report_their_invariant_in_json_and_it_holds_under_lease(string workload, string invariant)
     {
         string json = Path.Combine(_dir, $"{workload}.json");
-        var run = await CliProcess.RunAsync("bench", "--workload", workload, "--duration", "1", "--warmup", "0.2", "--clients", "16",
+        var run = await CliProcess.RunAsync("bench", "--workload", workload, "--duration", "1", "--min-committed", "50", "--warmup", "0.2", "--clients", "16",
             "--remote-op-us", "7", "--affinity-weight", "0.2", "--load-weight", "3", "--json", json, "--quiet");
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));

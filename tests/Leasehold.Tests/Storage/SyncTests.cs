@@ -50,7 +50,7 @@ public sealed class SyncTests
         string json = log + ".json";
         var dll = Path.Combine(AppContext.BaseDirectory, "Leasehold.Cli.dll");
         var start = new ProcessStartInfo("strace", ["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", log, "dotnet", dll, "bench",
-            "--store", store, "--keys", "1000", "--clients", "8", "--duration", "1", "--warmup", "0", "--quiet", "--json", json])
+            "--store", store, "--keys", "1000", "--clients", "8", "--duration", "1", "--min-committed", "500", "--warmup", "0", "--quiet", "--json", json])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
