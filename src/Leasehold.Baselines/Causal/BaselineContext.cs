@@ -13,7 +13,7 @@ namespace Leasehold.Baselines.Causal;
 internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long workflowId, DateTimeOffset now,
     IReadOnlyDictionary<StateKey, StoredVersion> view, Flow flow, int server, byte[]?[] outputs, bool record) : CausalFunctionContext(workflow, function, args, workflowId, now, outputs, record)
 {
-    public override byte[]? Read(string table, string key)
+    protected override byte[]? ReadDeclared(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
         byte[]? value;
@@ -34,7 +34,7 @@ internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefin
         return value is null ? null : (byte[])value.Clone();
     }
 
-    public override void Write(string table, string key, byte[]? value)
+    protected override void WriteDeclared(string table, string key, byte[]? value)
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();

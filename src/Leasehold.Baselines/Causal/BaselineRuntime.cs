@@ -147,6 +147,10 @@ internal abstract class BaselineRuntime : ICausalRuntime
         {
             failure = context.Violation ?? $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}";
         }
+        finally
+        {
+            context.Close();
+        }
         failure ??= context.Violation;
         if (context.Ops is { } ops) attempt.Record(new CausalFunctionRecord(attempt.Invocation.Process, attempt.Invocation.Seq, attempt.Id, index, function.Parents, true, server, ops)
         {

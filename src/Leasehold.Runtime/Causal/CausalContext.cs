@@ -35,7 +35,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
 
     private readonly bool _transactional = workflow.Consistency == Consistency.TransactionalCausal;
 
-    public override byte[]? Read(string table, string key)
+    protected override byte[]? ReadDeclared(string table, string key)
     {
         var k = Declared(table, key, forWrite: false);
         if (_transactional && session.Pending is { } pending && pending.TryGetValue(k, out var buffered))
@@ -70,7 +70,7 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         return value is null ? null : (byte[])value.Clone();
     }
 
-    public override void Write(string table, string key, byte[]? value)
+    protected override void WriteDeclared(string table, string key, byte[]? value)
     {
         var k = Declared(table, key, forWrite: true);
         var copy = value is null ? null : (byte[])value.Clone();

@@ -9,6 +9,7 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
     byte[]?[] outputs, bool record) : FunctionContext
 {
     private Random? _random;
+    private bool _closed;
 
     public List<CausalOp>? Ops { get; } = record ? [] : null;
     public string? Violation { get; private set; }
@@ -21,7 +22,52 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
     // A seed mixed by hand, not HashCode.Combine (randomized per process): a body's draws must replay.
     public override Random Random => _random ??= new Random(unchecked((int)(workflowId * 1_000_003 + function.Index)));
 
-    public override byte[]? Parent(string functionName) => Declarations.Parent(workflow, function, outputs, functionName, Fail);
+    /// <summary>
+    /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
+    /// body left running cannot touch the server's state off its mailbox or add a write the engine never sees.
+    /// Every call takes the context's lock, so none is half-way through once this returns.
+    /// </summary>
+    public void Close()
+    {
+        lock (this) _closed = true;
+    }
+
+    private void EnsureOpen()
+    {
+        if (_closed) throw new FunctionContextClosedException(workflow.Name, function.Name);
+    }
+
+    public sealed override byte[]? Read(string table, string key)
+    {
+        lock (this)
+        {
+            EnsureOpen();
+            return ReadDeclared(table, key);
+        }
+    }
+
+    public sealed override void Write(string table, string key, byte[]? value)
+    {
+        lock (this)
+        {
+            EnsureOpen();
+            WriteDeclared(table, key, value);
+        }
+    }
+
+    /// <summary>A read by the body, while it runs: where it goes is the protocol's.</summary>
+    protected abstract byte[]? ReadDeclared(string table, string key);
+    /// <summary>A write by the body, while it runs: where it goes is the protocol's.</summary>
+    protected abstract void WriteDeclared(string table, string key, byte[]? value);
+
+    public override byte[]? Parent(string functionName)
+    {
+        lock (this)
+        {
+            EnsureOpen();
+            return Declarations.Parent(workflow, function, outputs, functionName, Fail);
+        }
+    }
 
     protected StateKey Declared(string table, string key, bool forWrite) => Declarations.Resolve(function, args, table, key, forWrite, Fail);
 

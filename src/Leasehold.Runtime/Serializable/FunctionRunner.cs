@@ -33,6 +33,10 @@ internal static class FunctionRunner
         {
             return Ended(context) ?? new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
         }
+        finally
+        {
+            context.Close();
+        }
         // The body returned, but it may have caught the violation or abort it raised: that still ends the workflow.
         if (Ended(context) is { } ended) return ended;
         var elapsed = time.GetElapsedTime(start);

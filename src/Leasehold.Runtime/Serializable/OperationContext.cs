@@ -15,6 +15,7 @@ internal sealed class OperationContext : FunctionContext
     private readonly byte[]?[] _outputs;
     private readonly DateTimeOffset _batchTime;
     private Random? _random;
+    private bool _closed;
 
     public OperationContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long ts, DateTimeOffset batchTime,
         ResolvedAccess[] accesses, byte[]?[] values, byte[]?[] outputs)
@@ -30,6 +31,21 @@ internal sealed class OperationContext : FunctionContext
     }
 
     public WriteSet? Writes { get; private set; }
+
+    /// <summary>
+    /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
+    /// body left running can neither change the writes the engine took nor read state it no longer owns. Reads,
+    /// writes and this take the context's lock, so no call is half-way through once this returns.
+    /// </summary>
+    public void Close()
+    {
+        lock (this) _closed = true;
+    }
+
+    private void EnsureOpen()
+    {
+        if (_closed) throw new FunctionContextClosedException(_workflow.Name, _function.Name);
+    }
 
     /// <summary>
     /// The first violation or abort the body raised, kept even if the body catches the exception, so a
@@ -55,28 +71,41 @@ internal sealed class OperationContext : FunctionContext
 
     public override byte[]? Read(string table, string key)
     {
-        int i = Find(table, key, forWrite: false);
-        var value = Writes is { } w && w.Written[i] ? w.Values[i] : _values[i];
-        return value is null ? null : (byte[])value.Clone();
+        lock (this)
+        {
+            EnsureOpen();
+            int i = Find(table, key, forWrite: false);
+            var value = Writes is { } w && w.Written[i] ? w.Values[i] : _values[i];
+            return value is null ? null : (byte[])value.Clone();
+        }
     }
 
     public override void Write(string table, string key, byte[]? value)
     {
-        int i = Find(table, key, forWrite: true);
-        Writes ??= new WriteSet(_accesses.Length);
-        Writes.Written[i] = true;
-        Writes.Values[i] = value is null ? null : (byte[])value.Clone();
+        lock (this)
+        {
+            EnsureOpen();
+            int i = Find(table, key, forWrite: true);
+            Writes ??= new WriteSet(_accesses.Length);
+            Writes.Written[i] = true;
+            Writes.Values[i] = value is null ? null : (byte[])value.Clone();
+        }
     }
 
     public override byte[]? Parent(string functionName)
     {
-        foreach (var p in _function.Parents)
-            if (_workflow.Functions[p].Name == functionName) return _outputs[p] is { } output ? (byte[])output.Clone() : null;
-        throw Violation($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
+        lock (this)
+        {
+            EnsureOpen();
+            foreach (var p in _function.Parents)
+                if (_workflow.Functions[p].Name == functionName) return _outputs[p] is { } output ? (byte[])output.Clone() : null;
+            throw Violation($"function '{_function.Name}' asked for the output of '{functionName}', which is not one of its parents");
+        }
     }
 
     public override void Abort(string reason)
     {
+        lock (this) EnsureOpen();
         if (!_function.MayAbort)
             throw Violation($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
         Ended ??= (WorkflowStatus.Aborted, $"{_function.Name}: {reason}");

@@ -139,6 +139,10 @@ internal sealed partial class CausalWorkflowEngine
                 ? $"the causal runtime failed while function '{function.Name}' ran (not an error of the function): {runtime.GetType().Name}: {runtime.Message}"
                 : $"function '{function.Name}' threw {e.GetType().Name}: {e.Message}");
         }
+        finally
+        {
+            context.Close();
+        }
         if (context.Missed is { } miss)
         {
             RunFunction(run, index, server, session, [.. missed ?? [], miss]); // loads it, then runs the body again

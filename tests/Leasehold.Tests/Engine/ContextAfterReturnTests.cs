@@ -1,0 +1,81 @@
+using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable;
+using Leasehold.Tests.Support;
+
+namespace Leasehold.Tests.Engine;
+
+/// <summary>
+/// Bodies are synchronous: the engine takes a body's writes when it returns. A context used after that — by a
+/// Task the body started and did not wait for — refuses the call, so a late write is neither lost silently
+/// into a commit that already happened nor applied behind the engine's back (on a causal server, off its mailbox).
+/// </summary>
+public class ContextAfterReturnTests
+{
+    private const string T = "t";
+
+    [Fact]
+    public void A_serializable_context_used_after_its_body_returned_refuses_and_changes_nothing()
+    {
+        FunctionContext? kept = null;
+        var write = new WorkflowBuilder("write")
+            .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
+            {
+                kept = ctx;
+                ctx.WriteLong(T, "x", 1);
+            }))
+            .Build();
+        var read = new WorkflowBuilder("read")
+            .Function("r", f => f.Reads(T, a => "x").Body(ctx => Value.FromLong(ctx.ReadLong(T, "x"))))
+            .Build();
+        var sim = new SimulatedCluster(1, new ClusterOptions { Workers = 2 }, [], write, read);
+        int w = sim.Submit("write", Args.Empty);
+        sim.RunToCompletion();
+        Assert.True(sim.Result(w).IsCommitted, $"{sim.Result(w)}");
+
+        var late = Assert.Throws<FunctionContextClosedException>(() => kept!.WriteLong(T, "x", 99));
+        Assert.Contains("'w' of workflow 'write'", late.Message);
+        Assert.Throws<FunctionContextClosedException>(() => kept!.Read(T, "x"));
+
+        int r = sim.Submit("read", Args.Empty);
+        sim.RunToCompletion();
+        Assert.Equal(1, Value.ToLong(sim.Result(r).Output("r")));
+    }
+
+    [Fact]
+    public void A_causal_context_used_after_its_body_returned_refuses_and_changes_nothing()
+    {
+        FunctionContext? kept = null;
+        var scheduler = new DeterministicScheduler(1);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 2, Seed = 1 }, scheduler);
+        cluster.Register(new WorkflowBuilder("write").WithConsistency(Consistency.Causal)
+            .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
+            {
+                kept = ctx;
+                ctx.WriteLong(T, "x", 1);
+            }))
+            .Build());
+        cluster.Register(new WorkflowBuilder("read").WithConsistency(Consistency.Causal)
+            .Function("r", f => f.Reads(T, a => "x").Body(ctx => Value.FromLong(ctx.ReadLong(T, "x"))))
+            .Build());
+        var written = Run(scheduler, cluster, "write", new CausalInvocation { Placement = [0] });
+        Assert.True(written.Succeeded, written.Reason);
+
+        Assert.Throws<FunctionContextClosedException>(() => kept!.WriteLong(T, "x", 99));
+        Assert.Throws<FunctionContextClosedException>(() => kept!.Read(T, "x"));
+
+        var read = Run(scheduler, cluster, "read", new CausalInvocation { Token = written.Token, Placement = [1] });
+        Assert.True(read.Succeeded, read.Reason);
+        Assert.Equal(1, Value.ToLong(read.Output("r")));
+    }
+
+    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
+    {
+        CausalResult? result = null;
+        cluster.Submit(workflow, Args.Empty, r => result = r, invocation);
+        scheduler.RunUntil(() => result is not null, 1_000_000);
+        Assert.Null(scheduler.Fault);
+        return result ?? throw new Xunit.Sdk.XunitException($"'{workflow}' was never answered");
+    }
+}
