@@ -107,7 +107,7 @@ internal sealed class CrashTest(CrashTestSettings settings, string path)
     }
 
     private CrashTestException NoProgress(int ackedBefore) => new(string.Create(CultureInfo.InvariantCulture,
-        $"the node made no progress in {settings.ProgressTimeout.TotalSeconds:F0} s: it acknowledged {Acknowledged - ackedBefore} of the {settings.KillAfterAcks} requests a round waits for before its kill (--kill-after-acks, --progress-timeout)"));
+        $"the node did not reach its kill threshold in {settings.ProgressTimeout.TotalSeconds:F0} s: it acknowledged {Acknowledged - ackedBefore} of the {settings.KillAfterAcks} requests a round waits for before its kill (--kill-after-acks, --progress-timeout)"));
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 

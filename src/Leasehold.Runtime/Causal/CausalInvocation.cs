@@ -41,36 +41,31 @@ public sealed record CausalResult(WorkflowStatus Status, long WorkflowId, string
     /// <summary>The workflow that ran (null when the request named none registered): what <see cref="Output"/> finds functions by.</summary>
     public WorkflowDefinition? Workflow { get; init; }
 
-    /// <summary>The output of the function named <paramref name="functionName"/> in a committed workflow.</summary>
-    /// <exception cref="InvalidOperationException">The workflow did not commit; the message names its status and reason.</exception>
-    /// <exception cref="KeyNotFoundException">The workflow has no function of that name.</exception>
+    /// <summary>
+    /// The output of <paramref name="functionName"/>, as <see cref="WorkflowResult.Output"/> gives it: a result whose
+    /// functions never ran (Rejected, or Unknown after a stop) has none, which throws an
+    /// <see cref="InvalidOperationException"/> naming the status and the reason; a Failed one gives what the functions
+    /// that ran returned (null for the others). A name the workflow does not have is a <see cref="KeyNotFoundException"/>.
+    /// </summary>
     public byte[]? Output(string functionName)
     {
-        if (Status != WorkflowStatus.Committed)
-            throw new InvalidOperationException($"the workflow{(Workflow is null ? "" : $" '{Workflow.Name}'")} is {Status}, so it has no outputs: {Reason}");
-        return Outputs[FunctionIndex(functionName)];
+        if (TryGetOutput(functionName, out var output)) return output;
+        throw new InvalidOperationException($"this {Status} result of {(Workflow is null ? "a request" : $"workflow '{Workflow.Name}'")} has no output of '{functionName}': its functions never ran ({Reason})");
     }
 
-    /// <summary>As <see cref="Output"/>, without throwing: false when the workflow did not commit or has no such function.</summary>
+    /// <summary>
+    /// The output of <paramref name="functionName"/>, or false when this result carries no outputs because its
+    /// functions never ran. An unknown function name still throws <see cref="KeyNotFoundException"/>: it is a bug,
+    /// not an outcome. (A result that names no registered workflow has nothing to check the name against: false.)
+    /// </summary>
     public bool TryGetOutput(string functionName, out byte[]? output)
     {
         output = null;
-        if (Status != WorkflowStatus.Committed || Workflow is null) return false;
-        for (int i = 0; i < Workflow.Functions.Count; i++)
-            if (Workflow.Functions[i].Name == functionName)
-            {
-                output = Outputs[i];
-                return true;
-            }
-        return false;
-    }
-
-    private int FunctionIndex(string functionName)
-    {
-        if (Workflow is null) throw new InvalidOperationException("this result carries no workflow");
-        for (int i = 0; i < Workflow.Functions.Count; i++)
-            if (Workflow.Functions[i].Name == functionName) return i;
-        throw new KeyNotFoundException($"workflow '{Workflow.Name}' has no function named '{functionName}'; its functions are {string.Join(", ", Workflow.Functions.Select(f => f.Name))}");
+        if (Workflow is null) return false;
+        int index = Workflow.IndexOf(functionName);
+        if (index >= Outputs.Length) return false;
+        output = Outputs[index];
+        return true;
     }
 }
 
