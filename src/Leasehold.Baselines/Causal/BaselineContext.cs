@@ -42,8 +42,7 @@ internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefin
         Ops?.Add(new CausalOp(true, k, copy));
     }
 
-    public override void Abort(string reason) =>
-        throw Fail($"function '{Function.Name}' called Abort(\"{reason}\"), but causal workflows never abort by themselves");
+    protected override string WhyAbortIsRefused => "causal workflows never abort by themselves";
 
 
     /// <summary>Every key a function declares (reads and updates), in declaration order without repeats: what is prepared before it runs.</summary>

@@ -96,6 +96,5 @@ internal sealed class CausalContext(WorkflowDefinition workflow, FunctionDefinit
         _deferred = null;
     }
 
-    public override void Abort(string reason) =>
-        throw Fail($"function '{Function.Name}' called Abort(\"{reason}\"), but causal workflows never abort (their writes are visible at once)");
+    protected override string WhyAbortIsRefused => "causal workflows never abort (their writes are visible at once)";
 }

@@ -69,6 +69,22 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
         }
     }
 
+    /// <summary>
+    /// Causal workflows never abort by themselves, so Abort is a violation; under the context's lock like every
+    /// other call, so one from a Task the body left running is refused and cannot fail a workflow that returned.
+    /// </summary>
+    public sealed override void Abort(string reason)
+    {
+        lock (this)
+        {
+            EnsureOpen();
+            throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but {WhyAbortIsRefused}");
+        }
+    }
+
+    /// <summary>Why this protocol's workflows cannot abort, ending the violation's message.</summary>
+    protected abstract string WhyAbortIsRefused { get; }
+
     protected StateKey Declared(string table, string key, bool forWrite) => Declarations.Resolve(function, args, table, key, forWrite, Fail);
 
     protected DeclarationViolationException Fail(string message)

@@ -34,8 +34,8 @@ internal sealed class OperationContext : FunctionContext
 
     /// <summary>
     /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
-    /// body left running can neither change the writes the engine took nor read state it no longer owns. Reads,
-    /// writes and this take the context's lock, so no call is half-way through once this returns.
+    /// body left running can neither change the writes or the outcome the engine took nor read state it no longer owns. Every
+    /// call and this take the context's lock, so no call is half-way through once this returns.
     /// </summary>
     public void Close()
     {
@@ -105,10 +105,14 @@ internal sealed class OperationContext : FunctionContext
 
     public override void Abort(string reason)
     {
-        lock (this) EnsureOpen();
-        if (!_function.MayAbort)
-            throw Violation($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
-        Ended ??= (WorkflowStatus.Aborted, $"{_function.Name}: {reason}");
+        lock (this)
+        {
+            // Wholly under the lock: once Close returns, no late Abort can set Ended after the engine judged the body.
+            EnsureOpen();
+            if (!_function.MayAbort)
+                throw Violation($"function '{_function.Name}' called Abort(\"{reason}\") but is not declared MayAbort()");
+            Ended ??= (WorkflowStatus.Aborted, $"{_function.Name}: {reason}");
+        }
         throw new WorkflowAbortedException(reason);
     }
 

@@ -70,6 +70,53 @@ public class ContextAfterReturnTests
         Assert.Equal(1, Value.ToLong(read.Output("r")));
     }
 
+    [Theory]
+    [InlineData(CausalProtocol.CausalMesh)]
+    [InlineData(CausalProtocol.HydroCon)]
+    [InlineData(CausalProtocol.HydroOpt)]
+    [InlineData(CausalProtocol.FaasTcc)]
+    public void A_causal_context_refuses_Abort_after_its_body_returned(CausalProtocol protocol)
+    {
+        FunctionContext? kept = null;
+        var scheduler = new DeterministicScheduler(1);
+        var runtime = Leasehold.Baselines.CausalRuntime.Create(new CausalOptions { Protocol = protocol, Servers = 2, Seed = 1 }, scheduler);
+        runtime.Register(new WorkflowBuilder("write").WithConsistency(Consistency.Causal)
+            .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
+            {
+                kept = ctx;
+                ctx.WriteLong(T, "x", 1);
+            }))
+            .Build());
+        CausalResult? result = null;
+        runtime.Submit("write", Args.Empty, r => result = r, new CausalInvocation { Placement = [0] });
+        scheduler.RunUntil(() => result is not null, 1_000_000);
+        Assert.Null(scheduler.Fault);
+        Assert.True(result?.Succeeded, result?.Reason ?? "never answered");
+
+        // Refused as closed, not judged as the body's violation: the body returned, and its outcome is taken.
+        var late = Assert.Throws<FunctionContextClosedException>(() => kept!.Abort("late"));
+        Assert.Contains("'w' of workflow 'write'", late.Message);
+    }
+
+    [Fact]
+    public void A_serializable_context_refuses_Abort_after_its_body_returned()
+    {
+        FunctionContext? kept = null;
+        var write = new WorkflowBuilder("write")
+            .Function("w", f => f.Updates(T, a => "x").MayAbort().Body(ctx =>
+            {
+                kept = ctx;
+                ctx.WriteLong(T, "x", 1);
+            }))
+            .Build();
+        var sim = new SimulatedCluster(1, new ClusterOptions { Workers = 2 }, [], write);
+        int w = sim.Submit("write", Args.Empty);
+        sim.RunToCompletion();
+        Assert.True(sim.Result(w).IsCommitted, $"{sim.Result(w)}");
+
+        Assert.Throws<FunctionContextClosedException>(() => kept!.Abort("late"));
+    }
+
     private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
     {
         CausalResult? result = null;
