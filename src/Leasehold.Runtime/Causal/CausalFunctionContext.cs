@@ -10,6 +10,9 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
 {
     private Random? _random;
     private bool _closed;
+    // Private, not the context itself: the body holds the context and may lock on it, and a guard it can take
+    // would deadlock a body that locks it and waits for another thread using the context.
+    private readonly object _guard = new();
 
     public List<CausalOp>? Ops { get; } = record ? [] : null;
     public string? Violation { get; private set; }
@@ -25,11 +28,11 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
     /// <summary>
     /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
     /// body left running cannot touch the server's state off its mailbox or add a write the engine never sees.
-    /// Every call takes the context's lock, so none is half-way through once this returns.
+    /// Every call takes the context's guard, so none is half-way through once this returns.
     /// </summary>
     public void Close()
     {
-        lock (this) _closed = true;
+        lock (_guard) _closed = true;
     }
 
     private void EnsureOpen()
@@ -39,7 +42,7 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
 
     public sealed override byte[]? Read(string table, string key)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             return ReadDeclared(table, key);
@@ -48,7 +51,7 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
 
     public sealed override void Write(string table, string key, byte[]? value)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             WriteDeclared(table, key, value);
@@ -62,7 +65,7 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
 
     public override byte[]? Parent(string functionName)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             return Declarations.Parent(workflow, function, outputs, functionName, Fail);
@@ -70,12 +73,12 @@ internal abstract class CausalFunctionContext(WorkflowDefinition workflow, Funct
     }
 
     /// <summary>
-    /// Causal workflows never abort by themselves, so Abort is a violation; under the context's lock like every
+    /// Causal workflows never abort by themselves, so Abort is a violation; under the context's guard like every
     /// other call, so one from a Task the body left running is refused and cannot fail a workflow that returned.
     /// </summary>
     public sealed override void Abort(string reason)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             throw Fail($"function '{function.Name}' called Abort(\"{reason}\"), but {WhyAbortIsRefused}");

@@ -16,6 +16,9 @@ internal sealed class OperationContext : FunctionContext
     private readonly DateTimeOffset _batchTime;
     private Random? _random;
     private bool _closed;
+    // Private, not the context itself: the body holds the context and may lock on it, and a guard it can take
+    // would deadlock a body that locks it and waits for another thread using the context.
+    private readonly object _guard = new();
 
     public OperationContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long ts, DateTimeOffset batchTime,
         ResolvedAccess[] accesses, byte[]?[] values, byte[]?[] outputs)
@@ -35,11 +38,11 @@ internal sealed class OperationContext : FunctionContext
     /// <summary>
     /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
     /// body left running can neither change the writes or the outcome the engine took nor read state it no longer owns. Every
-    /// call and this take the context's lock, so no call is half-way through once this returns.
+    /// call and this take the context's guard, so no call is half-way through once this returns.
     /// </summary>
     public void Close()
     {
-        lock (this) _closed = true;
+        lock (_guard) _closed = true;
     }
 
     private void EnsureOpen()
@@ -71,7 +74,7 @@ internal sealed class OperationContext : FunctionContext
 
     public override byte[]? Read(string table, string key)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             int i = Find(table, key, forWrite: false);
@@ -82,7 +85,7 @@ internal sealed class OperationContext : FunctionContext
 
     public override void Write(string table, string key, byte[]? value)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             int i = Find(table, key, forWrite: true);
@@ -94,7 +97,7 @@ internal sealed class OperationContext : FunctionContext
 
     public override byte[]? Parent(string functionName)
     {
-        lock (this)
+        lock (_guard)
         {
             EnsureOpen();
             foreach (var p in _function.Parents)
@@ -105,7 +108,7 @@ internal sealed class OperationContext : FunctionContext
 
     public override void Abort(string reason)
     {
-        lock (this)
+        lock (_guard)
         {
             // Wholly under the lock: once Close returns, no late Abort can set Ended after the engine judged the body.
             EnsureOpen();

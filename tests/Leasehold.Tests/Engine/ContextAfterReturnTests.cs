@@ -117,6 +117,40 @@ public class ContextAfterReturnTests
         Assert.Throws<FunctionContextClosedException>(() => kept!.Abort("late"));
     }
 
+    /// <summary>
+    /// The context is the body's object: a body may lock on it. The context's own guard must be private, or a
+    /// body that locks the context and waits for a thread using it would wait for itself forever.
+    /// </summary>
+    [Fact]
+    public async Task A_body_that_locks_its_context_and_waits_for_a_thread_using_it_completes()
+    {
+        var write = new WorkflowBuilder("write")
+            .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
+            {
+                lock (ctx)
+                {
+                    // A thread, not a Task: a Task not yet started would run inline on this thread and hide a shared guard.
+                    long seen = -1;
+                    var reader = new Thread(() => seen = ctx.ReadLong(T, "x"));
+                    reader.Start();
+                    reader.Join();
+                    ctx.WriteLong(T, "x", seen + 1);
+                }
+            }))
+            .Build();
+        // On its own thread, so a deadlocked body fails this test (after a generous liveness bound) instead of hanging the run.
+        var run = Task.Run(() =>
+        {
+            var sim = new SimulatedCluster(1, new ClusterOptions { Workers = 2 }, [], write);
+            int w = sim.Submit("write", Args.Empty);
+            sim.RunToCompletion();
+            return sim.Result(w);
+        });
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) == run, "the body never returned: it waits on a thread blocked on the context's guard");
+        var result = await run;
+        Assert.True(result.IsCommitted, $"{result}");
+    }
+
     private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
     {
         CausalResult? result = null;
