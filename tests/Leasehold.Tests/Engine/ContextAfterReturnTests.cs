@@ -151,6 +151,33 @@ public class ContextAfterReturnTests
         Assert.True(result.IsCommitted, $"{result}");
     }
 
+    [Fact]
+    public async Task A_causal_body_that_locks_its_context_and_waits_for_a_thread_using_it_completes()
+    {
+        var run = Task.Run(() =>
+        {
+            var scheduler = new DeterministicScheduler(1);
+            var cluster = new CausalCluster(new CausalOptions { Servers = 2, Seed = 1 }, scheduler);
+            cluster.Register(new WorkflowBuilder("write").WithConsistency(Consistency.Causal)
+                .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
+                {
+                    lock (ctx)
+                    {
+                        long seen = -1;
+                        var reader = new Thread(() => seen = ctx.ReadLong(T, "x"));
+                        reader.Start();
+                        reader.Join();
+                        ctx.WriteLong(T, "x", seen + 1);
+                    }
+                }))
+                .Build());
+            return Run(scheduler, cluster, "write", new CausalInvocation { Placement = [0] });
+        });
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) == run, "the body never returned: it waits on a thread blocked on the context's guard");
+        var result = await run;
+        Assert.True(result.Succeeded, result.Reason);
+    }
+
     private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
     {
         CausalResult? result = null;
