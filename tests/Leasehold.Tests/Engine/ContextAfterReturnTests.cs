@@ -125,18 +125,7 @@ public class ContextAfterReturnTests
     public async Task A_body_that_locks_its_context_and_waits_for_a_thread_using_it_completes()
     {
         var write = new WorkflowBuilder("write")
-            .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
-            {
-                lock (ctx)
-                {
-                    // A thread, not a Task: a Task not yet started would run inline on this thread and hide a shared guard.
-                    long seen = -1;
-                    var reader = new Thread(() => seen = ctx.ReadLong(T, "x"));
-                    reader.Start();
-                    reader.Join();
-                    ctx.WriteLong(T, "x", seen + 1);
-                }
-            }))
+            .Function("w", f => f.Updates(T, a => "x").Body(IncrementOnAnotherThreadHoldingTheContext))
             .Build();
         // On its own thread, so a deadlocked body fails this test (after a generous liveness bound) instead of hanging the run.
         var run = Task.Run(() =>
@@ -159,23 +148,27 @@ public class ContextAfterReturnTests
             var scheduler = new DeterministicScheduler(1);
             var cluster = new CausalCluster(new CausalOptions { Servers = 2, Seed = 1 }, scheduler);
             cluster.Register(new WorkflowBuilder("write").WithConsistency(Consistency.Causal)
-                .Function("w", f => f.Updates(T, a => "x").Body(ctx =>
-                {
-                    lock (ctx)
-                    {
-                        long seen = -1;
-                        var reader = new Thread(() => seen = ctx.ReadLong(T, "x"));
-                        reader.Start();
-                        reader.Join();
-                        ctx.WriteLong(T, "x", seen + 1);
-                    }
-                }))
+                .Function("w", f => f.Updates(T, a => "x").Body(IncrementOnAnotherThreadHoldingTheContext))
                 .Build());
             return Run(scheduler, cluster, "write", new CausalInvocation { Placement = [0] });
         });
         Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromMinutes(2))) == run, "the body never returned: it waits on a thread blocked on the context's guard");
         var result = await run;
         Assert.True(result.Succeeded, result.Reason);
+    }
+
+    /// <summary>Locks the context, reads through it on another thread and waits for that thread, then writes.</summary>
+    private static void IncrementOnAnotherThreadHoldingTheContext(FunctionContext ctx)
+    {
+        lock (ctx)
+        {
+            // A thread, not a Task: a Task not yet started would run inline on this thread and hide a shared guard.
+            long seen = -1;
+            var reader = new Thread(() => seen = ctx.ReadLong(T, "x"));
+            reader.Start();
+            reader.Join();
+            ctx.WriteLong(T, "x", seen + 1);
+        }
     }
 
     private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
