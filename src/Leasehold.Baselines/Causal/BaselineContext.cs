@@ -44,7 +44,6 @@ internal sealed class BaselineContext(WorkflowDefinition workflow, FunctionDefin
 
     protected override string WhyAbortIsRefused => "causal workflows never abort by themselves";
 
-
     /// <summary>Every key a function declares (reads and updates), in declaration order without repeats: what is prepared before it runs.</summary>
     public static List<StateKey> DeclaredKeys(FunctionDefinition function, Args args)
     {

@@ -97,9 +97,9 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
 
     /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
-    public long CallbackFailures => _engine.CallbackFailures;
+    public long CallbackFailures => _engine.Callbacks.Failures;
     /// <summary>The exception of the latest result callback that threw, or null.</summary>
-    public Exception? LastCallbackFailure => _engine.LastCallbackFailure;
+    public Exception? LastCallbackFailure => _engine.Callbacks.LastFailure;
 
     /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
     public Action<CausalFunctionRecord>? OnFunction

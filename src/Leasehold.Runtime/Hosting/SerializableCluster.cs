@@ -113,12 +113,12 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(onDone);
         if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal)
         {
-            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected(refusal), Counters);
+            Counters.Callbacks.Deliver(onDone, WorkflowResult.Rejected(refusal));
             return;
         }
         if (!_admission.Wait(0))
         {
-            ResultCallbacks.Deliver(onDone, WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"), Counters);
+            Counters.Callbacks.Deliver(onDone, WorkflowResult.Rejected($"admission queue full ({Options.MaxOutstanding} requests outstanding)"));
             return;
         }
         _supervisor.Route(NewRequest(definition!, args, onDone, idempotencyKey));

@@ -11,8 +11,6 @@ public sealed class ClusterCounters
     private long _rollbacks;
     private long _reexecuted;
     private long _deduplicated;
-    private long _callbackFailures;
-    private Exception? _lastCallbackFailure;
 
     public long LocalAccesses => Interlocked.Read(ref _localAccesses);
     public long RemoteAccesses => Interlocked.Read(ref _remoteAccesses);
@@ -29,9 +27,11 @@ public sealed class ClusterCounters
     public long Deduplicated => Interlocked.Read(ref _deduplicated);
 
     /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
-    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
+    public long CallbackFailures => Callbacks.Failures;
     /// <summary>The exception of the latest result callback that threw, or null.</summary>
-    public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
+    public Exception? LastCallbackFailure => Callbacks.LastFailure;
+    /// <summary>Every result reaches its callbacks through this, so a throwing one is counted here.</summary>
+    internal ResultCallbacks Callbacks { get; } = new();
 
     /// <summary>Share of accesses that ran on the key's leaseholder.</summary>
     public double LocalRatio
@@ -49,10 +49,5 @@ public sealed class ClusterCounters
     internal void RolledBack() => Interlocked.Increment(ref _rollbacks);
     internal void Reexecuted(int batches) => Interlocked.Add(ref _reexecuted, batches);
     internal void Deduplicate() => Interlocked.Increment(ref _deduplicated);
-    internal void CallbackFailed(Exception e)
-    {
-        Volatile.Write(ref _lastCallbackFailure, e);
-        Interlocked.Increment(ref _callbackFailures);
-    }
     internal void OutcomeBarrier() => Interlocked.Increment(ref _outcomeBarriers);
 }

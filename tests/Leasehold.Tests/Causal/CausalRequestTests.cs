@@ -14,15 +14,8 @@ public class CausalRequestTests
         .Function("read", f => f.After("write").Reads(T, a => "x").Body(ctx => Value.FromLong(ctx.ReadLong(T, "x"))))
         .Build();
 
-    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation)
-    {
-        CausalResult? result = null;
-        cluster.Submit(workflow, args, r => result = r, invocation);
-        scheduler.RunUntil(() => result is not null, 1_000_000);
-        Assert.Null(scheduler.Fault);
-        Assert.NotNull(result);
-        return result!;
-    }
+    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation) =>
+        CausalRun.Invoke(scheduler, cluster, workflow, args, invocation);
 
     [Fact]
     public void Editing_the_placement_array_after_submitting_moves_no_function()

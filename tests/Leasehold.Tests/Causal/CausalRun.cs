@@ -60,4 +60,15 @@ public sealed class CausalRun
             throw new Xunit.Sdk.XunitException($"seed {Seed}, step {Steps}: {e.Message}");
         }
     }
+
+    /// <summary>Submits one workflow and runs the scheduler until it is answered; fails on a scheduler fault or no answer.</summary>
+    public static CausalResult Invoke(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation)
+    {
+        CausalResult? result = null;
+        cluster.Submit(workflow, args, r => result = r, invocation);
+        scheduler.RunUntil(() => result is not null, 1_000_000);
+        Assert.Null(scheduler.Fault);
+        Assert.NotNull(result);
+        return result!;
+    }
 }

@@ -33,15 +33,8 @@ public class SessionTokenTests
         return (scheduler, cluster);
     }
 
-    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation)
-    {
-        CausalResult? result = null;
-        cluster.Submit(workflow, args, r => result = r, invocation);
-        scheduler.RunUntil(() => result is not null, 1_000_000);
-        Assert.Null(scheduler.Fault);
-        Assert.NotNull(result);
-        return result!;
-    }
+    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, Args args, CausalInvocation invocation) =>
+        CausalRun.Invoke(scheduler, cluster, workflow, args, invocation);
 
     private static SessionToken Wrote(DeterministicScheduler scheduler, CausalCluster cluster, long value)
     {

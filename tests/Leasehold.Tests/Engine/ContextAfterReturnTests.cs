@@ -171,12 +171,6 @@ public class ContextAfterReturnTests
         }
     }
 
-    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation)
-    {
-        CausalResult? result = null;
-        cluster.Submit(workflow, Args.Empty, r => result = r, invocation);
-        scheduler.RunUntil(() => result is not null, 1_000_000);
-        Assert.Null(scheduler.Fault);
-        return result ?? throw new Xunit.Sdk.XunitException($"'{workflow}' was never answered");
-    }
+    private static CausalResult Run(DeterministicScheduler scheduler, CausalCluster cluster, string workflow, CausalInvocation invocation) =>
+        Causal.CausalRun.Invoke(scheduler, cluster, workflow, Args.Empty, invocation);
 }

@@ -52,37 +52,17 @@ internal sealed partial class CausalWorkflowEngine
                 _answerDue.Add(id, (caller, callerToken));
                 onDone = r =>
                 {
-                    if (Answered(id)) Deliver(caller, r);
+                    if (Answered(id)) Callbacks.Deliver(caller, r);
                 };
                 return true;
             }
         }
-        Deliver(caller, new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], callerToken));
+        Callbacks.Deliver(caller, new CausalResult(WorkflowStatus.Rejected, -1, StoppedRefusal, [], callerToken));
         return false;
     }
 
-    private long _callbackFailures;
-    private Exception? _lastCallbackFailure;
-
-    /// <summary>Result callbacks (Submit's onDone) that threw; the cluster caught them and went on.</summary>
-    public long CallbackFailures => Interlocked.Read(ref _callbackFailures);
-    /// <summary>The exception of the latest result callback that threw, or null.</summary>
-    public Exception? LastCallbackFailure => Volatile.Read(ref _lastCallbackFailure);
-
-    /// <summary>
-    /// Hands a result to the caller's callback. It is user code running on the cluster's mailboxes: an exception
-    /// reaching the scheduler would be taken for a broken invariant and stop the cluster, and one thrown while a
-    /// stop answers its waiting callers would leave the rest unanswered and the stop never complete.
-    /// </summary>
-    private void Deliver(Action<CausalResult> caller, CausalResult result)
-    {
-        try { caller(result); }
-        catch (Exception e)
-        {
-            Volatile.Write(ref _lastCallbackFailure, e);
-            Interlocked.Increment(ref _callbackFailures);
-        }
-    }
+    /// <summary>Every result reaches its caller through this, so a throwing callback is caught and counted.</summary>
+    public ResultCallbacks Callbacks { get; } = new();
 
     private bool Answered(long id)
     {
@@ -104,8 +84,7 @@ internal sealed partial class CausalWorkflowEngine
             _answerDue.Clear();
         }
         foreach (var (caller, token) in waiting)
-            Deliver(caller, new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], token));
+            Callbacks.Deliver(caller, new CausalResult(WorkflowStatus.Unknown, -1, "the cluster stopped before the workflow finished: the writes of its finished functions may be visible", [], token));
         lock (_answerDue) _stopped!.TrySetResult();
     }
-
 }

@@ -396,6 +396,6 @@ internal sealed class ClusterDriver : IDriverInbox
     {
         if (request.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var owner) && owner == request) _byKey.Remove(key);
         if (request.HoldsPermit) _admission.Release();
-        ResultCallbacks.Deliver(request.OnDone, result, _counters);
+        _counters.Callbacks.Deliver(request.OnDone, result);
     }
 }

@@ -87,7 +87,7 @@ internal sealed partial class IncarnationSupervisor
     private void Answer(Request request, WorkflowResult result)
     {
         if (request.HoldsPermit) _admission.Release();
-        ResultCallbacks.Deliver(request.OnDone, result, Counters);
+        Counters.Callbacks.Deliver(request.OnDone, result);
     }
 
     // ---- incarnations ---------------------------------------------------------------------------------
