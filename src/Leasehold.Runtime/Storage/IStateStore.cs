@@ -61,6 +61,22 @@ public interface IStateStore : IAsyncDisposable
     /// <summary>As <see cref="AppendBatchInputAsync(long, ReadOnlyMemory{byte}, CancellationToken)"/>, fenced like a commit record.</summary>
     ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default);
 
+    /// <summary>
+    /// Group commit: makes the <paramref name="inputs"/> (batch number and input, in batch order) durable and
+    /// writes the commit records of batches <paramref name="commitFrom"/>..<paramref name="commitThrough"/>
+    /// (none when <paramref name="commitThrough"/> &lt; <paramref name="commitFrom"/>), fenced by
+    /// <paramref name="epoch"/> as each of them is, in one durable write where the engine allows it: the driver
+    /// keeps one such write in flight, so in a busy pipeline one sync carries the commit of batch b and the input
+    /// of a later one instead of each paying its own. The rules of the single calls hold (commits in batch
+    /// order, from <c>last committed + 1</c>). On failure any part of it may have been applied, as with the single
+    /// calls: recovery reads what the store holds. This default makes the single calls, inputs first.
+    /// </summary>
+    async ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken cancellation = default)
+    {
+        foreach (var (batch, input) in inputs) await AppendBatchInputAsync(batch, input, epoch, cancellation).ConfigureAwait(false);
+        for (long batch = commitFrom; batch <= commitThrough; batch++) await CommitAsync(batch, epoch, cancellation).ConfigureAwait(false);
+    }
+
     /// <summary>The logged inputs of the batches after <paramref name="after"/>, in batch order.</summary>
     IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken cancellation = default);
 
