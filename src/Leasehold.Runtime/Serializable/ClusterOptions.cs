@@ -24,8 +24,18 @@ public sealed record ClusterOptions
     public int Workers { get; init; } = 4;
     public int ExecutorsPerWorker { get; init; } = 2;
     public ProtocolKind Protocol { get; init; } = ProtocolKind.Lease;
+    /// <summary>A batch closes at this many requests, whatever else holds.</summary>
     public int MaxBatchSize { get; init; } = 1000;
+    /// <summary>
+    /// The longest a request waits in an open batch: batches close when the pipeline has room (see
+    /// <see cref="PipelineDepth"/>), and this bound closes one only when the pipeline stays full this long.
+    /// </summary>
     public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>
+    /// Batches closed but not yet committed beyond which the open batch keeps gathering requests: while the
+    /// pipeline is full, arrivals join one larger batch (group commit) instead of waiting on a timer.
+    /// </summary>
+    public int PipelineDepth { get; init; } = 2;
     /// <summary>Waiting time added to each one-sided memory operation (7 µs ≈ RDMA, 50 µs ≈ TCP).</summary>
     public TimeSpan RemoteOpLatency { get; init; } = TimeSpan.Zero;
     /// <summary>Waiting time added to each message between nodes.</summary>
@@ -67,6 +77,7 @@ public sealed record ClusterOptions
         Require(ExecutorsPerWorker is >= 1 and <= 256, $"executors per worker must be in 1..256, not {ExecutorsPerWorker}");
         Require(MaxBatchSize >= 1, $"max batch size must be at least 1, not {MaxBatchSize}");
         Require(MaxBatchDelay > TimeSpan.Zero, $"max batch delay must be positive, not {MaxBatchDelay}");
+        Require(PipelineDepth is >= 1 and <= 64, $"pipeline depth must be in 1..64, not {PipelineDepth}");
         Require(RemoteOpLatency >= TimeSpan.Zero, "remote operation latency cannot be negative");
         Require(LinkLatency >= TimeSpan.Zero, "link latency cannot be negative");
         Require(AffinityWeight >= 0 && LoadWeight >= 0 && AffinityWeight + LoadWeight > 0, "routing weights must be non-negative and not both zero");

@@ -69,12 +69,12 @@ public interface IStateStore : IAsyncDisposable
     /// keeps one such write in flight, so in a busy pipeline one sync carries the commit of batch b and the input
     /// of a later one instead of each paying its own. The rules of the single calls hold (commits in batch
     /// order, from <c>last committed + 1</c>). On failure any part of it may have been applied, as with the single
-    /// calls: recovery reads what the store holds. This default makes the single calls, inputs first.
+    /// calls: recovery reads what the store holds. This default makes the single calls, commits first.
     /// </summary>
     async ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken cancellation = default)
     {
-        foreach (var (batch, input) in inputs) await AppendBatchInputAsync(batch, input, epoch, cancellation).ConfigureAwait(false);
         for (long batch = commitFrom; batch <= commitThrough; batch++) await CommitAsync(batch, epoch, cancellation).ConfigureAwait(false);
+        foreach (var (batch, input) in inputs) await AppendBatchInputAsync(batch, input, epoch, cancellation).ConfigureAwait(false);
     }
 
     /// <summary>The logged inputs of the batches after <paramref name="after"/>, in batch order.</summary>

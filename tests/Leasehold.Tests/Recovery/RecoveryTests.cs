@@ -19,17 +19,18 @@ public class RecoveryTests
     private static ClusterOptions Options => new()
     {
         Workers = 3, MaxBatchSize = 4, RemoteOpLatency = TimeSpan.FromMicroseconds(7), LinkLatency = TimeSpan.FromMicroseconds(7),
-        RecoveryBackoff = TimeSpan.FromMilliseconds(1),
+        RecoveryBackoff = TimeSpan.FromMilliseconds(1), PipelineDepth = 4, // batches 4–7 execute together
     };
 
     private const long CommitStallsAt = 4, LogStallsAt = 8;
     private static readonly string[] Keys = ["k0", "k1", "k2", "k3", "k4"];
 
     /// <summary>
-    /// A first process runs 40 requests (10 batches of 4): batches 1–3 commit; the commit record of batch
-    /// 4 never completes (never written, or written with the reply lost), so batches 4–7 execute and write
-    /// their versions but stay uncommitted; the input of batch 8 is never logged, so 8–10 never run. Then it
-    /// "crashes": its scheduler is never stepped again.
+    /// A first process runs 40 requests (10 batches of 4) in three waves: batches 1–3 commit; batches 4–7
+    /// are logged in one write, execute and write their versions, but the commit record of batch 4 never
+    /// completes (never written, or written with the reply lost), so they stay uncommitted; and since the
+    /// driver keeps one durable write in flight, the input of batches 8–10 never reaches the log, so they never
+    /// run. Then it "crashes": its scheduler is never stepped again.
     /// </summary>
     private static Crash CrashWithLoggedBatches(int seed, bool commitLands, Lists lists)
     {
@@ -45,6 +46,9 @@ public class RecoveryTests
         var random = new Random(seed);
         for (int id = 1; id <= 40; id++)
         {
+            // Each wave is admitted whole before the next: 12 requests (batches 1–3) run to their commits,
+            // and batches 4–7 are logged together, before the stalling commit holds the pipeline.
+            if (id is 13 or 29) node.Quiesce();
             if (random.Next(3) == 0)
             {
                 string a = Keys[random.Next(Keys.Length)], b = Keys[(Array.IndexOf(Keys, a) + 1 + random.Next(Keys.Length - 1)) % Keys.Length];
@@ -168,6 +172,7 @@ public class RecoveryTests
         var random = new Random(seed);
         for (int i = 0; i < 40; i++)
         {
+            if (i is 12 or 28) first.Quiesce(); // the waves of CrashWithLoggedBatches
             var (wf, args) = workload.Next(random);
             first.Submit(wf, args);
         }

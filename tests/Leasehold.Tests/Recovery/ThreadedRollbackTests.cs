@@ -56,6 +56,9 @@ internal sealed class AsyncFaultyStore(IStateStore inner, double failure, int se
     public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken c = default) => AppendBatchInputAsync(batch, input, 0, c);
     public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => Run("log", () => inner.AppendBatchInputAsync(batch, input, epoch, c));
     public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
+    // One store call, one chance to fail, as a real engine's single durable write.
+    public ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken c = default) =>
+        Run("log", () => inner.WriteLogAsync(inputs, commitFrom, commitThrough, epoch, c));
     public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => Run("discard", () => inner.DiscardUncommittedAsync(c));
     public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);
     public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken c = default) => inner.ReadRecordAsync(name, c);
@@ -115,7 +118,7 @@ public class ThreadedRollbackTests
         await Task.Delay(200); // a second answer would arrive late
         Console.WriteLine($"threaded rollback seed {seed}: injected {store.Injected}, rollbacks {cluster.Counters.Rollbacks}, reexecuted {cluster.Counters.BatchesReexecuted}, rejected {answers.Values.Count(b => b.Any(r => r.Status == WorkflowStatus.Rejected))}, dedup {cluster.Counters.Deduplicated}");
         Assert.True(store.Injected > 0);
-        Assert.Null(cluster.StopReason);
+        Assert.True(cluster.StopReason is null, $"seed {seed}: the cluster stopped: {cluster.StopReason}");
         var state = new List<long>();
         foreach (var k in keys) state.AddRange(Lists.Decode(await memory.ReadCommittedAsync(new StateKey(Lists.Table, k))));
         var problems = new List<string>();

@@ -6,8 +6,18 @@ namespace Leasehold.Runtime.Serializable.Driver;
 
 /// <summary>
 /// The driver (§2–§3, §7): admits requests with backpressure, stamps strictly increasing timestamps,
-/// routes each whole workflow to one worker, cuts batches by size or age, assigns leases per batch,
-/// sends plans while earlier batches still execute, commits batches in order, and only then answers.
+/// routes each whole workflow to one worker, cuts batches, assigns leases per batch, sends plans while
+/// earlier batches still execute, commits batches in order, and only then answers.
+/// <para>
+/// Batches close as a database groups its commits, not on a timer: the open batch closes when the previous
+/// one has been handed to the workers and the pipeline has room (fewer than <see cref="ClusterOptions.PipelineDepth"/>
+/// batches executing or waiting to commit), or at <see cref="ClusterOptions.MaxBatchSize"/>, or at the latest
+/// <see cref="ClusterOptions.MaxBatchDelay"/> after its first request. Idle, a request closes its batch as soon
+/// as the mailbox has taken what arrived with it; busy, a batch gathers everything that arrived while the
+/// previous round was being made durable. The store sees one durable write at a time, made off this mailbox
+/// (<see cref="_logMailbox"/>), carrying every closed batch's input and every executed batch's commit record
+/// (<see cref="IStateStore.WriteLogAsync"/>): in a busy pipeline one sync serves a commit and the next input.
+/// </para>
 /// </summary>
 internal sealed class ClusterDriver : IDriverInbox
 {
@@ -31,7 +41,13 @@ internal sealed class ClusterDriver : IDriverInbox
     private long _nextTs;
     private long _nextBatch;
     private OpenBatch? _open;
-    private bool _committing;
+    // A Flush is queued at the mailbox's tail: the requests posted before it join the batch it may close.
+    private bool _flushQueued;
+    // An executed batch's idempotency records are being written (one batch at a time, in order).
+    private bool _preparing;
+    // The one durable write in flight (inputs and commit records), made on _logMailbox.
+    private LogWrite? _writing;
+    private readonly Mailbox _logMailbox;
     private bool _failed;
     private readonly long _epoch;
     private readonly BatchClock _clock;
@@ -52,6 +68,17 @@ internal sealed class ClusterDriver : IDriverInbox
         public readonly long Id = id;
         public readonly List<Request> Requests = requests;
         public int Executed;
+        /// <summary>Executed by every worker and its idempotency records written: its commit record may go out.</summary>
+        public bool Ready;
+    }
+
+    /// <summary>A closed batch whose input is not yet in the log; its plans go out once it is.</summary>
+    private sealed record PendingInput(long Batch, byte[] Input, BatchPlan[] Plans);
+
+    /// <summary>One durable write: the inputs it logs and the commit records of batches <c>CommitFrom..CommitThrough</c>.</summary>
+    private sealed record LogWrite(PendingInput[] Inputs, long CommitFrom, long CommitThrough)
+    {
+        public bool Commits => CommitThrough >= CommitFrom;
     }
 
     public ClusterDriver(ClusterOptions options, IScheduler scheduler, Network network, IStateStore store, ClusterCounters counters,
@@ -71,6 +98,7 @@ internal sealed class ClusterDriver : IDriverInbox
         LastCommitted = start.LastCommitted;
         _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
+        _logMailbox = scheduler.CreateMailbox($"driver-log#{generation.Number}");
         _clock = new BatchClock(scheduler, generation, store, Mailbox, start.Time);
         _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
@@ -117,6 +145,18 @@ internal sealed class ClusterDriver : IDriverInbox
             return false;
         }
         _lookingUp.Add(key, [request]);
+        LookUp(key, attempt: 0);
+        return false;
+    }
+
+    /// <summary>
+    /// Reads the result record of an idempotency key. A failed read changed nothing, so it is retried after
+    /// the recovery backoff rather than rolling the incarnation back: under a flaky store, a rollback per failed
+    /// read would re-admit every waiting request into a new storm of reads, and no batch would ever commit.
+    /// Only a read that keeps failing for the recovery attempts stops this incarnation.
+    /// </summary>
+    private void LookUp(string key, int attempt)
+    {
         _generation.Call(() => _store.ReadCommittedAsync(ResultRecord.KeyOf(key)), Mailbox, record =>
         {
             if (_failed || !_lookingUp.Remove(key, out var requests)) return;
@@ -140,8 +180,20 @@ internal sealed class ClusterDriver : IDriverInbox
             int first = 0;
             while (first < requests.Count && !Stamp(requests[first])) first++;
             for (int i = first + 1; i < requests.Count; i++) Attach(requests[first], requests[i]);
-        }, e => Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store: {e.Message}", commitInDoubt: null));
-        return false;
+        }, e =>
+        {
+            if (_failed) return;
+            if (attempt >= _options.RecoveryAttempts)
+            {
+                Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store ({attempt + 1} attempts): {e.Message}", commitInDoubt: null);
+                return;
+            }
+            var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxRecoveryBackoff.Ticks, _options.RecoveryBackoff.Ticks << Math.Min(attempt, 20)));
+            Mailbox.PostAfter(backoff, () =>
+            {
+                if (!_failed && _lookingUp.ContainsKey(key)) LookUp(key, attempt + 1);
+            });
+        });
     }
 
     /// <summary>A retry of a request still in flight: it gets the first one's result, and gives its queue place back at once.</summary>
@@ -180,6 +232,7 @@ internal sealed class ClusterDriver : IDriverInbox
         batch.All.Add(request);
         batch.PerWorker[request.Worker].Add(request);
         if (batch.All.Count >= _options.MaxBatchSize) Close(batch);
+        QueueFlush();
         return true;
     }
 
@@ -221,7 +274,9 @@ internal sealed class ClusterDriver : IDriverInbox
         long id = batch.Id;
         Mailbox.PostAfter(_options.MaxBatchDelay, () =>
         {
-            if (_open is { } open && open.Id == id) Close(open);
+            if (_open is not { } open || open.Id != id) return;
+            Close(open); // the delay bound: a full pipeline does not hold a request back longer than this
+            Flush();
         });
         return batch;
     }
@@ -266,7 +321,7 @@ internal sealed class ClusterDriver : IDriverInbox
             batch.Touched[_touchedAt[keyId]] = (keyId, true);
     }
 
-    /// <summary>Closes a batch: assigns its leases, sends every worker its plan, and starts decaying the statistics.</summary>
+    /// <summary>Closes a batch: assigns its leases, prepares every worker's plan and its logged input, and starts decaying the statistics.</summary>
     private void Close(OpenBatch batch)
     {
         if (_failed) return;
@@ -282,27 +337,91 @@ internal sealed class ClusterDriver : IDriverInbox
         _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All));
         var plans = new BatchPlan[_workers.Length];
         for (int w = 0; w < _workers.Length; w++) plans[w] = new BatchPlan(batch.Id, batch.FirstTs, time, [.. batch.PerWorker[w]], leases);
-        _toLog.Enqueue((batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
-        LogNext();
+        _toLog.Enqueue(new PendingInput(batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
+    }
+
+    /// <summary>Runs <see cref="Flush"/> once the mailbox has taken what is queued before it, so those requests join the batch.</summary>
+    private void QueueFlush()
+    {
+        if (_flushQueued) return;
+        _flushQueued = true;
+        Mailbox.Post(() =>
+        {
+            _flushQueued = false;
+            Flush();
+        });
     }
 
     /// <summary>
-    /// §7's decision: a batch's input is durable before it executes, so any failure is repaired by
-    /// re-executing it. Inputs are logged one at a time, in batch order, and each batch's plans go out
-    /// once its own input is in the log; batch b+1 is still planned and logged while b executes.
+    /// Starts the next durable write if none is in flight: it closes the open batch when the pipeline has room,
+    /// then logs every closed batch's input and writes the commit records of the executed batches at the head
+    /// of the pipeline, in one store call off this mailbox. §7's decision holds: a batch's input is durable
+    /// before its plans go out, so any failure is repaired by re-executing it; inputs and commit records reach
+    /// the store in batch order.
     /// </summary>
-    private void LogNext()
+    private void Flush()
     {
-        if (_failed || _logging || !_toLog.TryPeek(out var next)) return;
-        _logging = true;
-        _generation.Call(() => _store.AppendBatchInputAsync(next.Batch, next.Input, _epoch), Mailbox, () =>
+        if (_failed || _writing is not null) return;
+        int ready = 0;
+        long commitFrom = 0;
+        foreach (var b in _inFlight)
         {
-            if (_failed) return;
-            _toLog.Dequeue();
-            _logging = false;
-            SendPlans(next.Plans);
-            LogNext();
-        }, e => Fail($"the input of batch {next.Batch} could not be logged to the {_store.Name} store: {e.Message}", commitInDoubt: null, fenced: e is StoreFencedException));
+            if (!b.Ready) break;
+            if (ready == 0) commitFrom = b.Id;
+            else if (b.Id != commitFrom + ready) throw new InvalidOperationException($"batch {b.Id} is in flight after {commitFrom + ready - 1}: batches must be consecutive");
+            ready++;
+        }
+        // The pipeline holds the batches logged and executing; those this write commits leave it with the
+        // write, so their places count as free. Closed batches wait in _toLog for a place (a batch closed at
+        // its size or its delay bound may find none), so the workers never run more than the depth at once
+        // and no write grows with a backlog.
+        int executing = _inFlight.Count - ready - _toLog.Count;
+        int room = _options.PipelineDepth - executing;
+        if (_open is { } open && room > _toLog.Count) Close(open);
+        int logging = Math.Min(Math.Max(room, 0), _toLog.Count);
+        if (ready == 0 && logging == 0) return;
+        var inputs = new PendingInput[logging];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = _toLog.Dequeue();
+        var write = _writing = new LogWrite(inputs, commitFrom, ready == 0 ? commitFrom - 1 : commitFrom + ready - 1);
+        var entries = Array.ConvertAll(inputs, i => new KeyValuePair<long, ReadOnlyMemory<byte>>(i.Batch, i.Input));
+        // The sync runs on the log mailbox, so this one goes on admitting and planning while it waits.
+        _logMailbox.Post(() => _generation.Call(() => _store.WriteLogAsync(entries, write.CommitFrom, write.CommitThrough, _epoch), _logMailbox,
+            () => Mailbox.Post(() => OnWritten(write)),
+            e => Mailbox.Post(() => Fail(WriteFailure(write, e), commitInDoubt: write.Commits ? write.CommitThrough : null, fenced: e is StoreFencedException))));
+    }
+
+    private string WriteFailure(LogWrite write, Exception e)
+    {
+        string batches = write.Inputs.Length switch
+        {
+            0 => "",
+            1 => $"batch {write.Inputs[0].Batch}",
+            _ => $"batches {write.Inputs[0].Batch}–{write.Inputs[^1].Batch}",
+        };
+        string store = $"the {_store.Name} store: {e.Message}";
+        return (write.Inputs.Length, write.Commits) switch
+        {
+            (0, _) => $"the commit record of batch {write.CommitThrough} could not be written to {store}",
+            (_, false) => $"the input of {batches} could not be logged to {store}",
+            _ => $"the commit record of batch {write.CommitThrough} could not be written, nor the input of {batches} logged, to {store}",
+        };
+    }
+
+    /// <summary>The write is durable: its batches' plans go out, its committed batches are answered, and the next write starts.</summary>
+    private void OnWritten(LogWrite write)
+    {
+        if (_failed) return;
+        _writing = null;
+        foreach (var input in write.Inputs) SendPlans(input.Plans);
+        for (long id = write.CommitFrom; id <= write.CommitThrough; id++)
+        {
+            var batch = _inFlight.Dequeue();
+            if (batch.Id != id) throw new InvalidOperationException($"committed batch {id}, but batch {batch.Id} heads the pipeline");
+            LastCommitted = id;
+            _counters.BatchCommitted();
+            foreach (var request in batch.Requests) Answer(request.ToResult(), request);
+        }
+        Flush();
     }
 
     private void SendPlans(BatchPlan[] plans)
@@ -327,18 +446,41 @@ internal sealed class ClusterDriver : IDriverInbox
         TryCommit();
     }
 
-    /// <summary>Writes commit records strictly in batch order, one at a time; callers hear back only after theirs.</summary>
-    private readonly Queue<(long Batch, byte[] Input, BatchPlan[] Plans)> _toLog = new();
-    private bool _logging;
+    private readonly Queue<PendingInput> _toLog = new();
 
+    /// <summary>
+    /// Marks executed batches ready to commit, in batch order: a batch whose requests carry idempotency keys
+    /// first writes their result records, which commit with it. Callers hear back only after the commit record.
+    /// </summary>
     private void TryCommit()
     {
-        if (_failed || _committing || !_inFlight.TryPeek(out var next) || next.Executed < _workers.Length) return;
-        _committing = true;
-        var results = ResultRecords(next);
-        if (results.Count == 0) WriteCommitRecord(next);
-        else _generation.Call(() => _store.WriteVersionsAsync(next.Id, results), Mailbox, () => WriteCommitRecord(next),
-            e => Fail($"the idempotency records of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: null));
+        if (_failed || _preparing) return;
+        InFlightBatch? needsRecords = null;
+        List<KeyValuePair<StateKey, byte[]?>>? results = null;
+        foreach (var b in _inFlight)
+        {
+            if (b.Ready) continue;
+            if (b.Executed < _workers.Length) break;
+            results = ResultRecords(b);
+            if (results.Count > 0)
+            {
+                needsRecords = b;
+                break;
+            }
+            b.Ready = true;
+        }
+        if (needsRecords is null)
+        {
+            Flush();
+            return;
+        }
+        _preparing = true;
+        _generation.Call(() => _store.WriteVersionsAsync(needsRecords.Id, results!), Mailbox, () =>
+        {
+            _preparing = false;
+            needsRecords.Ready = true;
+            TryCommit();
+        }, e => Fail($"the idempotency records of batch {needsRecords.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: null));
     }
 
     /// <summary>The results of the batch's requests that carry an idempotency key; they commit with the batch.</summary>
@@ -349,20 +491,6 @@ internal sealed class ClusterDriver : IDriverInbox
             if (request.IdempotencyKey is { } key)
                 (records ??= []).Add(new(ResultRecord.KeyOf(key), ResultRecord.Encode(request, request.ToResult())));
         return records ?? [];
-    }
-
-    private void WriteCommitRecord(InFlightBatch next)
-    {
-        _generation.Call(() => _store.CommitAsync(next.Id, _epoch), Mailbox, () =>
-        {
-            if (_failed) return;
-            _inFlight.Dequeue();
-            LastCommitted = next.Id;
-            _counters.BatchCommitted();
-            foreach (var request in next.Requests) Answer(request.ToResult(), request);
-            _committing = false;
-            TryCommit();
-        }, e => Fail($"the commit record of batch {next.Id} could not be written to the {_store.Name} store: {e.Message}", commitInDoubt: next.Id, fenced: e is StoreFencedException));
     }
 
     /// <summary>
@@ -377,8 +505,8 @@ internal sealed class ClusterDriver : IDriverInbox
         var maybeLogged = new List<Request>();
         var notLogged = new List<Request>();
         // Plans go out only after their input is logged, and inputs are logged in order: every batch before
-        // the first one still waiting for the log is logged, and the one being written may be.
-        long firstUnlogged = _toLog.TryPeek(out var head) ? head.Batch + (_logging ? 1 : 0) : long.MaxValue;
+        // the first one still waiting for the log is logged, or in the write in flight, so it may be.
+        long firstUnlogged = _toLog.TryPeek(out var head) ? head.Batch : long.MaxValue;
         foreach (var batch in _inFlight) (batch.Id < firstUnlogged ? maybeLogged : notLogged).AddRange(batch.Requests);
         if (_open is { } open) notLogged.AddRange(open.All);
         foreach (var (_, waiting) in _lookingUp) notLogged.AddRange(waiting);
