@@ -41,8 +41,6 @@ internal sealed class ClusterDriver : IDriverInbox
     private long _nextTs;
     private long _nextBatch;
     private OpenBatch? _open;
-    // A Flush is queued at the mailbox's tail: the requests posted before it join the batch it may close.
-    private bool _flushQueued;
     // An executed batch's idempotency records are being written (one batch at a time, in order).
     private bool _preparing;
     // The one durable write in flight (inputs and commit records), made on _logMailbox.
@@ -232,6 +230,8 @@ internal sealed class ClusterDriver : IDriverInbox
         batch.All.Add(request);
         batch.PerWorker[request.Worker].Add(request);
         if (batch.All.Count >= _options.MaxBatchSize) Close(batch);
+        // Arrivals gather until the mailbox has taken what is queued with them (requests submitted together,
+        // or the next requests a commit's answers bring), then the batch closes if the pipeline has room.
         QueueFlush();
         return true;
     }
@@ -340,6 +340,9 @@ internal sealed class ClusterDriver : IDriverInbox
         _toLog.Enqueue(new PendingInput(batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
     }
 
+    // A Flush is queued at the mailbox's tail: the requests posted before it join the batch it may close.
+    private bool _flushQueued;
+
     /// <summary>Runs <see cref="Flush"/> once the mailbox has taken what is queued before it, so those requests join the batch.</summary>
     private void QueueFlush()
     {
@@ -379,7 +382,8 @@ internal sealed class ClusterDriver : IDriverInbox
         int room = _options.PipelineDepth - executing;
         if (_open is { } open && room > _toLog.Count) Close(open);
         int logging = Math.Min(Math.Max(room, 0), _toLog.Count);
-        if (ready == 0 && logging == 0) return;
+        // Inputs alone wait while a batch executes: its commit record is coming, and one sync carries both.
+        if (ready == 0 && (logging == 0 || executing > 0)) return;
         var inputs = new PendingInput[logging];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = _toLog.Dequeue();
         var write = _writing = new LogWrite(inputs, commitFrom, ready == 0 ? commitFrom - 1 : commitFrom + ready - 1);
@@ -421,7 +425,8 @@ internal sealed class ClusterDriver : IDriverInbox
             _counters.BatchCommitted();
             foreach (var request in batch.Requests) Answer(request.ToResult(), request);
         }
-        Flush();
+        // After the requests the answers bring: a batch of them goes out with the next commit record, one sync for both.
+        QueueFlush();
     }
 
     private void SendPlans(BatchPlan[] plans)

@@ -1,0 +1,125 @@
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Storage;
+using Leasehold.Tests.Support;
+using Leasehold.Workloads.Banking;
+
+namespace Leasehold.Tests.Driver;
+
+/// <summary>
+/// How batches close (group commit, not a timer) and what reaches the store: idle, a request does not wait
+/// for the delay bound; busy, arrivals gather into one batch while the pipeline is full, the workers never run
+/// more batches than the pipeline's depth, and one durable write carries a commit record and the next input.
+/// All in the deterministic mode; every failure names the seed.
+/// </summary>
+public class BatchClosingTests
+{
+    private static readonly BankingWorkload Bank = new(accounts: 200, initialBalance: 1_000, theta: 0.5);
+
+    /// <summary>
+    /// One client, one request at a time, with a delay bound of ten (virtual) seconds: each request closes its
+    /// own batch as soon as the driver has taken it. On a timer, 30 requests would take 300 virtual seconds.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void An_idle_cluster_answers_a_request_without_waiting_for_the_delay_bound(int seed)
+    {
+        var options = new ClusterOptions { Workers = 2, MaxBatchDelay = TimeSpan.FromSeconds(10), LinkLatency = TimeSpan.FromMicroseconds(20) };
+        var sim = new SimulatedCluster(seed, options, Bank.InitialState(), [.. Bank.Workflows]);
+        var random = new Random(seed);
+        int remaining = 30;
+        long lastAnswerNs = 0;
+        void Next(WorkflowResult _)
+        {
+            lastAnswerNs = sim.Scheduler.VirtualTime.Nanoseconds;
+            if (--remaining < 0) return;
+            var (wf, args) = Bank.Next(random);
+            sim.Submit(wf, args, Next);
+        }
+        Next(null!);
+        sim.RunToCompletion();
+        // The time of the last answer: running to completion afterwards lets the (now idle) delay timers fire.
+        var took = TimeSpan.FromTicks(lastAnswerNs / 100);
+        Assert.True(took < TimeSpan.FromSeconds(1), $"seed {seed}: 30 sequential requests took {took} of virtual time: a batch waited for its delay bound");
+        Assert.All(sim.Submitted, s => Assert.True(s.Result!.Status is WorkflowStatus.Committed or WorkflowStatus.Aborted, $"seed {seed}: {s.Result}"));
+    }
+
+    /// <summary>
+    /// 64 closed-loop clients: batches gather what arrives while the pipeline is busy (far more than one request
+    /// each), the store never holds more logged, uncommitted batches than the pipeline's depth, and the durable
+    /// writes are about one per batch (a commit record and the next input together), not two.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    public void A_busy_cluster_groups_arrivals_bounds_the_pipeline_and_writes_once_per_batch(int seed, int depth)
+    {
+        var options = new ClusterOptions { Workers = 4, PipelineDepth = depth, MaxBatchDelay = TimeSpan.FromSeconds(10), LinkLatency = TimeSpan.FromMicroseconds(20), RemoteOpLatency = TimeSpan.FromMicroseconds(7) };
+        LogWriteRecorder? recorder = null;
+        DeterministicScheduler? scheduler = null;
+        // Each durable write takes 300 µs of virtual time, as an fsync does: what arrives meanwhile waits for the next.
+        var sim = new SimulatedCluster(seed, 0, options, Bank.InitialState(), store => recorder = new LogWriteRecorder(store, () => scheduler!, TimeSpan.FromMicroseconds(300)), [.. Bank.Workflows]);
+        scheduler = sim.Scheduler;
+        var random = new Random(seed);
+        int remaining = 3_000;
+        void Next(WorkflowResult _)
+        {
+            if (--remaining < 0) return;
+            var (wf, args) = Bank.Next(random);
+            sim.Submit(wf, args, Next);
+        }
+        // Clients start 10 µs apart, as real ones do: the first finds the pipeline idle and goes alone, the rest
+        // gather behind it, and the two groups then alternate, each write committing one and logging the other.
+        for (int client = 0; client < 64; client++) sim.Scheduler.After(TimeSpan.FromMicroseconds(10 * client), () => Next(null!));
+        sim.RunToCompletion();
+
+        Assert.Equal(3_000, sim.Submitted.Count);
+        var log = recorder!;
+        long batches = log.CommittedThrough;
+        Assert.True(batches > 0, $"seed {seed}: nothing committed");
+        Assert.True(log.MostLoggedUncommitted <= depth, $"seed {seed}: {log.MostLoggedUncommitted} batches were logged and not committed at once; the pipeline's depth is {depth}");
+        double perBatch = (double)sim.Submitted.Count / batches;
+        Assert.True(perBatch >= 8, $"seed {seed}: {sim.Submitted.Count} requests in {batches} batches ({perBatch:0.0} each): arrivals did not gather while the pipeline was busy");
+        Assert.True(log.Writes <= batches * 1.25 + 2, $"seed {seed}: {log.Writes} durable writes for {batches} batches: commit records and inputs are not written together");
+    }
+
+    /// <summary>Records what each group-commit write carries, and the most batches logged but not committed at any time.</summary>
+    private sealed class LogWriteRecorder(IStateStore inner, Func<DeterministicScheduler> scheduler, TimeSpan syncTime) : IStateStore
+    {
+        private long _loggedThrough;
+        public long Writes { get; private set; }
+        public long CommittedThrough { get; private set; }
+        public long MostLoggedUncommitted { get; private set; }
+
+        public ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken c = default)
+        {
+            Writes++;
+            if (commitThrough >= commitFrom) CommittedThrough = commitThrough;
+            if (inputs.Count > 0) _loggedThrough = inputs[^1].Key;
+            MostLoggedUncommitted = Math.Max(MostLoggedUncommitted, _loggedThrough - CommittedThrough);
+            var written = inner.WriteLogAsync(inputs, commitFrom, commitThrough, epoch, c);
+            if (!written.IsCompletedSuccessfully) return written;
+            // Completed by the scheduler's own timer, so the continuation stays on its one thread and replays.
+            var synced = new TaskCompletionSource();
+            scheduler().After(syncTime, synced.SetResult);
+            return new ValueTask(synced.Task);
+        }
+
+        public string Name => inner.Name;
+        public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => inner.LoadAsync(objects, c);
+        public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) => inner.WriteVersionsAsync(batch, writes, c);
+        public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => inner.CommitAsync(batch, epoch, c);
+        public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
+        public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => inner.AppendBatchInputAsync(batch, input, epoch, c);
+        public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default) => inner.ReadCommittedAsync(key, c);
+        public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => inner.LastCommittedAsync(c);
+        public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);
+        public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
+        public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => inner.DiscardUncommittedAsync(c);
+        public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);
+        public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken c = default) => inner.ReadRecordAsync(name, c);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
