@@ -47,7 +47,10 @@ public static class Summary
                 continue;
             }
             double ratio = lh.Tps / peer.Tps;
-            md.AppendLine(string.Create(inv, $"| {t.Name} | {At(lh)} | {At(peer)} | {ratio:0.00}× | {target} | {(ratio >= t.AtLeast ? "yes" : "**no**")} |"));
+            // A throughput whose run broke its invariant proves nothing, whatever the ratio.
+            string met = !lh.InvariantOk || !peer.InvariantOk ? "**no**: an invariant broke"
+                : ratio >= t.AtLeast ? "yes" : "**no**";
+            md.AppendLine(string.Create(inv, $"| {t.Name} | {At(lh)} | {At(peer)} | {ratio:0.00}× | {target} | {met} |"));
         }
 
         md.AppendLine();
