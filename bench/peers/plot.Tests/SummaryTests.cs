@@ -79,4 +79,17 @@ public sealed class SummaryTests : IDisposable
 
         Assert.Contains("| leasehold rocksdb-theta0.99 | 12,000 | 4.50 | 9.25 |", table);
     }
+
+    [Fact]
+    public void An_open_loop_point_is_judged_by_its_p99_and_kept_out_of_the_best_client_tables()
+    {
+        files.Measured("leasehold", "rocksdb-theta0.99", 64, 12_000);
+        files.Write("leasehold", "rocksdb-half-peak", 0,
+            "\"result\": {\"rate\": 6000, \"throughput_tps\": 5990, \"latency_ms\": {\"p50\": 3, \"p99\": 12.5}, \"invariant\": {\"ok\": true}}");
+
+        string table = Summary.Render(files.Series());
+
+        Assert.Contains("| leasehold rocksdb-half-peak | 6,000 | 5,990 | 3.00 | 12.5 | **no** |", table);
+        Assert.DoesNotContain("| leasehold rocksdb-half-peak | 0 |", table);
+    }
 }

@@ -15,6 +15,9 @@ public sealed class Series(string id, IReadOnlyList<Point> points)
     /// <summary>The point of highest throughput: the system at its best client count (ties: fewer clients).</summary>
     public Point? Best => Measured.OrderByDescending(p => p.Tps).ThenBy(p => p.Clients).FirstOrDefault();
 
+    /// <summary>Run at a fixed arrival rate, not a client count: no best client count, not in the plot.</summary>
+    public bool OpenLoop { get; } = points.All(p => p.OpenLoop);
+
     public Point? At(int clients) => Measured.FirstOrDefault(p => p.Clients == clients);
 
     public static IReadOnlyList<Series> Group(IEnumerable<Point> points) => points

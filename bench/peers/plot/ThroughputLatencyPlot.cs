@@ -15,7 +15,7 @@ public static class ThroughputLatencyPlot
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
         int i = 0;
-        foreach (var s in series.Where(s => s.Measured.Count > 0))
+        foreach (var s in series.Where(s => s.Measured.Count > 0 && !s.OpenLoop))
         {
             var color = palette.GetColor(i++);
             double[] xs = s.Measured.Select(p => Math.Log10(p.Tps)).ToArray();
