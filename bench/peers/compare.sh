@@ -119,7 +119,7 @@ if wants redis; then
     setting=$mode
     label="Redis $(redis-server --version 2>/dev/null | grep -o 'v=[0-9.]*' | cut -c3-) Lua, $([ $mode = none ] && echo 'no persistence' || echo 'AOF fsync always'), uniform"
     if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v redis-cli >/dev/null; then
-      mark_missing redis-lua "$setting" "Redis Lua, $mode" "redis-server, redis-benchmark or redis-cli not installed (apt-get install redis-server redis-tools)"
+      mark_missing redis-lua "$setting" "Redis Lua, $mode" "redis-server, redis-benchmark or redis-cli not installed (scripts/servers.sh install)"
       continue
     fi
     for c in $clients; do
@@ -134,7 +134,7 @@ fi
 if wants postgres; then
   setting=sync-zipf
   if ! command -v pgbench >/dev/null || ! command -v psql >/dev/null || ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
-    mark_missing postgresql "$setting" "PostgreSQL, synchronous_commit on" "pgbench, psql or the server not installed (apt-get install postgresql postgresql-contrib)"
+    mark_missing postgresql "$setting" "PostgreSQL, synchronous_commit on" "pgbench, psql or the server not installed (scripts/servers.sh install)"
   else
     pgdir=$(mktemp -d /tmp/leasehold-peers-pg.XXXXXX); port=$(free_port 25440)
     if "$here/postgres/server.sh" start "$pgdir" "$port" >"$out/logs/postgres-server.log" 2>&1; then

@@ -54,7 +54,8 @@ public sealed class SummaryTests : IDisposable
         string table = Summary.Render(files.Series());
 
         Assert.Contains("| orleans memory-theta0.99 | — | missing: build failed, see logs/orleans-build.log |", table);
-        Assert.Contains("| 20,000 (64) | — | — | ≥ 10.0× | not measured: build failed, see logs/orleans-build.log |", table);
+        Assert.Contains("| 20,000 (64) | — | — | ≥ 10.0× | not measured: orleans/memory-theta0.99: build failed, see logs/orleans-build.log |", table);
+        Assert.Contains("tx/s at 16 / 64 clients", table);
     }
 
     [Fact]
@@ -91,5 +92,15 @@ public sealed class SummaryTests : IDisposable
 
         Assert.Contains("| leasehold rocksdb-half-peak | 6,000 | 5,990 | 3.00 | 12.5 | **no** |", table);
         Assert.DoesNotContain("| leasehold rocksdb-half-peak | 0 |", table);
+    }
+
+    [Fact]
+    public void A_target_with_both_sides_absent_names_both()
+    {
+        files.Missing("redis-lua", "none", 16, "redis-benchmark not installed");
+
+        string table = Summary.Render(files.Series());
+
+        Assert.Contains("not measured: leasehold/memory-theta0: not in this run; redis-lua/none: redis-benchmark not installed |", table);
     }
 }

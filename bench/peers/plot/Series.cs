@@ -6,6 +6,9 @@ public sealed class Series(string id, IReadOnlyList<Point> points)
     public string Id { get; } = id;
     public string Label { get; } = points[0].Label;
 
+    /// <summary>Every point of the series, measured or missing.</summary>
+    public IReadOnlyList<Point> Points { get; } = points;
+
     /// <summary>Measured points in ascending client count.</summary>
     public IReadOnlyList<Point> Measured { get; } = points.Where(p => p.Measured).OrderBy(p => p.Clients).ToList();
 

@@ -16,7 +16,8 @@ public static class Summary
     {
         var series = all.Where(s => !s.OpenLoop).ToList();
         var inv = CultureInfo.InvariantCulture;
-        var clients = series.SelectMany(s => s.Measured).Select(p => p.Clients).Distinct().Order().ToList();
+        // The sweep as run, missing points included: a column per client count asked for.
+        var clients = series.SelectMany(s => s.Points).Select(p => p.Clients).Distinct().Order().ToList();
         var md = new StringBuilder();
         md.AppendLine("### Each system at its best client count");
         md.AppendLine();
@@ -46,7 +47,8 @@ public static class Summary
             string target = string.Create(inv, $"≥ {t.AtLeast:0.0#}×");
             if (lh is null || peer is null)
             {
-                string why = lh is null ? Why(byId, t.Leasehold) : Why(byId, t.Peer);
+                string why = string.Join("; ", new[] { (lh, t.Leasehold), (peer, t.Peer) }
+                    .Where(side => side.Item1 is null).Select(side => $"{side.Item2}: {Why(byId, side.Item2)}"));
                 md.AppendLine($"| {t.Name} | {(lh is null ? "—" : At(lh))} | {(peer is null ? "—" : At(peer))} | — | {target} | not measured: {why} |");
                 continue;
             }
