@@ -137,6 +137,8 @@ if wants postgres; then
     mark_missing postgresql "$setting" "PostgreSQL, synchronous_commit on" "pgbench, psql or the server not installed (scripts/servers.sh install)"
   else
     pgdir=$(mktemp -d /tmp/leasehold-peers-pg.XXXXXX); port=$(free_port 25440)
+    # An interrupted run must not leave its server behind.
+    trap '"$here/postgres/server.sh" stop "$pgdir" >/dev/null 2>&1; rm -rf "$pgdir"' EXIT
     if "$here/postgres/server.sh" start "$pgdir" "$port" >"$out/logs/postgres-server.log" 2>&1; then
       label="PostgreSQL $(psql -X -t -A -h 127.0.0.1 -p "$port" -U postgres -d postgres -c 'SHOW server_version' | cut -d' ' -f1) plpgsql, synchronous_commit on, Zipf 1.001"
       for c in $clients; do
@@ -148,6 +150,7 @@ if wants postgres; then
     fi
     "$here/postgres/server.sh" stop "$pgdir" >/dev/null 2>&1
     rm -rf "$pgdir"
+    trap - EXIT
   fi
 fi
 
