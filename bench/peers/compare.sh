@@ -107,6 +107,9 @@ if wants leasehold; then
       run_point "leasehold-rocksdb-theta0.99-half-peak" leasehold rocksdb-theta0.99-half-peak "Leasehold, RocksDB (durable), θ 0.99, open loop at half of peak" 0 \
         bash -c 'cd "$1" && shift && ./leasehold bench "$@" --json "$RESULT"' _ "$root" \
         --workload banking --store rocksdb --theta 0.99 --rate "$rate" --duration "$secs" --warmup "$warmup" --quiet $lh_extra
+    else
+      point leasehold-rocksdb-theta0.99-half-peak leasehold rocksdb-theta0.99-half-peak "Leasehold, RocksDB (durable), θ 0.99, open loop at half of peak" 0 \
+        --missing "no closed-loop RocksDB θ 0.99 throughput to take half of"
     fi
   else
     for s in "${lh_settings[@]}"; do set -- $s; mark_missing leasehold "$3" "Leasehold, $1, θ $2" "build failed, see logs/leasehold-build.log"; done
