@@ -33,8 +33,9 @@ internal static class BenchCommand
         var warmup = new Option<double>("--warmup") { Description = "seconds run before measuring (JIT tiering and heap growth settle)", DefaultValueFactory = _ => 3 };
         var rate = new Option<double?>("--rate") { Description = "open loop: arrivals per second (latency from each scheduled start)" };
         var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
-        var batchSize = new Option<int>("--batch-size") { Description = "a batch closes at this many requests…", DefaultValueFactory = _ => 1000 };
-        var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or this many milliseconds after its first request", DefaultValueFactory = _ => 2 };
+        var batchSize = new Option<int>("--batch-size") { Description = "a batch closes when the pipeline has room, or at this many requests…", DefaultValueFactory = _ => 1000 };
+        var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or at the latest this many milliseconds after its first request", DefaultValueFactory = _ => 2 };
+        var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "batches executing or committing at once; while it is full, arrivals gather into the next batch", DefaultValueFactory = _ => 2 };
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };
         var seed = new Option<int>("--seed") { Description = "seed of the request generators", DefaultValueFactory = _ => 1 };
@@ -54,7 +55,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay,
+            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay, pipelineDepth,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
@@ -66,7 +67,7 @@ internal static class BenchCommand
                 string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
                     : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
                     : IgnoredFlags.Find(parse,
-                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly),
+                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly), (pipelineDepth, false, serializableOnly),
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
                         (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
@@ -160,6 +161,7 @@ internal static class BenchCommand
                 Rate = parse.GetValue(rate),
                 BatchSize = parse.GetValue(batchSize),
                 BatchDelayMs = parse.GetValue(batchDelay),
+                PipelineDepth = parse.GetValue(pipelineDepth),
                 RemoteOpUs = parse.GetValue(remoteOp),
                 LinkUs = parse.GetValue(link),
                 Seed = parse.GetValue(seed),

@@ -18,7 +18,7 @@ internal static class BenchGlossary
         ("remote one-sided ops", "whole run: reads and writes of another worker's memory region without its processor, as RDMA does: a lease handed over, an access away from the key's leaseholder; each waits --remote-op-us"),
         ("lease transfers", "whole run: times a key's lease (the right to cache and update it) moved to another worker between batches, its value handed over"),
         ("local ratio", "whole run: share of key accesses that ran on the worker holding the key's lease, needing no one-sided operation"),
-        ("batches committed", "whole run: batches of requests (closed at --batch-size or --batch-delay-ms) made durable in the store"),
+        ("batches committed", "whole run: batches of requests (closed when the pipeline has room, at --batch-size or at --batch-delay-ms) made durable in the store"),
         ("peak working set (MiB)", "the process's peak resident memory"),
         ("allocated per txn (bytes)", "managed memory allocated in the measured window per committed workflow"),
         ("invariant", "the workload's own check of the final state (banking: total-balance, micro: write-count, …): holds or BROKEN; the grey line under the table says what was checked. \"none\": the workload has none (causal-micro: record --history)"),

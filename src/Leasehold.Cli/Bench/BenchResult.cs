@@ -68,6 +68,7 @@ internal sealed record BenchResult
         w.WriteString("write_gating", s.Gating == WriteGating.Strict ? "strict" : "declared");
         w.WriteNumber("batch_size", s.BatchSize);
         w.WriteNumber("batch_delay_ms", s.BatchDelayMs);
+        w.WriteNumber("pipeline_depth", s.PipelineDepth);
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
         w.WriteNumber("seed", s.Seed);
         w.WriteNumber("theta", s.Theta);

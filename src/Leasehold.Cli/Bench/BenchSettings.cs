@@ -21,6 +21,7 @@ internal sealed record BenchSettings
     public double Theta { get; init; } = 0.99;
     public int BatchSize { get; init; } = 1000;
     public double BatchDelayMs { get; init; } = 2;
+    public int PipelineDepth { get; init; } = 2;
     public double RemoteOpUs { get; init; }
     public double? LinkUs { get; init; }
     public int Seed { get; init; } = 1;
@@ -59,6 +60,7 @@ internal sealed record BenchSettings
         if (!(Theta >= 0) || Theta > 10) return $"--theta must be in [0, 10], not {Theta}";
         if (BatchSize is < 1 or > 1_000_000) return $"--batch-size must be in 1..1000000, not {BatchSize}";
         if (!(BatchDelayMs > 0) || BatchDelayMs > 60_000) return $"--batch-delay-ms must be in (0, 60000], not {BatchDelayMs}";
+        if (PipelineDepth is < 1 or > 64) return $"--pipeline-depth must be in 1..64, not {PipelineDepth}";
         if (!(RemoteOpUs >= 0) || RemoteOpUs > 1_000_000) return $"--remote-op-us must be in [0, 1000000], not {RemoteOpUs}";
         if (LinkUs is { } l && !(l >= 0 && l <= 1_000_000)) return $"--link-us must be in [0, 1000000], not {l}";
         int fewestKeys = Workload == "list-append" ? 1 : 2; // list-append: the active keys; one is a valid (very hot) choice
@@ -77,6 +79,7 @@ internal sealed record BenchSettings
         Protocol = Protocol,
         MaxBatchSize = BatchSize,
         MaxBatchDelay = TimeSpan.FromMilliseconds(BatchDelayMs),
+        PipelineDepth = PipelineDepth,
         RemoteOpLatency = TimeSpan.FromMicroseconds(RemoteOpUs),
         LinkLatency = TimeSpan.FromMicroseconds(EffectiveLinkUs),
         Routing = Routing,

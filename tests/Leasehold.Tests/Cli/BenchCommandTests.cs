@@ -37,7 +37,7 @@ public class BenchCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             var root = doc.RootElement;
             foreach (var field in new[] { "schema_version", "mode", "workload", "protocol", "store", "workers", "executors", "clients", "rate",
-                         "remote_op_us", "batch_size", "batch_delay_ms", "duration_s", "seed", "theta", "submitted", "committed", "aborted",
+                         "remote_op_us", "batch_size", "batch_delay_ms", "pipeline_depth", "duration_s", "seed", "theta", "submitted", "committed", "aborted",
                          "throughput_tps", "latency_ms", "remote_ops", "lease_transfers", "local_ratio", "peak_working_set_mb",
                          "alloc_bytes_per_txn", "invariant" })
                 Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
