@@ -45,6 +45,9 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public ClusterCounters Counters { get; } = new();
     public long RemoteOperations => _supervisor.RemoteOperations;
     public long Messages => _network.Messages;
+    /// <summary>Mailbox posts and thread wake-ups of the scheduler (zero on a scheduler that does not count them).</summary>
+    public long MailboxPosts => (Scheduler as ICountsHandoffs)?.Handoffs.Posts ?? 0;
+    public long Wakeups => (Scheduler as ICountsHandoffs)?.Handoffs.Wakeups ?? 0;
     /// <summary>Admitted requests not yet answered.</summary>
     public int Outstanding => Options.MaxOutstanding - _admission.CurrentCount;
     public long LastCommittedBatch => _supervisor.Driver?.LastCommitted ?? 0;

@@ -8,7 +8,7 @@ namespace Leasehold.Runtime.Scheduling;
 /// in the middle of other work, as the deadline thread does on real threads. Timers keep their (deadline,
 /// scheduling) order, so links stay FIFO. The same seed replays the same interleaving exactly.
 /// </summary>
-public sealed class DeterministicScheduler : IScheduler
+public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
 {
     private readonly VirtualTimeProvider _time = new();
     private readonly Random _random;
@@ -32,14 +32,18 @@ public sealed class DeterministicScheduler : IScheduler
     public VirtualTimeProvider VirtualTime => _time;
     public Exception? Fault => _fault;
     public long Steps { get; private set; }
+    /// <summary>A wake-up here is a mailbox joining the runnable set.</summary>
+    public HandoffCounters Handoffs { get; } = new();
 
     public Mailbox CreateMailbox(string name) => new(this, name);
 
     public void Post(Mailbox mailbox, Action work)
     {
         mailbox.Queue.Enqueue(work);
+        Handoffs.Posted();
         if (mailbox.Scheduled == 0)
         {
+            Handoffs.WokeUp();
             mailbox.Scheduled = 1;
             _runnable.Add(mailbox);
         }

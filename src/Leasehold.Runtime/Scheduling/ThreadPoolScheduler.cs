@@ -4,7 +4,7 @@ namespace Leasehold.Runtime.Scheduling;
 /// Real threads: each mailbox drains on the .NET thread pool, at most one thread per mailbox at a time;
 /// delayed items go through a <see cref="DeadlineQueue"/> so microsecond waits cost no CPU of the waiter.
 /// </summary>
-public sealed class ThreadPoolScheduler : IScheduler, IDisposable
+public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposable
 {
     private const int DrainBudget = 64;
     private readonly DeadlineQueue _deadlines;
@@ -20,13 +20,19 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
 
     public Exception? Fault => Volatile.Read(ref _fault);
 
+    public HandoffCounters Handoffs { get; } = new();
+
     public Mailbox CreateMailbox(string name) => new(this, name);
 
     public void Post(Mailbox mailbox, Action work)
     {
         mailbox.Queue.Enqueue(work);
+        Handoffs.Posted();
         if (Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
+        {
+            Handoffs.WokeUp();
             ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: false);
+        }
     }
 
     public void After(TimeSpan delay, Action action)
@@ -48,7 +54,10 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
         Interlocked.Exchange(ref mailbox.Scheduled, 0);
         // Re-arm if something arrived after the last dequeue and before the flag cleared.
         if (!mailbox.Queue.IsEmpty && Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
+        {
+            scheduler.Handoffs.WokeUp();
             ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: true);
+        }
     }
 
     private void OnFault(Exception e) => Interlocked.CompareExchange(ref _fault, e, null);
