@@ -37,7 +37,11 @@ public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
 
     public Mailbox CreateMailbox(string name) => new(this, name);
 
-    public void Post(Mailbox mailbox, Action work)
+    public void Post(Mailbox mailbox, Action work) => Enqueue(mailbox, MailboxItem.Of(work));
+
+    public void Post(Mailbox mailbox, Action<object> handler, object state) => Enqueue(mailbox, new MailboxItem(handler, state));
+
+    private void Enqueue(Mailbox mailbox, MailboxItem work)
     {
         mailbox.Queue.Enqueue(work);
         Handoffs.Posted();
@@ -63,7 +67,7 @@ public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
         {
             _timers.TryDequeue(out var early, out var at);
             if (at.Deadline > _time.Nanoseconds) _time.AdvanceTo(at.Deadline);
-            Run(early!);
+            Run(MailboxItem.Of(early!));
             return true;
         }
         if (_runnable.Count == 0)
@@ -73,7 +77,7 @@ public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
             while (_timers.TryPeek(out var action, out var k) && k.Deadline == key.Deadline)
             {
                 _timers.Dequeue();
-                Run(action);
+                Run(MailboxItem.Of(action));
             }
             return true;
         }
@@ -86,7 +90,7 @@ public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
             _runnable[pick] = _runnable[^1];
             _runnable.RemoveAt(_runnable.Count - 1);
         }
-        Run(work!);
+        Run(work);
         return true;
     }
 
@@ -103,10 +107,10 @@ public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
     /// <summary>Runs until no work and no timer remains.</summary>
     public void RunToQuiescence(long maxSteps = 50_000_000) => RunUntil(() => false, maxSteps);
 
-    private void Run(Action action)
+    private void Run(MailboxItem work)
     {
         Steps++;
-        try { action(); }
+        try { work.Run(); }
         catch (Exception e) { _fault ??= e; }
     }
 }

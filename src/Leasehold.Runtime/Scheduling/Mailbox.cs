@@ -17,6 +17,9 @@ public sealed class Mailbox
     /// <summary>Runs <paramref name="work"/> on this mailbox after everything posted before it.</summary>
     public void Post(Action work) => Scheduler.Post(this, work);
 
+    /// <summary>Runs <paramref name="handler"/>(<paramref name="state"/>) on this mailbox: no allocation with a static handler.</summary>
+    public void Post(Action<object> handler, object state) => Scheduler.Post(this, handler, state);
+
     /// <summary>Runs <paramref name="work"/> on this mailbox once <paramref name="delay"/> has passed (waiting time, not CPU time).</summary>
     public void PostAfter(TimeSpan delay, Action work)
     {
@@ -25,8 +28,18 @@ public sealed class Mailbox
     }
 
     // Scheduler-private queue state.
-    internal readonly System.Collections.Concurrent.ConcurrentQueue<Action> Queue = new();
+    internal readonly System.Collections.Concurrent.ConcurrentQueue<MailboxItem> Queue = new();
     internal int Scheduled;
 
     public override string ToString() => Name;
+}
+
+/// <summary>One queued item: a handler and its state (a plain Action is its own state, run by <see cref="RunAction"/>).</summary>
+internal readonly struct MailboxItem(Action<object> handler, object state)
+{
+    private static readonly Action<object> RunAction = static work => ((Action)work)();
+
+    public static MailboxItem Of(Action work) => new(RunAction, work);
+
+    public void Run() => handler(state);
 }

@@ -24,7 +24,11 @@ public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposab
 
     public Mailbox CreateMailbox(string name) => new(this, name);
 
-    public void Post(Mailbox mailbox, Action work)
+    public void Post(Mailbox mailbox, Action work) => Enqueue(mailbox, MailboxItem.Of(work));
+
+    public void Post(Mailbox mailbox, Action<object> handler, object state) => Enqueue(mailbox, new MailboxItem(handler, state));
+
+    private void Enqueue(Mailbox mailbox, MailboxItem work)
     {
         mailbox.Queue.Enqueue(work);
         Handoffs.Posted();
@@ -46,7 +50,7 @@ public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposab
         var scheduler = (ThreadPoolScheduler)mailbox.Scheduler;
         for (int i = 0; i < DrainBudget && mailbox.Queue.TryDequeue(out var work); i++)
         {
-            try { work(); }
+            try { work.Run(); }
             catch (Exception e) { scheduler.OnFault(e); }
         }
         // A full fence, not a release store: the emptiness check below must not be reordered before the

@@ -124,12 +124,7 @@ internal sealed partial class ClusterWorker
                     return;
                 case EntryKind.Virtual:
                     if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: granting {head} but the flag is {slot.Flag}");
-                    head.Active = true;
-                    head.BeforeImage = slot.Read().Value;
-                    slot.WriteFlag(head.Peer);
-                    var requester = _peers[head.Peer];
-                    var granted = head;
-                    _network.Send(Mailbox, requester.Mailbox, () => requester.OnGrant(granted, Id));
+                    Grant(slot, head);
                     return;
                 case EntryKind.HandoverOut:
                     HandOver(key, head);
@@ -137,15 +132,7 @@ internal sealed partial class ClusterWorker
                 case EntryKind.AwaitIn:
                     if (head.Peer < 0)
                     {
-                        head.Active = true;
-                        var loading = head;
-                        _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
-                        {
-                            Region[key.Id].WriteValueThenFlag(value, Id);
-                            key.ValueReady = true;
-                            PopAndRetire(key, loading);
-                            Pump(key);
-                        }, e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
+                        LoadFromStore(key, head);
                         return;
                     }
                     if (key.ArrivalsPending == 0) return; // the old holder has not handed over yet
@@ -156,6 +143,32 @@ internal sealed partial class ClusterWorker
                     continue;
             }
         }
+    }
+
+    /// <summary>Lets another worker's operation at the head touch the key: the flag names it, and it hears so.</summary>
+    private void Grant(Transport.Slot slot, ChainEntry granted)
+    {
+        granted.Active = true;
+        granted.BeforeImage = slot.Read().Value;
+        slot.WriteFlag(granted.Peer);
+        var requester = _peers[granted.Peer];
+        _network.Send(Mailbox, requester.Mailbox, () => requester.OnGrant(granted, Id));
+    }
+
+    /// <summary>
+    /// The lease arrives from nobody: load the committed value. A method of its own because its lambdas
+    /// capture <paramref name="key"/>: inside Pump, the compiler would allocate their closure on every call.
+    /// </summary>
+    private void LoadFromStore(KeyState key, ChainEntry loading)
+    {
+        loading.Active = true;
+        _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
+        {
+            Region[key.Id].WriteValueThenFlag(value, Id);
+            key.ValueReady = true;
+            PopAndRetire(key, loading);
+            Pump(key);
+        }, e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
     }
 
     private void PopAndRetire(KeyState key, ChainEntry entry)
