@@ -37,7 +37,8 @@ public sealed class Mailbox
 /// <summary>One queued item: a handler and its state (a plain Action is its own state, run by <see cref="RunAction"/>).</summary>
 internal readonly struct MailboxItem(Action<object> handler, object state)
 {
-    private static readonly Action<object> RunAction = static work => ((Action)work)();
+    /// <summary>The handler of a plain Action posted as state.</summary>
+    internal static readonly Action<object> RunAction = static work => ((Action)work)();
 
     public static MailboxItem Of(Action work) => new(RunAction, work);
 
