@@ -24,8 +24,11 @@ public sealed class Mailbox
     public void PostAfter(TimeSpan delay, Action work)
     {
         if (delay <= TimeSpan.Zero) Scheduler.Post(this, work);
-        else Scheduler.After(delay, () => Scheduler.Post(this, work));
+        else PostLater(delay, work);
     }
+
+    // Its own method: the lambda would otherwise allocate its closure on every PostAfter, zero delay included.
+    private void PostLater(TimeSpan delay, Action work) => Scheduler.After(delay, () => Scheduler.Post(this, work));
 
     // Scheduler-private queue state.
     internal readonly System.Collections.Concurrent.ConcurrentQueue<MailboxItem> Queue = new();

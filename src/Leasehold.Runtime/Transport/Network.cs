@@ -26,6 +26,10 @@ public sealed class Network(IScheduler scheduler, TimeSpan linkLatency)
             return;
         }
         Interlocked.Increment(ref _messages);
-        scheduler.After(LinkLatency, () => scheduler.Post(to, handler, state));
+        SendLater(to, handler, state);
     }
+
+    // Its own method: a lambda capturing the parameters in Send would allocate its closure on every send, delayed or not.
+    private void SendLater(Mailbox to, Action<object> handler, object state) =>
+        scheduler.After(LinkLatency, () => scheduler.Post(to, handler, state));
 }

@@ -50,7 +50,7 @@ public sealed class RemoteMemory
     {
         Interlocked.Increment(ref _operations);
         if (OperationLatency <= TimeSpan.Zero) ApplyWriteValueThenFlag(region, slot, value, flag, replyTo, onDone, state);
-        else _scheduler.After(OperationLatency, () => ApplyWriteValueThenFlag(region, slot, value, flag, replyTo, onDone, state));
+        else _scheduler.After(OperationLatency, Deferred(region, slot, value, flag, replyTo, onDone, state));
     }
 
     public void WriteValue(int region, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
@@ -67,7 +67,7 @@ public sealed class RemoteMemory
     {
         Interlocked.Increment(ref _operations);
         if (OperationLatency <= TimeSpan.Zero) ApplyWriteFlag(region, slot, flag, replyTo, onDone, state);
-        else _scheduler.After(OperationLatency, () => ApplyWriteFlag(region, slot, flag, replyTo, onDone, state));
+        else _scheduler.After(OperationLatency, Deferred(region, slot, flag, replyTo, onDone, state));
     }
 
     public void CompareAndSwapFlag(int region, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
@@ -88,6 +88,14 @@ public sealed class RemoteMemory
         _regions[region][slot].WriteFlag(flag);
         _scheduler.Post(replyTo, onDone, state);
     }
+
+    // The delayed forms build their closures here: a lambda in the caller would capture its parameters, and
+    // the compiler would allocate that closure on every call, zero latency included.
+    private Action Deferred(int region, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state) =>
+        () => ApplyWriteValueThenFlag(region, slot, value, flag, replyTo, onDone, state);
+
+    private Action Deferred(int region, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state) =>
+        () => ApplyWriteFlag(region, slot, flag, replyTo, onDone, state);
 
     private void Issue(Action apply)
     {
