@@ -10,6 +10,7 @@ public sealed class Mailbox
     {
         Scheduler = scheduler;
         Name = name;
+        Drainer = new ThreadPoolDrainer(this);
     }
 
     public IScheduler Scheduler { get; }
@@ -33,6 +34,8 @@ public sealed class Mailbox
     // Scheduler-private queue state.
     internal readonly System.Collections.Concurrent.ConcurrentQueue<MailboxItem> Queue = new();
     internal int Scheduled;
+    /// <summary>The thread-pool work item that drains this mailbox, one for its lifetime: a wake-up allocates nothing.</summary>
+    internal readonly ThreadPoolDrainer Drainer;
 
     public override string ToString() => Name;
 }
@@ -46,4 +49,10 @@ internal readonly struct MailboxItem(Action<object> handler, object state)
     public static MailboxItem Of(Action work) => new(RunAction, work);
 
     public void Run() => handler(state);
+}
+
+/// <summary>Drains one mailbox on the thread pool (<see cref="ThreadPoolScheduler"/>).</summary>
+internal sealed class ThreadPoolDrainer(Mailbox mailbox) : IThreadPoolWorkItem
+{
+    public void Execute() => ThreadPoolScheduler.Drain(mailbox);
 }

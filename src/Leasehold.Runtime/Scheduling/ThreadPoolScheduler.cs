@@ -35,7 +35,7 @@ public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposab
         if (Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
         {
             Handoffs.WokeUp();
-            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(mailbox.Drainer, preferLocal: false);
         }
     }
 
@@ -45,7 +45,7 @@ public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposab
         else _deadlines.Schedule(delay, action);
     }
 
-    private static void Drain(Mailbox mailbox)
+    internal static void Drain(Mailbox mailbox)
     {
         var scheduler = (ThreadPoolScheduler)mailbox.Scheduler;
         for (int i = 0; i < DrainBudget && mailbox.Queue.TryDequeue(out var work); i++)
@@ -60,7 +60,7 @@ public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposab
         if (!mailbox.Queue.IsEmpty && Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
         {
             scheduler.Handoffs.WokeUp();
-            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: true);
+            ThreadPool.UnsafeQueueUserWorkItem(mailbox.Drainer, preferLocal: true);
         }
     }
 
