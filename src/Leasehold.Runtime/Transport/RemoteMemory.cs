@@ -42,6 +42,22 @@ public sealed class RemoteMemory
         else _scheduler.After(OperationLatency, read.Apply);
     }
 
+    /// <summary>
+    /// A read that lands at once when operations take no time: the requester continues where it is, with no
+    /// completion posted back to its own mailbox. False (nothing read) when the read must wait its latency.
+    /// </summary>
+    public bool TryReadAtOnce(int region, int slot, out SlotContents contents)
+    {
+        if (OperationLatency > TimeSpan.Zero)
+        {
+            contents = default;
+            return false;
+        }
+        Interlocked.Increment(ref _operations);
+        contents = _regions[region][slot].Read();
+        return true;
+    }
+
     /// <summary>Writes the value, then the flag, in one operation (the flag sits after the value in the slot).</summary>
     public void WriteValueThenFlag(int region, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
         WriteValueThenFlag(region, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);

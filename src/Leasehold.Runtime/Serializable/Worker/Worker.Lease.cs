@@ -213,7 +213,10 @@ internal sealed partial class ClusterWorker
             ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
             return;
         }
-        _memory.Read(op.Holders[entry.AccessIndex], entry.KeyId, Mailbox, _handlers.GrantedValueRead, entry);
+        // The holder touches the slot no more until we release it, so reading now or after a completion post is the same read.
+        int holder = op.Holders[entry.AccessIndex];
+        if (_memory.TryReadAtOnce(holder, entry.KeyId, out var contents)) OnGrantedValueRead(entry, contents);
+        else _memory.Read(holder, entry.KeyId, Mailbox, _handlers.GrantedValueRead, entry);
     }
 
     private void OnGrantedValueRead(ChainEntry entry, SlotContents contents)
