@@ -37,7 +37,9 @@ public abstract class FunctionContext
     /// </summary>
     public abstract void Abort(string reason);
 
-    public long ReadLong(string table, string key, long absent = 0) => Value.ToLong(Read(table, key), absent);
+    /// <summary>Reads a declared key as a long (<see cref="Value.ToLong"/>); an absent object reads as <paramref name="absent"/>.</summary>
+    public virtual long ReadLong(string table, string key, long absent = 0) => Value.ToLong(Read(table, key), absent);
 
-    public void WriteLong(string table, string key, long value) => Write(table, key, Value.FromLong(value));
+    /// <summary>Writes a long to a key declared read-write (<see cref="Value.FromLong"/>).</summary>
+    public virtual void WriteLong(string table, string key, long value) => Write(table, key, Value.FromLong(value));
 }

@@ -336,6 +336,8 @@ internal static class BenchCommand
         Row("batches committed", $"{r.BatchesCommitted:N0}");
         Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
         Row("allocated per txn (bytes)", $"{r.AllocBytesPerTxn:N0}");
+        Row("mailbox posts / wake-ups per txn", $"{r.PostsPerTxn:F2} / {r.WakeupsPerTxn:F2}");
+        Row("CPU per txn (µs)", $"{r.CpuUsPerTxn:F1}");
         table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");

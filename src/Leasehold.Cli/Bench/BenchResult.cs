@@ -24,6 +24,9 @@ internal sealed record BenchResult
     public double LocalRatio { get; init; }
     public double PeakWorkingSetMb { get; init; }
     public double AllocBytesPerTxn { get; init; }
+    public double PostsPerTxn { get; init; }
+    public double WakeupsPerTxn { get; init; }
+    public double CpuUsPerTxn { get; init; }
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
     public long OutcomeBarriers { get; init; }
@@ -90,6 +93,9 @@ internal sealed record BenchResult
         w.WriteNumber("local_ratio", Math.Round(LocalRatio, 4));
         w.WriteNumber("peak_working_set_mb", Math.Round(PeakWorkingSetMb, 1));
         w.WriteNumber("alloc_bytes_per_txn", Math.Round(AllocBytesPerTxn, 0));
+        w.WriteNumber("posts_per_txn", Math.Round(PostsPerTxn, 2));
+        w.WriteNumber("wakeups_per_txn", Math.Round(WakeupsPerTxn, 2));
+        w.WriteNumber("cpu_us_per_txn", Math.Round(CpuUsPerTxn, 1));
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
         w.WriteNumber("outcome_barriers", OutcomeBarriers);

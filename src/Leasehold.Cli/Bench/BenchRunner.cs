@@ -50,7 +50,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
 
         var clock = Stopwatch.StartNew();
         double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds;
-        long allocStart = 0, committedAtStart = 0;
+        long allocStart = 0, committedAtStart = 0, postsStart = 0, wakeupsStart = 0;
+        var cpuStart = TimeSpan.Zero;
         int[] gcStart = [0, 0, 0];
         var pauseStart = TimeSpan.Zero;
         double measureStart = 0;
@@ -70,6 +71,9 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
             {
                 allocStart = GC.GetTotalAllocatedBytes(precise: false);
+                cpuStart = ProcessCpu();
+                postsStart = cluster.MailboxPosts;
+                wakeupsStart = cluster.Wakeups;
                 gcStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                 pauseStart = GC.GetTotalPauseDuration();
                 committedAtStart = Interlocked.Read(ref _committed);
@@ -89,6 +93,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         double measured = clock.Elapsed.TotalSeconds - measureStart;
         long committedInWindow = Interlocked.Read(ref _committed) - committedAtStart;
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocStart;
+        var cpu = ProcessCpu() - cpuStart;
+        long posts = cluster.MailboxPosts - postsStart, wakeups = cluster.Wakeups - wakeupsStart;
         int[] gcCollections = [GC.CollectionCount(0) - gcStart[0], GC.CollectionCount(1) - gcStart[1], GC.CollectionCount(2) - gcStart[2]];
         var gcPause = GC.GetTotalPauseDuration() - pauseStart;
         _stopping = true;
@@ -127,7 +133,10 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             LeaseTransfers = cluster.Counters.LeaseTransfers,
             LocalRatio = cluster.Counters.LocalRatio,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
-            AllocBytesPerTxn = committedInWindow > 0 ? (double)allocated / committedInWindow : 0,
+            AllocBytesPerTxn = PerCommitted(allocated, committedInWindow),
+            PostsPerTxn = PerCommitted(posts, committedInWindow),
+            WakeupsPerTxn = PerCommitted(wakeups, committedInWindow),
+            CpuUsPerTxn = PerCommitted(cpu.TotalMicroseconds, committedInWindow),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,
@@ -136,6 +145,15 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             Invariant = invariant,
             Checker = checker,
         };
+    }
+
+    private static double PerCommitted(double amount, long committed) => committed > 0 ? amount / committed : 0;
+
+    /// <summary>CPU time of every thread of the process so far (user and kernel).</summary>
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     /// <summary>

@@ -45,6 +45,9 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public ClusterCounters Counters { get; } = new();
     public long RemoteOperations => _supervisor.RemoteOperations;
     public long Messages => _network.Messages;
+    /// <summary>Mailbox posts and thread wake-ups of the scheduler (zero on a scheduler that does not count them).</summary>
+    public long MailboxPosts => (Scheduler as ICountsHandoffs)?.Handoffs.Posts ?? 0;
+    public long Wakeups => (Scheduler as ICountsHandoffs)?.Handoffs.Wakeups ?? 0;
     /// <summary>Admitted requests not yet answered.</summary>
     public int Outstanding => Options.MaxOutstanding - _admission.CurrentCount;
     public long LastCommittedBatch => _supervisor.Driver?.LastCommitted ?? 0;
@@ -129,13 +132,39 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         InvokeAsync(workflow, args, idempotencyKey: null, cancellation);
 
     /// <summary>As <see cref="InvokeAsync(string, Args, CancellationToken)"/>; a retry with the same key returns the first result.</summary>
-    public async Task<WorkflowResult> InvokeAsync(string workflow, Args args, string? idempotencyKey, CancellationToken cancellation = default)
+    public Task<WorkflowResult> InvokeAsync(string workflow, Args args, string? idempotencyKey, CancellationToken cancellation = default)
     {
-        if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal) return WorkflowResult.Rejected(refusal);
+        try
+        {
+            if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal) return Task.FromResult(WorkflowResult.Rejected(refusal));
+            // Room in the queue (the usual case): no async state machine, only the task the caller awaits.
+            if (!cancellation.IsCancellationRequested && _admission.Wait(0)) return Admitted(definition!, args, idempotencyKey);
+            return AdmitWhenRoomAsync(definition!, args, idempotencyKey, cancellation);
+        }
+        catch (Exception e) // as from an async method: every failure reaches the caller through the task
+        {
+            return Task.FromException<WorkflowResult>(e);
+        }
+    }
+
+    private async Task<WorkflowResult> AdmitWhenRoomAsync(WorkflowDefinition definition, Args args, string? idempotencyKey, CancellationToken cancellation)
+    {
         await _admission.WaitAsync(cancellation).ConfigureAwait(false);
-        var done = new TaskCompletionSource<WorkflowResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _supervisor.Route(NewRequest(definition!, args, r => done.TrySetResult(r), idempotencyKey));
-        return await done.Task.ConfigureAwait(false);
+        return await Admitted(definition, args, idempotencyKey).ConfigureAwait(false);
+    }
+
+    /// <summary>Routes a request that holds an admission permit; the task completes with its result.</summary>
+    private Task<WorkflowResult> Admitted(WorkflowDefinition definition, Args args, string? idempotencyKey)
+    {
+        var done = new ResultSource();
+        _supervisor.Route(NewRequest(definition, args, done.Deliver, idempotencyKey));
+        return done.Task;
+    }
+
+    /// <summary>The task of one invocation; <see cref="Deliver"/> as a method group needs no closure.</summary>
+    private sealed class ResultSource() : TaskCompletionSource<WorkflowResult>(TaskCreationOptions.RunContinuationsAsynchronously)
+    {
+        public void Deliver(WorkflowResult result) => TrySetResult(result);
     }
 
     private string? Refusal(string workflow, string? idempotencyKey, out WorkflowDefinition? definition)

@@ -8,7 +8,7 @@ namespace Leasehold.Runtime.Scheduling;
 /// in the middle of other work, as the deadline thread does on real threads. Timers keep their (deadline,
 /// scheduling) order, so links stay FIFO. The same seed replays the same interleaving exactly.
 /// </summary>
-public sealed class DeterministicScheduler : IScheduler
+public sealed class DeterministicScheduler : IScheduler, ICountsHandoffs
 {
     private readonly VirtualTimeProvider _time = new();
     private readonly Random _random;
@@ -32,14 +32,22 @@ public sealed class DeterministicScheduler : IScheduler
     public VirtualTimeProvider VirtualTime => _time;
     public Exception? Fault => _fault;
     public long Steps { get; private set; }
+    /// <summary>A wake-up here is a mailbox joining the runnable set.</summary>
+    public HandoffCounters Handoffs { get; } = new();
 
     public Mailbox CreateMailbox(string name) => new(this, name);
 
-    public void Post(Mailbox mailbox, Action work)
+    public void Post(Mailbox mailbox, Action work) => Enqueue(mailbox, MailboxItem.Of(work));
+
+    public void Post(Mailbox mailbox, Action<object> handler, object state) => Enqueue(mailbox, new MailboxItem(handler, state));
+
+    private void Enqueue(Mailbox mailbox, MailboxItem work)
     {
         mailbox.Queue.Enqueue(work);
+        Handoffs.Posted();
         if (mailbox.Scheduled == 0)
         {
+            Handoffs.WokeUp();
             mailbox.Scheduled = 1;
             _runnable.Add(mailbox);
         }
@@ -59,7 +67,7 @@ public sealed class DeterministicScheduler : IScheduler
         {
             _timers.TryDequeue(out var early, out var at);
             if (at.Deadline > _time.Nanoseconds) _time.AdvanceTo(at.Deadline);
-            Run(early!);
+            Run(MailboxItem.Of(early!));
             return true;
         }
         if (_runnable.Count == 0)
@@ -69,7 +77,7 @@ public sealed class DeterministicScheduler : IScheduler
             while (_timers.TryPeek(out var action, out var k) && k.Deadline == key.Deadline)
             {
                 _timers.Dequeue();
-                Run(action);
+                Run(MailboxItem.Of(action));
             }
             return true;
         }
@@ -82,7 +90,7 @@ public sealed class DeterministicScheduler : IScheduler
             _runnable[pick] = _runnable[^1];
             _runnable.RemoveAt(_runnable.Count - 1);
         }
-        Run(work!);
+        Run(work);
         return true;
     }
 
@@ -99,10 +107,10 @@ public sealed class DeterministicScheduler : IScheduler
     /// <summary>Runs until no work and no timer remains.</summary>
     public void RunToQuiescence(long maxSteps = 50_000_000) => RunUntil(() => false, maxSteps);
 
-    private void Run(Action action)
+    private void Run(MailboxItem work)
     {
         Steps++;
-        try { action(); }
+        try { work.Run(); }
         catch (Exception e) { _fault ??= e; }
     }
 }

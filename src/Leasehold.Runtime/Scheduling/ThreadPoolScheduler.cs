@@ -4,7 +4,7 @@ namespace Leasehold.Runtime.Scheduling;
 /// Real threads: each mailbox drains on the .NET thread pool, at most one thread per mailbox at a time;
 /// delayed items go through a <see cref="DeadlineQueue"/> so microsecond waits cost no CPU of the waiter.
 /// </summary>
-public sealed class ThreadPoolScheduler : IScheduler, IDisposable
+public sealed class ThreadPoolScheduler : IScheduler, ICountsHandoffs, IDisposable
 {
     private const int DrainBudget = 64;
     private readonly DeadlineQueue _deadlines;
@@ -20,13 +20,23 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
 
     public Exception? Fault => Volatile.Read(ref _fault);
 
+    public HandoffCounters Handoffs { get; } = new();
+
     public Mailbox CreateMailbox(string name) => new(this, name);
 
-    public void Post(Mailbox mailbox, Action work)
+    public void Post(Mailbox mailbox, Action work) => Enqueue(mailbox, MailboxItem.Of(work));
+
+    public void Post(Mailbox mailbox, Action<object> handler, object state) => Enqueue(mailbox, new MailboxItem(handler, state));
+
+    private void Enqueue(Mailbox mailbox, MailboxItem work)
     {
         mailbox.Queue.Enqueue(work);
+        Handoffs.Posted();
         if (Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: false);
+        {
+            Handoffs.WokeUp();
+            ThreadPool.UnsafeQueueUserWorkItem(mailbox.Drainer, preferLocal: false);
+        }
     }
 
     public void After(TimeSpan delay, Action action)
@@ -35,12 +45,12 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
         else _deadlines.Schedule(delay, action);
     }
 
-    private static void Drain(Mailbox mailbox)
+    internal static void Drain(Mailbox mailbox)
     {
         var scheduler = (ThreadPoolScheduler)mailbox.Scheduler;
         for (int i = 0; i < DrainBudget && mailbox.Queue.TryDequeue(out var work); i++)
         {
-            try { work(); }
+            try { work.Run(); }
             catch (Exception e) { scheduler.OnFault(e); }
         }
         // A full fence, not a release store: the emptiness check below must not be reordered before the
@@ -48,7 +58,10 @@ public sealed class ThreadPoolScheduler : IScheduler, IDisposable
         Interlocked.Exchange(ref mailbox.Scheduled, 0);
         // Re-arm if something arrived after the last dequeue and before the flag cleared.
         if (!mailbox.Queue.IsEmpty && Interlocked.CompareExchange(ref mailbox.Scheduled, 1, 0) == 0)
-            ThreadPool.UnsafeQueueUserWorkItem(static m => Drain(m), mailbox, preferLocal: true);
+        {
+            scheduler.Handoffs.WokeUp();
+            ThreadPool.UnsafeQueueUserWorkItem(mailbox.Drainer, preferLocal: true);
+        }
     }
 
     private void OnFault(Exception e) => Interlocked.CompareExchange(ref _fault, e, null);

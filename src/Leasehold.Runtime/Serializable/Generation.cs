@@ -44,7 +44,12 @@ internal sealed class Generation(int number)
         ValueTask task;
         try { task = call(); }
         catch (Exception e) { task = ValueTask.FromException(e); }
-        AsyncBridge.Then(task, mailbox, () => { if (End()) onSuccess(); }, e => { if (End()) onFailure(e); });
+        if (task.IsCompletedSuccessfully) // the memory engine: no continuation to build
+        {
+            if (End()) onSuccess();
+            return;
+        }
+        ThenEnd(task, mailbox, onSuccess, onFailure);
     }
 
     public void Call<T>(Func<ValueTask<T>> call, Mailbox mailbox, Action<T> onSuccess, Action<Exception> onFailure)
@@ -53,8 +58,21 @@ internal sealed class Generation(int number)
         ValueTask<T> task;
         try { task = call(); }
         catch (Exception e) { task = ValueTask.FromException<T>(e); }
-        AsyncBridge.Then(task, mailbox, v => { if (End()) onSuccess(v); }, e => { if (End()) onFailure(e); });
+        if (task.IsCompletedSuccessfully)
+        {
+            T value = task.Result;
+            if (End()) onSuccess(value);
+            return;
+        }
+        ThenEnd(task, mailbox, onSuccess, onFailure);
     }
+
+    // The continuations are built here, not in Call: there the compiler would allocate their closure on every call.
+    private void ThenEnd(ValueTask task, Mailbox mailbox, Action onSuccess, Action<Exception> onFailure) =>
+        AsyncBridge.Then(task, mailbox, () => { if (End()) onSuccess(); }, e => { if (End()) onFailure(e); });
+
+    private void ThenEnd<T>(ValueTask<T> task, Mailbox mailbox, Action<T> onSuccess, Action<Exception> onFailure) =>
+        AsyncBridge.Then(task, mailbox, v => { if (End()) onSuccess(v); }, e => { if (End()) onFailure(e); });
 
     private bool Begin()
     {

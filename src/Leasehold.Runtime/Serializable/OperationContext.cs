@@ -77,9 +77,18 @@ internal sealed class OperationContext : FunctionContext
         lock (_guard)
         {
             EnsureOpen();
-            int i = Find(table, key, forWrite: false);
-            var value = Writes is { } w && w.Written[i] ? w.Values[i] : _values[i];
+            var value = Current(Find(table, key, forWrite: false));
             return value is null ? null : (byte[])value.Clone();
+        }
+    }
+
+    /// <summary>Decodes the held value in place: the body gets a long, not the array, so no copy is needed.</summary>
+    public override long ReadLong(string table, string key, long absent = 0)
+    {
+        lock (_guard)
+        {
+            EnsureOpen();
+            return Value.ToLong(Current(Find(table, key, forWrite: false)), absent);
         }
     }
 
@@ -88,11 +97,29 @@ internal sealed class OperationContext : FunctionContext
         lock (_guard)
         {
             EnsureOpen();
-            int i = Find(table, key, forWrite: true);
-            Writes ??= new WriteSet(_accesses.Length);
-            Writes.Written[i] = true;
-            Writes.Values[i] = value is null ? null : (byte[])value.Clone();
+            Keep(Find(table, key, forWrite: true), value is null ? null : (byte[])value.Clone());
         }
+    }
+
+    /// <summary>Encodes into a fresh array nobody else holds, so unlike <see cref="Write"/> it keeps it without a copy.</summary>
+    public override void WriteLong(string table, string key, long value)
+    {
+        lock (_guard)
+        {
+            EnsureOpen();
+            Keep(Find(table, key, forWrite: true), Value.FromLong(value));
+        }
+    }
+
+    /// <summary>The value of access <paramref name="i"/> as this body sees it: its own write, or the acquired value.</summary>
+    private byte[]? Current(int i) => Writes is { } w && w.Written[i] ? w.Values[i] : _values[i];
+
+    /// <summary>Records a write of an array the context owns.</summary>
+    private void Keep(int i, byte[]? owned)
+    {
+        Writes ??= new WriteSet(_accesses.Length);
+        Writes.Written[i] = true;
+        Writes.Values[i] = owned;
     }
 
     public override byte[]? Parent(string functionName)

@@ -9,7 +9,7 @@ public sealed class MemoryStateStore : IStateStore
 {
     private readonly Lock _lock = new();
     private long _epoch;
-    private readonly Dictionary<StateKey, List<(long Batch, byte[]? Value)>> _versions = [];
+    private readonly Dictionary<StateKey, KeyVersions> _versions = [];
     private readonly Dictionary<long, List<StateKey>> _writtenBy = [];
     private readonly SortedDictionary<long, byte[]> _batchLog = [];
     private readonly Dictionary<string, byte[]> _records = new(StringComparer.Ordinal);
@@ -28,7 +28,10 @@ public sealed class MemoryStateStore : IStateStore
         {
             if (_lastCommitted > 0) throw new StoreConflictException($"the store has committed batches up to {_lastCommitted}; initial state loads only into a fresh store");
             foreach (var (key, value) in objects)
-                _versions[key] = [(0, Copy(value))];
+            {
+                var versions = _versions[key] = new KeyVersions();
+                versions.Put(0, value);
+            }
         }
     }
 
@@ -46,17 +49,10 @@ public sealed class MemoryStateStore : IStateStore
         {
             if (batch <= _lastCommitted) throw new StoreConflictException($"batch {batch} is already committed; its versions cannot change");
             if (!_writtenBy.TryGetValue(batch, out var keys)) _writtenBy[batch] = keys = [];
-            foreach (var (key, original) in writes)
+            foreach (var (key, value) in writes)
             {
-                var value = Copy(original);
-                if (!_versions.TryGetValue(key, out var list)) _versions[key] = list = [];
-                int i = list.FindIndex(v => v.Batch == batch);
-                if (i >= 0) list[i] = (batch, value);
-                else
-                {
-                    list.Add((batch, value));
-                    list.Sort(static (a, b) => a.Batch.CompareTo(b.Batch));
-                }
+                if (!_versions.TryGetValue(key, out var versions)) _versions[key] = versions = new KeyVersions();
+                versions.Put(batch, value);
                 keys.Add(key);
             }
         }
@@ -84,12 +80,7 @@ public sealed class MemoryStateStore : IStateStore
             _lastCommitted = batch;
             _batchLog.Remove(batch); // recovery re-executes only uncommitted batches
             if (_writtenBy.Remove(batch, out var keys))
-                foreach (var key in keys)
-                {
-                    var list = _versions[key];
-                    int newestCommitted = list.FindLastIndex(v => v.Batch <= batch);
-                    if (newestCommitted > 0) list.RemoveRange(0, newestCommitted);
-                }
+                foreach (var key in keys) _versions[key].PruneBelowNewestCommitted(batch);
         }
         return ValueTask.CompletedTask;
     }
@@ -98,9 +89,8 @@ public sealed class MemoryStateStore : IStateStore
     {
         lock (_lock)
         {
-            if (_versions.TryGetValue(key, out var list))
-                for (int i = list.Count - 1; i >= 0; i--)
-                    if (list[i].Batch <= _lastCommitted) return ValueTask.FromResult(Copy(list[i].Value));
+            if (_versions.TryGetValue(key, out var versions) && versions.NewestCommitted(_lastCommitted) is var i and >= 0)
+                return ValueTask.FromResult(Copy(versions.ValueAt(i)));
             return ValueTask.FromResult<byte[]?>(null);
         }
     }
@@ -115,15 +105,11 @@ public sealed class MemoryStateStore : IStateStore
         List<KeyValuePair<string, byte[]>> rows = [];
         lock (_lock)
         {
-            foreach (var (key, list) in _versions)
+            foreach (var (key, versions) in _versions)
             {
                 if (key.Table != table) continue;
-                for (int i = list.Count - 1; i >= 0; i--)
-                    if (list[i].Batch <= _lastCommitted)
-                    {
-                        if (list[i].Value is { } v) rows.Add(new(key.Key, v.AsSpan().ToArray()));
-                        break;
-                    }
+                int i = versions.NewestCommitted(_lastCommitted);
+                if (i >= 0 && versions.ValueAt(i) is { } v) rows.Add(new(key.Key, v.AsSpan().ToArray()));
             }
         }
         rows.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
@@ -168,7 +154,7 @@ public sealed class MemoryStateStore : IStateStore
             foreach (var batch in _writtenBy.Keys.Where(b => b > _lastCommitted).Order().ToList())
             {
                 foreach (var key in _writtenBy[batch])
-                    if (_versions.TryGetValue(key, out var list)) removed += list.RemoveAll(v => v.Batch == batch);
+                    if (_versions.TryGetValue(key, out var versions)) removed += versions.Remove(batch);
                 _writtenBy.Remove(batch);
             }
         }

@@ -39,7 +39,7 @@ public class BenchCommandTests
             foreach (var field in new[] { "schema_version", "mode", "workload", "protocol", "store", "workers", "executors", "clients", "rate",
                          "remote_op_us", "batch_size", "batch_delay_ms", "pipeline_depth", "duration_s", "seed", "theta", "submitted", "committed", "aborted",
                          "throughput_tps", "latency_ms", "remote_ops", "lease_transfers", "local_ratio", "peak_working_set_mb",
-                         "alloc_bytes_per_txn", "invariant" })
+                         "alloc_bytes_per_txn", "posts_per_txn", "wakeups_per_txn", "cpu_us_per_txn", "invariant" })
                 Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
             Assert.Equal("serializable", root.GetProperty("mode").GetString());
             Assert.Equal("lease", root.GetProperty("protocol").GetString());
@@ -47,6 +47,11 @@ public class BenchCommandTests
             Assert.True(root.GetProperty("invariant").GetProperty("ok").GetBoolean(), root.GetProperty("invariant").GetProperty("detail").GetString());
             foreach (var p in new[] { "p50", "p90", "p99", "max" })
                 Assert.True(root.GetProperty("latency_ms").GetProperty(p).GetDouble() > 0);
+            // Every committed transfer passes through the driver's and a worker's mailboxes, on a CPU.
+            Assert.True(root.GetProperty("posts_per_txn").GetDouble() >= 2, "posts_per_txn");
+            Assert.True(root.GetProperty("wakeups_per_txn").GetDouble() > 0, "wakeups_per_txn");
+            Assert.True(root.GetProperty("wakeups_per_txn").GetDouble() <= root.GetProperty("posts_per_txn").GetDouble(), "a wake-up without a post");
+            Assert.True(root.GetProperty("cpu_us_per_txn").GetDouble() > 0, "cpu_us_per_txn");
         }
         finally
         {

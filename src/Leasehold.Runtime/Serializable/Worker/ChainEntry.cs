@@ -12,6 +12,9 @@ internal enum EntryKind : byte
     AwaitIn,
 }
 
+/// <summary>A remote access given back: whether it wrote, whether the write waits for its workflow's outcome, whether that workflow already ended without committing.</summary>
+internal readonly record struct ReleaseNotice(bool Written, bool Tentative, bool Aborted);
+
 /// <summary>
 /// One entry of a key's operation chain, ordered by (ts, position). Lease transitions sort at
 /// (first ts of their batch, −1): after every operation of earlier batches, before any of theirs.
@@ -41,6 +44,8 @@ internal sealed class ChainEntry
     public bool Active;
     /// <summary>Virtual: the value when the flag was granted, restored if the requester's workflow aborts.</summary>
     public byte[]? BeforeImage;
+    /// <summary>Virtual: how the requester gave the key back, set by it before it notifies the holder (the notice carries the entry).</summary>
+    public ReleaseNotice Release;
 
     public int CompareTo(ChainEntry other) =>
         Ts != other.Ts ? Ts.CompareTo(other.Ts) : Position.CompareTo(other.Position);

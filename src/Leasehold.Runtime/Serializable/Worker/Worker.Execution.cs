@@ -37,22 +37,41 @@ internal sealed partial class ClusterWorker
     {
         executor.Queued++;
         op.RunningOn = executor;
-        var request = op.Request;
-        var plan = _batches[op.Batch].Plan!;
-        var time = Scheduler.Time;
-        executor.Mailbox.Post(() =>
+        var run = new BodyRun(this, op, executor, _batches[op.Batch].Plan!.Time);
+        executor.Mailbox.Post(BodyRun.OnExecutor, run);
+    }
+
+    /// <summary>
+    /// One operation's trip to an executor and back: one object, posted to the executor and then to the
+    /// worker with static handlers, instead of a closure and a delegate for each leg.
+    /// </summary>
+    private sealed class BodyRun(ClusterWorker worker, Operation op, Executor executor, DateTimeOffset batchTime)
+    {
+        public static readonly Action<object> OnExecutor = static run => ((BodyRun)run).Execute();
+        private static readonly Action<object> OnWorker = static run => ((BodyRun)run).Returned();
+        private static readonly Action<object> OnWorkerUnclaimed = static run => ((BodyRun)run).Unclaimed();
+        private FunctionOutcome _outcome;
+
+        private void Execute()
         {
+            var time = worker.Scheduler.Time;
             if (Interlocked.CompareExchange(ref op.StartedAt, Math.Max(1, time.GetTimestamp()), 0) != 0)
             {
-                Mailbox.Post(() => executor.Queued--);
+                worker.Mailbox.Post(OnWorkerUnclaimed, this);
                 return;
             }
-            var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, plan.Time,
+            var request = op.Request;
+            var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, batchTime,
                 op.Accesses, op.Values, request.Outputs);
-            var outcome = FunctionRunner.Run(context, op.Function, time, _options.FunctionTimeLimit);
+            _outcome = FunctionRunner.Run(context, op.Function, time, worker._options.FunctionTimeLimit);
             Volatile.Write(ref op.Returned, true);
-            Mailbox.Post(() => OnBodyReturned(op, executor, outcome));
-        });
+            worker.Mailbox.Post(OnWorker, this);
+        }
+
+        private void Returned() => worker.OnBodyReturned(op, executor, _outcome);
+
+        /// <summary>A copy left behind on an abandoned executor: another executor ran the body; give back the slot.</summary>
+        private void Unclaimed() => executor.Queued--;
     }
 
     /// <summary>The executor with the least queued work, ties to the lowest index.</summary>

@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Serializable.Worker;
 
@@ -124,12 +125,7 @@ internal sealed partial class ClusterWorker
                     return;
                 case EntryKind.Virtual:
                     if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: granting {head} but the flag is {slot.Flag}");
-                    head.Active = true;
-                    head.BeforeImage = slot.Read().Value;
-                    slot.WriteFlag(head.Peer);
-                    var requester = _peers[head.Peer];
-                    var granted = head;
-                    _network.Send(Mailbox, requester.Mailbox, () => requester.OnGrant(granted, Id));
+                    Grant(slot, head);
                     return;
                 case EntryKind.HandoverOut:
                     HandOver(key, head);
@@ -137,15 +133,7 @@ internal sealed partial class ClusterWorker
                 case EntryKind.AwaitIn:
                     if (head.Peer < 0)
                     {
-                        head.Active = true;
-                        var loading = head;
-                        _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
-                        {
-                            Region[key.Id].WriteValueThenFlag(value, Id);
-                            key.ValueReady = true;
-                            PopAndRetire(key, loading);
-                            Pump(key);
-                        }, e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
+                        LoadFromStore(key, head);
                         return;
                     }
                     if (key.ArrivalsPending == 0) return; // the old holder has not handed over yet
@@ -156,6 +144,32 @@ internal sealed partial class ClusterWorker
                     continue;
             }
         }
+    }
+
+    /// <summary>Lets another worker's operation at the head touch the key: the flag names it, and it hears so.</summary>
+    private void Grant(Slot slot, ChainEntry granted)
+    {
+        granted.Active = true;
+        granted.BeforeImage = slot.Read().Value;
+        slot.WriteFlag(granted.Peer);
+        var requester = _peers[granted.Peer];
+        _network.Send(Mailbox, requester.Mailbox, requester._handlers.Grant, granted);
+    }
+
+    /// <summary>
+    /// The lease arrives from nobody: load the committed value. A method of its own because its lambdas
+    /// capture <paramref name="key"/>: inside Pump, the compiler would allocate their closure on every call.
+    /// </summary>
+    private void LoadFromStore(KeyState key, ChainEntry loading)
+    {
+        loading.Active = true;
+        _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
+        {
+            Region[key.Id].WriteValueThenFlag(value, Id);
+            key.ValueReady = true;
+            PopAndRetire(key, loading);
+            Pump(key);
+        }, e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
     }
 
     private void PopAndRetire(KeyState key, ChainEntry entry)
@@ -189,7 +203,7 @@ internal sealed partial class ClusterWorker
     // ---- the requester's side of a remote access ----------------------------------------------------
 
     /// <summary>The leaseholder set the flag for us: read flag and value with one one-sided read, or give the flag back if the operation was cancelled.</summary>
-    public void OnGrant(ChainEntry entry, int holder)
+    private void OnGrant(ChainEntry entry)
     {
         var op = entry.Operation!;
         op.RemoteEntries ??= new ChainEntry?[op.Accesses.Length];
@@ -199,14 +213,20 @@ internal sealed partial class ClusterWorker
             ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
             return;
         }
-        _memory.Read(holder, entry.KeyId, Mailbox, contents =>
-        {
-            if (contents.Flag != Id) throw new InvalidOperationException($"worker {Id}: read key {entry.KeyId} at {holder} after a grant, but the flag is {contents.Flag}");
-            op.Values[entry.AccessIndex] = contents.Value;
-            (op.RemoteHeld ??= new bool[op.Accesses.Length])[entry.AccessIndex] = true;
-            if (op.IsCancelled) ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
-            else AcquiredKey(op);
-        });
+        // The holder touches the slot no more until we release it, so reading now or after a completion post is the same read.
+        int holder = op.Holders[entry.AccessIndex];
+        if (_memory.TryReadAtOnce(holder, entry.KeyId, out var contents)) OnGrantedValueRead(entry, contents);
+        else _memory.Read(holder, entry.KeyId, Mailbox, _handlers.GrantedValueRead, entry);
+    }
+
+    private void OnGrantedValueRead(ChainEntry entry, SlotContents contents)
+    {
+        var op = entry.Operation!;
+        if (contents.Flag != Id) throw new InvalidOperationException($"worker {Id}: read key {entry.KeyId} at {op.Holders[entry.AccessIndex]} after a grant, but the flag is {contents.Flag}");
+        op.Values[entry.AccessIndex] = contents.Value;
+        (op.RemoteHeld ??= new bool[op.Accesses.Length])[entry.AccessIndex] = true;
+        if (op.IsCancelled) ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
+        else AcquiredKey(op);
     }
 
     /// <summary>Gives a remote key back: the new value first (if written), the flag last, then a notice to the holder.</summary>
@@ -215,28 +235,36 @@ internal sealed partial class ClusterWorker
         if (op.RemoteHeld is { } held) held[access] = false;
         var entry = op.RemoteEntries![access]!;
         int holder = op.Holders[access];
-        var target = _peers[holder];
+        op.Request.ReleasesInFlight++;
+        entry.Release = new ReleaseNotice(written, Tentative: false, Aborted: false);
+        if (written) _memory.WriteValueThenFlag(holder, entry.KeyId, value, holder, Mailbox, _handlers.ReleaseLanded, entry);
+        else _memory.WriteFlag(holder, entry.KeyId, holder, Mailbox, _handlers.ReleaseLanded, entry);
+    }
+
+    /// <summary>The value and the flag are back at the holder: tell it how to treat the write, now that more of the outcome may be known.</summary>
+    private void OnReleaseLanded(ChainEntry entry)
+    {
+        var op = entry.Operation!;
         var request = op.Request;
-        request.ReleasesInFlight++;
-        void Notify()
-        {
-            bool tentative = written && HoldsWrites(request);
-            if (written && !tentative && request.Outcome is null) request.ExposedBeforeOutcome = true;
-            bool aborted = written && request.Outcome is WorkflowStatus.Aborted or WorkflowStatus.Failed;
-            if (tentative) (request.RemoteTentative ??= []).Add((holder, entry.KeyId));
-            _network.Send(Mailbox, target.Mailbox, () => target.OnReleased(entry, written, tentative, aborted));
-            if (--request.ReleasesInFlight == 0 && request.RemoteOutcomeDue) SendRemoteOutcome(request);
-            KeyReleased(op);
-        }
-        if (written) _memory.WriteValueThenFlag(holder, entry.KeyId, value, holder, Mailbox, Notify);
-        else _memory.WriteFlag(holder, entry.KeyId, holder, Mailbox, Notify);
+        int holder = op.Holders[entry.AccessIndex];
+        bool written = entry.Release.Written;
+        bool tentative = written && HoldsWrites(request);
+        if (written && !tentative && request.Outcome is null) request.ExposedBeforeOutcome = true;
+        bool aborted = written && request.Outcome is WorkflowStatus.Aborted or WorkflowStatus.Failed;
+        if (tentative) (request.RemoteTentative ??= []).Add((holder, entry.KeyId));
+        entry.Release = new ReleaseNotice(written, tentative, aborted);
+        var target = _peers[holder];
+        _network.Send(Mailbox, target.Mailbox, target._handlers.Released, entry);
+        if (--request.ReleasesInFlight == 0 && request.RemoteOutcomeDue) SendRemoteOutcome(request);
+        KeyReleased(op);
     }
 
     // ---- the holder's side ---------------------------------------------------------------------------
 
     /// <summary>The requester gave the flag back. Keep the old value aside while its workflow's outcome is pending.</summary>
-    public void OnReleased(ChainEntry entry, bool written, bool tentative, bool aborted)
+    private void OnReleased(ChainEntry entry)
     {
+        var (written, tentative, aborted) = entry.Release;
         var key = KeyOf(entry.KeyId);
         var slot = Region[key.Id];
         if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: release of {entry} but the flag is {slot.Flag}");

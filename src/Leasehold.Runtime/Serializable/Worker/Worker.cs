@@ -28,11 +28,13 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     private ClusterWorker[] _peers = [];
     private IDriverInbox? _driver;
     private long _nextToReport;
+    private readonly Handlers _handlers;
 
     public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
         IStateStore store, ClusterCounters counters, Generation generation, long firstBatch)
     {
         _nextToReport = firstBatch;
+        _handlers = new Handlers(this);
         _generation = generation;
         Id = id;
         _options = options;
