@@ -263,6 +263,32 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Racing_group_commits_of_the_same_batch_let_exactly_one_win_each_round()
+    {
+        var store = await Fresh();
+        for (long batch = 1; batch <= 5; batch++)
+        {
+            long b = batch;
+            await store.WriteVersionsAsync(b, [new(K, Value.FromLong(b))]);
+            var attempts = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                try
+                {
+                    await store.WriteLogAsync([], b, b, 0);
+                    return true;
+                }
+                catch (StoreConflictException)
+                {
+                    return false;
+                }
+            })).ToArray();
+            Assert.Equal(1, (await Task.WhenAll(attempts)).Count(won => won));
+            Assert.Equal(b, await store.LastCommittedAsync());
+            Assert.Equal(b, Value.ToLong(await store.ReadCommittedAsync(K)));
+        }
+    }
+
+    [SkippableFact]
     public async Task Concurrent_workers_write_one_batch_while_readers_read_and_the_commit_shows_all_of_it()
     {
         var store = await Fresh();
