@@ -194,7 +194,8 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
 
     /// <summary>
     /// The inputs' log entries and the commit records of <paramref name="commitFrom"/>..<paramref name="commitThrough"/>
-    /// in one synced write: all of it or (on a refusal or a failed write) none of it.
+    /// in one synced write: all of it or (on a refusal or a failed write) none of it. It is done when it returns:
+    /// the calling thread waits through the fsync, so a caller that must not block (a mailbox) calls it from another thread.
     /// </summary>
     public ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken cancellation = default)
     {
