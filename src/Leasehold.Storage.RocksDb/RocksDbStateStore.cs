@@ -215,11 +215,10 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
                 return ValueTask.CompletedTask;
             }
             Seal(commitThrough);
-            Dictionary<StateKey, long> committed;
             List<SupersededVersions> superseded;
             try
             {
-                (committed, superseded) = PlanCommit(wb, commitFrom, commitThrough);
+                superseded = PlanCommit(wb, commitFrom, commitThrough);
                 WriteSynced(wb);
             }
             catch
@@ -229,8 +228,9 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
             }
             lock (_lock)
             {
-                for (long batch = commitFrom; batch <= commitThrough; batch++) _written.Remove(batch);
-                foreach (var (key, batch) in committed) _newestCommitted[key] = batch;
+                for (long batch = commitFrom; batch <= commitThrough; batch++) // in order: a later batch's version wins
+                    if (_written.Remove(batch, out var written))
+                        foreach (var key in written.Keys) _newestCommitted[key] = batch;
                 Volatile.Write(ref _lastCommitted, commitThrough);
             }
             _superseded = superseded;
@@ -247,10 +247,10 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
 
     /// <summary>
     /// Adds to <paramref name="wb"/> the commit record of <paramref name="through"/>, the removal of the range's
-    /// write index and log entries, and the deletion of what the previous commit superseded. Returns the newest
-    /// batch of the range that wrote each object, and what the range supersedes (deleted by the next commit).
+    /// write index and log entries, and the deletion of what the previous commit superseded. Returns what the
+    /// range supersedes, for the next commit to delete.
     /// </summary>
-    private (Dictionary<StateKey, long> Committed, List<SupersededVersions> Superseded) PlanCommit(WriteBatch wb, long from, long through)
+    private List<SupersededVersions> PlanCommit(WriteBatch wb, long from, long through)
     {
         wb.Put(RocksKeys.CommitKey, RocksKeys.Numbered(RocksKeys.Commit, through)[1..]);
         var indexStart = RocksKeys.Numbered(RocksKeys.WriteIndex, from, 0);
@@ -259,22 +259,29 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
         for (long batch = from; batch <= through; batch++) wb.Delete(RocksKeys.Numbered(RocksKeys.Log, batch)); // recovery re-executes only uncommitted batches
         foreach (var old in _superseded) old.DeleteIn(wb);
 
-        var committed = new Dictionary<StateKey, long>();
-        var superseded = new List<SupersededVersions>();
         lock (_lock) // the maps change under _lock (readers remember what they found); this range's batches are sealed
+        {
+            int objects = 0;
+            for (long batch = from; batch <= through; batch++) objects += _written.TryGetValue(batch, out var written) ? written.Count : 0;
+            var superseded = new List<SupersededVersions>(objects);
             for (long batch = from; batch <= through; batch++)
             {
                 if (!_written.TryGetValue(batch, out var written)) continue;
                 foreach (var (key, prefix) in written)
-                {
-                    if (committed.TryGetValue(key, out long previous) || _newestCommitted.TryGetValue(key, out previous))
-                        superseded.Add(SupersededVersions.One(prefix, previous));
-                    else
-                        superseded.Add(SupersededVersions.AllBelow(prefix, batch)); // not seen since this process opened the store
-                    committed[key] = batch;
-                }
+                    superseded.Add(NewestBefore(key, from, batch) is long previous
+                        ? SupersededVersions.One(prefix, previous)
+                        : SupersededVersions.AllBelow(prefix, batch)); // not seen since this process opened the store
             }
-        return (committed, superseded);
+            return superseded;
+        }
+    }
+
+    /// <summary>The batch of the newest version of <paramref name="key"/> below <paramref name="batch"/>: in the range being committed, else committed; null when this process has not seen it.</summary>
+    private long? NewestBefore(StateKey key, long from, long batch)
+    {
+        for (long b = batch - 1; b >= from; b--)
+            if (_written.TryGetValue(b, out var written) && written.ContainsKey(key)) return b;
+        return _newestCommitted.TryGetValue(key, out long committed) ? committed : null;
     }
 
     private void WriteSynced(WriteBatch wb)
