@@ -8,11 +8,11 @@ namespace Leasehold.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL engine. A worker's versions for a batch are one statement (one round trip) on
-/// connections with <c>synchronous_commit = off</c>; the driver's commit record is one batch of
-/// statements with it on. WAL is sequential, so flushing the commit record's WAL flushes every version
-/// written before it: one synchronous flush per batch. The commit record is a conditional update (only
-/// last + 1 may commit), and a version write takes a share lock on it, so no version can land in a
-/// batch once it has committed.
+/// connections with <c>synchronous_commit = off</c>; the driver's batch log and commit records are
+/// one transaction with it on. WAL is sequential, so flushing the commit record's WAL flushes every version
+/// written before it: one synchronous flush per group commit (<see cref="WriteLogAsync"/>). The commit record
+/// is a conditional update (only last + 1 may commit), and a version write takes a share lock on it, so no
+/// version can land in a batch once it has committed.
 /// </summary>
 public sealed class PostgresStateStore : IStateStore
 {
@@ -190,35 +190,77 @@ public sealed class PostgresStateStore : IStateStore
         if (current != epoch) throw new StoreFencedException($"postgres: the store was claimed by epoch {current}; this owner holds epoch {epoch}");
     }
 
-    public async ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default) => WriteLogAsync([], batch, batch, epoch, cancellation);
+
+    /// <summary>
+    /// One transaction, so one WAL flush at its COMMIT, and all of it or nothing: the inputs, then the commit
+    /// record of the range (only from last + 1), the range's logged inputs and the versions it supersedes
+    /// dropped. Refused (rolled back) when the epoch is stale or the range is out of order.
+    /// </summary>
+    public async ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken cancellation = default)
     {
-        // One round trip, one implicit transaction: advance the commit record if this is the next batch,
-        // and only then drop the versions the batch superseded.
+        bool commits = commitThrough >= commitFrom;
+        if (inputs.Count == 0 && !commits) return;
         await using var conn = await _data.OpenConnectionAsync(cancellation);
-        await using var commit = new NpgsqlBatch(conn)
+        await using var tx = await conn.BeginTransactionAsync(cancellation);
+        await using var write = new NpgsqlBatch(conn, tx);
+        NpgsqlBatchCommand? log = null, commit = null;
+        if (inputs.Count > 0)
         {
-            BatchCommands =
+            log = new NpgsqlBatchCommand($"""
+                INSERT INTO {_s}.batch_log SELECT b, i FROM unnest($1::bigint[], $2::bytea[]) AS l(b, i) WHERE {EpochHolds("$3")}
+                ON CONFLICT (batch) DO UPDATE SET input = excluded.input
+                """)
             {
-                new NpgsqlBatchCommand($"UPDATE {_s}.commit_record SET last = $1 WHERE id = 1 AND last = $1 - 1 AND {EpochHolds("$2")}") { Parameters = { new() { Value = batch }, new() { Value = epoch } } },
-                // Recovery re-executes only uncommitted batches: the input goes with the commit.
-                new NpgsqlBatchCommand($"DELETE FROM {_s}.batch_log WHERE batch = $1 AND EXISTS (SELECT 1 FROM {_s}.commit_record WHERE id = 1 AND last = $1)") { Parameters = { new() { Value = batch } } },
-                // LATERAL forces one primary-key probe per object the batch wrote; a join let the planner
-                // hash-scan every version of every object (10 ms a commit at 100,000 accounts).
-                new NpgsqlBatchCommand($"""
-                    DELETE FROM {_s}.versions WHERE ctid = ANY (ARRAY(
-                        SELECT p.ctid FROM {_s}.versions n CROSS JOIN LATERAL (
-                            SELECT ctid FROM {_s}.versions p WHERE p.tbl = n.tbl AND p.key = n.key AND p.batch < n.batch) p
-                        WHERE n.batch = $1 AND EXISTS (SELECT 1 FROM {_s}.commit_record WHERE id = 1 AND last = $1)))
-                    """) { Parameters = { new() { Value = batch } } },
-            },
-        };
-        await commit.ExecuteNonQueryAsync(cancellation);
-        if (commit.BatchCommands[0].RecordsAffected != 1)
-        {
-            await ThrowIfFencedAsync(epoch, cancellation);
-            long last = await LastCommittedAsync(cancellation);
-            throw new StoreConflictException($"postgres: commit records go in batch order: expected {last + 1}, got {batch}");
+                Parameters =
+                {
+                    new() { Value = inputs.Select(e => e.Key).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint },
+                    new() { Value = inputs.Select(e => e.Value.ToArray()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
+                    new() { Value = epoch },
+                },
+            };
+            write.BatchCommands.Add(log);
         }
+        if (commits)
+        {
+            commit = new NpgsqlBatchCommand($"UPDATE {_s}.commit_record SET last = $2 WHERE id = 1 AND last = $1 - 1 AND {EpochHolds("$3")}")
+            {
+                Parameters = { new() { Value = commitFrom }, new() { Value = commitThrough }, new() { Value = epoch } },
+            };
+            write.BatchCommands.Add(commit);
+            // Recovery re-executes only uncommitted batches: the inputs go with the commit.
+            write.BatchCommands.Add(new NpgsqlBatchCommand($"DELETE FROM {_s}.batch_log WHERE batch BETWEEN $1 AND $2")
+            {
+                Parameters = { new() { Value = commitFrom }, new() { Value = commitThrough } },
+            });
+            // LATERAL forces one primary-key probe per object the range wrote; a join let the planner
+            // hash-scan every version of every object (10 ms a commit at 100,000 accounts).
+            write.BatchCommands.Add(new NpgsqlBatchCommand($"""
+                DELETE FROM {_s}.versions WHERE ctid = ANY (ARRAY(
+                    SELECT p.ctid FROM {_s}.versions n CROSS JOIN LATERAL (
+                        SELECT ctid FROM {_s}.versions p WHERE p.tbl = n.tbl AND p.key = n.key AND p.batch < n.batch) p
+                    WHERE n.batch BETWEEN $1 AND $2))
+                """)
+            {
+                Parameters = { new() { Value = commitFrom }, new() { Value = commitThrough } },
+            });
+        }
+        await write.ExecuteNonQueryAsync(cancellation);
+        bool logged = log is null || log.RecordsAffected == inputs.Count;
+        bool committed = commit is null || commit.RecordsAffected == 1;
+        if (logged && committed)
+        {
+            await tx.CommitAsync(cancellation);
+            return;
+        }
+        await tx.RollbackAsync(cancellation);
+        await ThrowIfFencedAsync(epoch, cancellation);
+        if (!committed)
+        {
+            long last = await LastCommittedAsync(cancellation);
+            throw new StoreConflictException($"postgres: commit records go in batch order: expected {last + 1}, got {commitFrom}");
+        }
+        throw new StoreConflictException($"postgres: the batch log took {log!.RecordsAffected} of {inputs.Count} inputs (two inputs of one batch?)");
     }
 
     public async ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default)
@@ -259,15 +301,8 @@ public sealed class PostgresStateStore : IStateStore
     public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
         AppendBatchInputAsync(batch, input, 0, cancellation);
 
-    public async ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
-    {
-        await using var conn = await _data.OpenConnectionAsync(cancellation);
-        await using var cmd = Command(conn, $$"""
-            INSERT INTO {s}.batch_log SELECT $1, $2 WHERE {{EpochHolds("$3")}}
-            ON CONFLICT (batch) DO UPDATE SET input = excluded.input
-            """, batch, input.ToArray(), epoch);
-        if (await cmd.ExecuteNonQueryAsync(cancellation) != 1) await ThrowIfFencedAsync(epoch, cancellation);
-    }
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default) =>
+        WriteLogAsync([new(batch, input)], 1, 0, epoch, cancellation);
 
     public async IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, [EnumeratorCancellation] CancellationToken cancellation = default)
     {

@@ -29,6 +29,11 @@ namespace Leasehold.Storage.Redis;
 /// asynchronous: a master can acknowledge a commit and fail before its replica has it, and a failover then
 /// loses that acknowledged write. Run without replicas, or accept that window (WAIT would narrow, not close it).
 /// </para>
+/// <para>
+/// Group commit (<see cref="IStateStore.WriteLogAsync"/>) keeps the interface's default, the single calls in
+/// order, so one fsync each under appendfsync always. The log and the commit record share the metadata slot,
+/// so one script could carry both in one fsync; not done yet.
+/// </para>
 /// </summary>
 public sealed class RedisStateStore : IStateStore
 {

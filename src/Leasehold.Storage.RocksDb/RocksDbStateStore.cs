@@ -6,27 +6,44 @@ namespace Leasehold.Storage.RocksDb;
 
 /// <summary>
 /// The embedded default store: one RocksDB directory, no server. Versions and the write index go in
-/// unsynced writes; the commit record is one small synced write, and since RocksDB's write-ahead log is
-/// sequential, syncing it makes every earlier write durable too: one fsync per batch, not one per worker.
-/// The batch log and conditional records are synced when written (they must be durable before anything
-/// acts on them). One process owns the directory (RocksDB's LOCK file enforces it), so the commit order
-/// and the conditional records are guarded by a lock in this process.
+/// unsynced writes; the batch log and the commit records go in one synced write per call
+/// (<see cref="WriteLogAsync"/>), and since RocksDB's write-ahead log is sequential, syncing it makes every
+/// earlier write durable too: one fsync per group commit, not one per worker. Conditional records are synced
+/// when written. One process owns the directory (RocksDB's LOCK file enforces it), so the commit order,
+/// the epoch fence and the conditional records are guarded by locks in this process.
 /// </summary>
-public sealed class RocksDbStateStore : IStateStore
+public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
 {
     private readonly RocksDbSharp.RocksDb _db;
     private readonly WriteOptions _synced = new WriteOptions().SetSync(true);
     private readonly WriteOptions _unsynced = new WriteOptions().SetSync(false);
+
+    // Three locks, taken in this order and never the other way. None of the last two is held across a synced
+    // write, so readers and workers' version writes never wait for an fsync behind them.
+    // _durable serializes the synced writes (log, commits, claims, conditional records, load, discard): it is
+    // held across the sync, which is what keeps commits in batch order and the epoch fence atomic with them.
+    private readonly Lock _durable = new();
+    // _sealing: a version write holds it shared while it checks its batch and writes; a commit takes it
+    // exclusively only to raise _sealedThrough, so once the commit plans its write no version of a batch it
+    // commits can still be on its way in (a write that checked before the seal has finished).
+    private readonly ReaderWriterLockSlim _sealing = new(LockRecursionPolicy.NoRecursion);
+    // _lock guards the in-memory maps, _lastCommitted's changes and the point reads (see ReadCommittedAsync).
     private readonly Lock _lock = new();
+
     // Objects written by each uncommitted batch in this process, and the batch of each object's newest
     // committed version: at commit the superseded version is removed with a point delete. (Range deletes
     // per key were simpler, but thousands of range tombstones a batch made every read slow: 0.1× memory.)
     private readonly Dictionary<long, Dictionary<StateKey, byte[]>> _written = [];
     private readonly Dictionary<StateKey, long> _newestCommitted = [];
+    // What the last commit superseded, deleted by the next commit's write (or at close); under _durable.
+    private List<SupersededVersions> _superseded = [];
     private long _lastCommitted;
-    // One process at a time holds the database (RocksDB's LOCK file), so the epoch is checked from memory.
+    // The highest batch committed or being committed: version writes at or below it are refused. Under _sealing.
+    private long _sealedThrough;
+    // One process at a time holds the database (RocksDB's LOCK file), so the epoch is checked from memory, under _durable.
     private long _epoch;
     private long _nextWriteId;
+    private long _syncedWrites;
     private bool _disposed;
 
     private RocksDbStateStore(RocksDbSharp.RocksDb db, string path)
@@ -35,6 +52,7 @@ public sealed class RocksDbStateStore : IStateStore
         Path = path;
         var commit = _db.Get(RocksKeys.CommitKey);
         _lastCommitted = commit is null ? 0 : RocksKeys.NumberAt(commit, 0);
+        _sealedThrough = _lastCommitted;
         _epoch = _db.Get(RocksKeys.EpochKey) is { Length: 8 } epoch ? BitConverter.ToInt64(epoch) : 0;
         // Write ids only need to be unique per batch; continue after any index entry a previous process left.
         using var it = _db.NewIterator();
@@ -99,18 +117,22 @@ public sealed class RocksDbStateStore : IStateStore
         }
     }
 
+    /// <summary>Writes made with sync=true since the store opened (each one fdatasync of RocksDB's log).</summary>
+    public long SyncedWrites => Interlocked.Read(ref _syncedWrites);
+
     public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken cancellation = default)
     {
-        lock (_lock)
+        lock (_durable)
         {
             ThrowIfDisposed();
             if (_lastCommitted > 0) throw new StoreConflictException($"rocksdb: the store has committed batches up to {_lastCommitted}; initial state loads only into a fresh store");
+            var loaded = new List<StateKey>();
             var batch = new WriteBatch();
             foreach (var (key, value) in objects)
             {
                 cancellation.ThrowIfCancellationRequested();
                 batch.Put(RocksKeys.VersionKey(RocksKeys.ObjectPrefix(key), 0), TaggedValue.Encode(value));
-                _newestCommitted[key] = 0;
+                loaded.Add(key);
                 if (batch.Count() >= 10_000)
                 {
                     _db.Write(batch, _unsynced);
@@ -118,8 +140,11 @@ public sealed class RocksDbStateStore : IStateStore
                     batch = new WriteBatch();
                 }
             }
-            _db.Write(batch, _synced); // the last write syncs the log, and with it every earlier one
+            WriteSynced(batch); // the last write syncs the log, and with it every earlier one
             batch.Dispose();
+            // Only now: a point read trusts this map to name a version that is there.
+            lock (_lock)
+                foreach (var key in loaded) _newestCommitted[key] = 0;
         }
         return ValueTask.CompletedTask;
     }
@@ -135,27 +160,145 @@ public sealed class RocksDbStateStore : IStateStore
             prefixes.Add(prefix);
             wb.Put(RocksKeys.VersionKey(prefix, batch), TaggedValue.Encode(value));
         }
-        lock (_lock)
+        // The write index entry goes in the same atomic write as the versions it names.
+        wb.Put(RocksKeys.Numbered(RocksKeys.WriteIndex, batch, Interlocked.Increment(ref _nextWriteId) - 1), RocksKeys.EncodePrefixes(prefixes));
+        _sealing.EnterReadLock();
+        try
         {
             ThrowIfDisposed();
-            if (batch <= _lastCommitted) throw new StoreConflictException($"rocksdb: batch {batch} is already committed; its versions cannot change");
-            // The write index entry goes in the same atomic write as the versions it names.
-            wb.Put(RocksKeys.Numbered(RocksKeys.WriteIndex, batch, _nextWriteId++), RocksKeys.EncodePrefixes(prefixes));
+            if (batch <= _sealedThrough) throw new StoreConflictException($"rocksdb: batch {batch} is already committed (or being committed); its versions cannot change");
+            // Unsynced, and outside _lock: RocksDB may queue it behind a commit's sync, and readers must not wait for that.
             _db.Write(wb, _unsynced);
-            if (!_written.TryGetValue(batch, out var written)) _written[batch] = written = [];
-            for (int i = 0; i < writes.Count; i++) written[writes[i].Key] = prefixes[i];
+            lock (_lock)
+            {
+                if (!_written.TryGetValue(batch, out var written)) _written[batch] = written = [];
+                for (int i = 0; i < writes.Count; i++) written[writes[i].Key] = prefixes[i];
+            }
+        }
+        finally
+        {
+            _sealing.ExitReadLock();
         }
         return ValueTask.CompletedTask;
     }
 
     public ValueTask CommitAsync(long batch, CancellationToken cancellation = default) => CommitAsync(batch, 0, cancellation);
 
-    public ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
+    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default) => WriteLogAsync([], batch, batch, epoch, cancellation);
+
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
+        AppendBatchInputAsync(batch, input, 0, cancellation);
+
+    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default) =>
+        WriteLogAsync([new(batch, input)], 1, 0, epoch, cancellation);
+
+    /// <summary>
+    /// The inputs' log entries and the commit records of <paramref name="commitFrom"/>..<paramref name="commitThrough"/>
+    /// in one synced write: all of it or (on a refusal or a failed write) none of it. It is done when it returns:
+    /// the calling thread waits through the fsync, so a caller that must not block (a mailbox) calls it from another thread.
+    /// </summary>
+    public ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken cancellation = default)
     {
-        lock (_lock)
+        bool commits = commitThrough >= commitFrom;
+        if (inputs.Count == 0 && !commits) return ValueTask.CompletedTask;
+        lock (_durable)
         {
             ThrowIfDisposed();
-            _db.Put(RocksKeys.EpochKey, BitConverter.GetBytes(_epoch + 1), writeOptions: _synced);
+            CheckEpoch(epoch);
+            if (commits && commitFrom != _lastCommitted + 1)
+                throw new StoreConflictException($"rocksdb: commit records go in batch order: expected {_lastCommitted + 1}, got {commitFrom}");
+            using var wb = new WriteBatch();
+            foreach (var (batch, input) in inputs) wb.Put(RocksKeys.Numbered(RocksKeys.Log, batch), input.ToArray());
+            if (!commits)
+            {
+                WriteSynced(wb);
+                return ValueTask.CompletedTask;
+            }
+            Seal(commitThrough);
+            List<SupersededVersions> superseded;
+            try
+            {
+                superseded = PlanCommit(wb, commitFrom, commitThrough);
+                WriteSynced(wb);
+            }
+            catch
+            {
+                Seal(_lastCommitted); // nothing of it was applied: the batches are open again
+                throw;
+            }
+            lock (_lock)
+            {
+                for (long batch = commitFrom; batch <= commitThrough; batch++) // in order: a later batch's version wins
+                    if (_written.Remove(batch, out var written))
+                        foreach (var key in written.Keys) _newestCommitted[key] = batch;
+                Volatile.Write(ref _lastCommitted, commitThrough);
+            }
+            _superseded = superseded;
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    private void Seal(long through)
+    {
+        _sealing.EnterWriteLock();
+        _sealedThrough = through;
+        _sealing.ExitWriteLock();
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="wb"/> the commit record of <paramref name="through"/>, the removal of the range's
+    /// write index and log entries, and the deletion of what the previous commit superseded. Returns what the
+    /// range supersedes, for the next commit to delete.
+    /// </summary>
+    private List<SupersededVersions> PlanCommit(WriteBatch wb, long from, long through)
+    {
+        wb.Put(RocksKeys.CommitKey, RocksKeys.Numbered(RocksKeys.Commit, through)[1..]);
+        var indexStart = RocksKeys.Numbered(RocksKeys.WriteIndex, from, 0);
+        var indexEnd = RocksKeys.Numbered(RocksKeys.WriteIndex, through + 1, 0);
+        wb.DeleteRange(indexStart, (ulong)indexStart.Length, indexEnd, (ulong)indexEnd.Length);
+        for (long batch = from; batch <= through; batch++) wb.Delete(RocksKeys.Numbered(RocksKeys.Log, batch)); // recovery re-executes only uncommitted batches
+        foreach (var old in _superseded) old.DeleteIn(wb);
+
+        lock (_lock) // the maps change under _lock (readers remember what they found); this range's batches are sealed
+        {
+            int objects = 0;
+            for (long batch = from; batch <= through; batch++) objects += _written.TryGetValue(batch, out var written) ? written.Count : 0;
+            var superseded = new List<SupersededVersions>(objects);
+            for (long batch = from; batch <= through; batch++)
+            {
+                if (!_written.TryGetValue(batch, out var written)) continue;
+                foreach (var (key, prefix) in written)
+                    superseded.Add(NewestBefore(key, from, batch) is long previous
+                        ? SupersededVersions.One(prefix, previous)
+                        : SupersededVersions.AllBelow(prefix, batch)); // not seen since this process opened the store
+            }
+            return superseded;
+        }
+    }
+
+    /// <summary>The batch of the newest version of <paramref name="key"/> below <paramref name="batch"/>: in the range being committed, else committed; null when this process has not seen it.</summary>
+    private long? NewestBefore(StateKey key, long from, long batch)
+    {
+        for (long b = batch - 1; b >= from; b--)
+            if (_written.TryGetValue(b, out var written) && written.ContainsKey(key)) return b;
+        return _newestCommitted.TryGetValue(key, out long committed) ? committed : null;
+    }
+
+    private void WriteSynced(WriteBatch wb)
+    {
+        BeforeSyncedWrite?.Invoke();
+        _db.Write(wb, _synced);
+        Interlocked.Increment(ref _syncedWrites);
+    }
+
+    public ValueTask<long> ClaimAsync(CancellationToken cancellation = default)
+    {
+        lock (_durable)
+        {
+            ThrowIfDisposed();
+            using var wb = new WriteBatch();
+            wb.Put(RocksKeys.EpochKey, BitConverter.GetBytes(_epoch + 1));
+            WriteSynced(wb);
             return ValueTask.FromResult(++_epoch);
         }
     }
@@ -165,62 +308,62 @@ public sealed class RocksDbStateStore : IStateStore
         if (epoch != 0 && epoch != _epoch) throw new StoreFencedException($"rocksdb: the store was claimed by epoch {_epoch}; this owner holds epoch {epoch}");
     }
 
-    public ValueTask CommitAsync(long batch, long epoch, CancellationToken cancellation = default)
+    /// <summary>
+    /// A point read of the newest committed version when this process knows its batch, else a seek (remembered).
+    /// Why the version a reader looks up is still there when it reads it: a commit never deletes what it
+    /// supersedes in its own write but in the next commit's. Say the reader finds batch v for the key under
+    /// _lock. Version v is deleted only by the write of the commit after the one that superseded it (some c > v
+    /// that wrote the key); that write starts after commit c has updated the maps under _lock; and commit c
+    /// had not done so when the reader looked (it would have found c). The reader holds _lock through its
+    /// Get, so commit c cannot update the maps and the deleting write cannot start before the Get is done.
+    /// A seek is safe the same way: its snapshot is taken under _lock with _lastCommitted = L, and a newest
+    /// version at or below L is deleted only after a commit above L has updated the maps.
+    /// </summary>
+    public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default)
     {
+        var prefix = RocksKeys.ObjectPrefix(key);
+        Iterator it;
+        long last;
         lock (_lock)
         {
             ThrowIfDisposed();
-            CheckEpoch(epoch);
-            if (batch != _lastCommitted + 1) throw new StoreConflictException($"rocksdb: commit records go in batch order: expected {_lastCommitted + 1}, got {batch}");
-            using var wb = new WriteBatch();
-            wb.Put(RocksKeys.CommitKey, RocksKeys.Numbered(RocksKeys.Commit, batch)[1..]);
-            // The batch's index entries are no longer needed, and its versions supersede every older one.
-            var indexStart = RocksKeys.Numbered(RocksKeys.WriteIndex, batch, 0);
-            var indexEnd = RocksKeys.Numbered(RocksKeys.WriteIndex, batch + 1, 0);
-            wb.DeleteRange(indexStart, (ulong)indexStart.Length, indexEnd, (ulong)indexEnd.Length);
-            wb.Delete(RocksKeys.Numbered(RocksKeys.Log, batch)); // recovery re-executes only uncommitted batches
-            if (_written.Remove(batch, out var written))
-                foreach (var (key, prefix) in written)
-                {
-                    if (_newestCommitted.TryGetValue(key, out long previous)) wb.Delete(RocksKeys.VersionKey(prefix, previous));
-                    else
-                    {
-                        // Not seen since this process opened the store: its older versions may be anywhere below b.
-                        var from = RocksKeys.VersionKey(prefix, 0);
-                        var to = RocksKeys.VersionKey(prefix, batch);
-                        wb.DeleteRange(from, (ulong)from.Length, to, (ulong)to.Length);
-                    }
-                }
-            _db.Write(wb, _synced);
-            _lastCommitted = batch;
-            if (written is not null)
-                foreach (var key in written.Keys) _newestCommitted[key] = batch;
+            if (_newestCommitted.TryGetValue(key, out long newest))
+            {
+                BetweenLookupAndGet?.Invoke(key);
+                var stored = _db.Get(RocksKeys.VersionKey(prefix, newest))
+                    ?? throw new InvalidOperationException($"rocksdb: the newest committed version of {key} (batch {newest}) is missing from the store");
+                return ValueTask.FromResult(TaggedValue.Decode(stored));
+            }
+            last = _lastCommitted;
+            it = _db.NewIterator();
         }
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken cancellation = default)
-    {
-        long last = Volatile.Read(ref _lastCommitted);
-        var prefix = RocksKeys.ObjectPrefix(key);
-        lock (_lock) ThrowIfDisposed();
-        using var it = _db.NewIterator();
-        it.SeekForPrev(RocksKeys.VersionKey(prefix, last));
-        if (!it.Valid()) return ValueTask.FromResult<byte[]?>(null);
-        var found = it.GetKeySpan();
-        if (found.Length != prefix.Length + 8 || !found.StartsWith(prefix)) return ValueTask.FromResult<byte[]?>(null);
-        return ValueTask.FromResult(TaggedValue.Decode(it.GetValueSpan()));
+        using (it)
+        {
+            it.SeekForPrev(RocksKeys.VersionKey(prefix, last));
+            if (!it.Valid()) return ValueTask.FromResult<byte[]?>(null);
+            var found = it.GetKeySpan();
+            if (found.Length != prefix.Length + 8 || !found.StartsWith(prefix)) return ValueTask.FromResult<byte[]?>(null);
+            // Only if no commit has named a newer one since: a commit's map update overwrites, a reader's never does.
+            lock (_lock) _newestCommitted.TryAdd(key, RocksKeys.BatchOfVersion(found));
+            return ValueTask.FromResult(TaggedValue.Decode(it.GetValueSpan()));
+        }
     }
 
     public ValueTask<long> LastCommittedAsync(CancellationToken cancellation = default) => ValueTask.FromResult(Volatile.Read(ref _lastCommitted));
 
     public async IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
-        long last = Volatile.Read(ref _lastCommitted);
         var tablePrefix = RocksKeys.TablePrefix(table);
         var rows = new List<KeyValuePair<string, byte[]>>();
-        lock (_lock) ThrowIfDisposed();
-        using (var it = _db.NewIterator(readOptions: new ReadOptions().SetIterateUpperBound(RocksKeys.UpperBound(tablePrefix))))
+        long last;
+        Iterator it;
+        lock (_lock) // the snapshot and the batch it reads at, together (see ReadCommittedAsync)
+        {
+            ThrowIfDisposed();
+            last = _lastCommitted;
+            it = _db.NewIterator(readOptions: new ReadOptions().SetIterateUpperBound(RocksKeys.UpperBound(tablePrefix)));
+        }
+        using (it)
         {
             // Versions of one object are adjacent, oldest first: keep the newest committed one of each run.
             byte[]? current = null;
@@ -251,20 +394,6 @@ public sealed class RocksDbStateStore : IStateStore
         await Task.CompletedTask;
     }
 
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, CancellationToken cancellation = default) =>
-        AppendBatchInputAsync(batch, input, 0, cancellation);
-
-    public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken cancellation = default)
-    {
-        lock (_lock)
-        {
-            ThrowIfDisposed();
-            CheckEpoch(epoch);
-            _db.Put(RocksKeys.Numbered(RocksKeys.Log, batch), input.ToArray(), writeOptions: _synced);
-        }
-        return ValueTask.CompletedTask;
-    }
-
     public async IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, [EnumeratorCancellation] CancellationToken cancellation = default)
     {
         var entries = new List<KeyValuePair<long, byte[]>>();
@@ -280,39 +409,51 @@ public sealed class RocksDbStateStore : IStateStore
         await Task.CompletedTask;
     }
 
+    /// <summary>Recovery's path: it keeps version writes out (holding _sealing) across its sync, readers not.</summary>
     public ValueTask<long> DiscardUncommittedAsync(CancellationToken cancellation = default)
     {
         long removed = 0;
-        lock (_lock)
+        lock (_durable)
         {
-            ThrowIfDisposed();
-            using var wb = new WriteBatch();
-            using (var it = _db.NewIterator(readOptions: new ReadOptions().SetIterateUpperBound([RocksKeys.WriteIndex + 1])))
-                for (it.Seek(RocksKeys.Numbered(RocksKeys.WriteIndex, _lastCommitted + 1, 0)); it.Valid(); it.Next())
-                {
-                    long batch = RocksKeys.NumberAt(it.GetKeySpan(), 1);
-                    foreach (var prefix in RocksKeys.DecodePrefixes(it.GetValueSpan()))
+            _sealing.EnterWriteLock();
+            try
+            {
+                ThrowIfDisposed();
+                using var wb = new WriteBatch();
+                using (var it = _db.NewIterator(readOptions: new ReadOptions().SetIterateUpperBound([RocksKeys.WriteIndex + 1])))
+                    for (it.Seek(RocksKeys.Numbered(RocksKeys.WriteIndex, _lastCommitted + 1, 0)); it.Valid(); it.Next())
                     {
-                        var version = RocksKeys.VersionKey(prefix, batch);
-                        if (_db.Get(version) is not null) removed++;
-                        wb.Delete(version);
+                        long batch = RocksKeys.NumberAt(it.GetKeySpan(), 1);
+                        foreach (var prefix in RocksKeys.DecodePrefixes(it.GetValueSpan()))
+                        {
+                            var version = RocksKeys.VersionKey(prefix, batch);
+                            if (_db.Get(version) is not null) removed++;
+                            wb.Delete(version);
+                        }
+                        wb.Delete(it.Key());
                     }
-                    wb.Delete(it.Key());
-                }
-            _db.Write(wb, _synced);
-            foreach (var batch in _written.Keys.Where(b => b > _lastCommitted).ToList()) _written.Remove(batch);
+                WriteSynced(wb);
+                lock (_lock)
+                    foreach (var batch in _written.Keys.Where(b => b > _lastCommitted).ToList()) _written.Remove(batch);
+            }
+            finally
+            {
+                _sealing.ExitWriteLock();
+            }
         }
         return ValueTask.FromResult(removed);
     }
 
     public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken cancellation = default)
     {
-        lock (_lock)
+        lock (_durable)
         {
             ThrowIfDisposed();
             var key = RocksKeys.RecordKey(name);
             if (!Leasehold.Value.SameBytes(_db.Get(key), expected)) return ValueTask.FromResult(false);
-            _db.Put(key, value, writeOptions: _synced);
+            using var wb = new WriteBatch();
+            wb.Put(key, value);
+            WriteSynced(wb);
             return ValueTask.FromResult(true);
         }
     }
@@ -326,6 +467,7 @@ public sealed class RocksDbStateStore : IStateStore
         }
     }
 
+    // Set holding all three locks, so reading it under any one of them is enough.
     private void ThrowIfDisposed()
     {
         if (_disposed) throw new ObjectDisposedException(nameof(RocksDbStateStore), "the rocksdb store is closed");
@@ -333,12 +475,44 @@ public sealed class RocksDbStateStore : IStateStore
 
     public ValueTask DisposeAsync()
     {
-        lock (_lock)
+        lock (_durable)
         {
-            if (_disposed) return ValueTask.CompletedTask;
-            _disposed = true;
-            _db.Dispose();
+            _sealing.EnterWriteLock();
+            try
+            {
+                lock (_lock)
+                {
+                    if (_disposed) return ValueTask.CompletedTask;
+                    _disposed = true;
+                    DeleteSupersededAtClose();
+                    _db.Dispose();
+                }
+            }
+            finally
+            {
+                _sealing.ExitWriteLock();
+            }
         }
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// The last commit's superseded versions, which no later commit will delete now. Unsynced and best effort:
+    /// if they are lost (a crash, a full disk) an old version stays behind, which no read returns: a newer
+    /// committed version of the object exists.
+    /// </summary>
+    private void DeleteSupersededAtClose()
+    {
+        if (_superseded.Count == 0) return;
+        try
+        {
+            using var wb = new WriteBatch();
+            foreach (var old in _superseded) old.DeleteIn(wb);
+            _db.Write(wb, _unsynced);
+        }
+        catch (RocksDbException)
+        {
+            // Closing must not fail over garbage: see above.
+        }
     }
 }

@@ -12,6 +12,8 @@ public sealed class PostgresStoreConformanceTests : StoreConformanceTests
 
     protected override bool Durable => true;
 
+    protected override bool WritesTheLogAtomically => true;
+
     protected override Task<string?> UnavailableAsync() => ExternalServer.PostgresUnavailableAsync();
 
     protected override async Task<IStateStore> OpenAsync(bool fresh)

@@ -9,6 +9,8 @@ public sealed class RocksDbStoreConformanceTests : StoreConformanceTests
 
     protected override bool Durable => true;
 
+    protected override bool WritesTheLogAtomically => true;
+
     protected override Task<IStateStore> OpenAsync(bool fresh)
     {
         if (fresh && Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);

@@ -19,6 +19,12 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     /// <summary>Whether the engine keeps data across a close and reopen.</summary>
     protected abstract bool Durable { get; }
 
+    /// <summary>
+    /// Whether a refused <see cref="IStateStore.WriteLogAsync"/> leaves nothing of itself behind (one write or one
+    /// transaction). The interface's default makes the single calls in order, so the inputs may stay logged.
+    /// </summary>
+    protected virtual bool WritesTheLogAtomically => false;
+
     /// <summary>Why the engine cannot be reached here (a server that is not running), or null.</summary>
     protected virtual Task<string?> UnavailableAsync() => Task.FromResult<string?>(null);
 
@@ -257,6 +263,32 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Racing_group_commits_of_the_same_batch_let_exactly_one_win_each_round()
+    {
+        var store = await Fresh();
+        for (long batch = 1; batch <= 5; batch++)
+        {
+            long b = batch;
+            await store.WriteVersionsAsync(b, [new(K, Value.FromLong(b))]);
+            var attempts = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                try
+                {
+                    await store.WriteLogAsync([], b, b, 0);
+                    return true;
+                }
+                catch (StoreConflictException)
+                {
+                    return false;
+                }
+            })).ToArray();
+            Assert.Equal(1, (await Task.WhenAll(attempts)).Count(won => won));
+            Assert.Equal(b, await store.LastCommittedAsync());
+            Assert.Equal(b, Value.ToLong(await store.ReadCommittedAsync(K)));
+        }
+    }
+
+    [SkippableFact]
     public async Task Concurrent_workers_write_one_batch_while_readers_read_and_the_commit_shows_all_of_it()
     {
         var store = await Fresh();
@@ -315,6 +347,76 @@ public abstract class StoreConformanceTests : IAsyncLifetime
         store = await Restart(store);
         Assert.Equal(30, Value.ToLong(await store.ReadCommittedAsync(K)));
         Assert.Equal(2, await store.LastCommittedAsync());
+    }
+
+    private static KeyValuePair<long, ReadOnlyMemory<byte>> Input(long batch) => new(batch, new byte[] { (byte)batch, 7 });
+
+    [SkippableFact]
+    public async Task A_group_commit_logs_the_inputs_commits_the_range_and_drops_the_committed_batches_inputs()
+    {
+        var store = await Fresh();
+        await store.LoadAsync([new(K, Value.FromLong(0))]);
+        await store.WriteLogAsync([Input(1), Input(2)], commitFrom: 1, commitThrough: 0, epoch: 0);
+        await store.WriteVersionsAsync(1, [new(K, Value.FromLong(1))]);
+        await store.WriteVersionsAsync(2, [new(K, Value.FromLong(2)), new(Key(1), Value.FromLong(20))]);
+        await store.WriteLogAsync([Input(3), Input(4)], commitFrom: 1, commitThrough: 2, epoch: 0);
+        Assert.Equal(2, await store.LastCommittedAsync());
+        Assert.Equal(2, Value.ToLong(await store.ReadCommittedAsync(K)));
+        Assert.Equal(20, Value.ToLong(await store.ReadCommittedAsync(Key(1))));
+        var log = await Log(store, 0);
+        Assert.Equal([3L, 4L], log.Select(e => e.Key)); // batches 1 and 2 committed: their inputs went with the commit
+        Assert.Equal(new byte[] { 4, 7 }, log[1].Value);
+        if (Durable)
+        {
+            store = await Restart(store);
+            Assert.Equal(2, await store.LastCommittedAsync());
+            Assert.Equal(2, Value.ToLong(await store.ReadCommittedAsync(K)));
+            Assert.Equal([3L, 4L], (await Log(store, 0)).Select(e => e.Key));
+        }
+    }
+
+    [SkippableFact]
+    public async Task A_group_commit_with_an_empty_range_only_logs()
+    {
+        var store = await Fresh();
+        await store.WriteVersionsAsync(1, [new(K, Value.FromLong(1))]);
+        await store.WriteLogAsync([Input(1)], commitFrom: 1, commitThrough: 0, epoch: 0);
+        Assert.Equal(0, await store.LastCommittedAsync());
+        Assert.Null(await store.ReadCommittedAsync(K));
+        Assert.Equal([1L], (await Log(store, 0)).Select(e => e.Key));
+    }
+
+    [SkippableFact]
+    public async Task A_group_commit_with_a_stale_epoch_is_refused_and_applies_nothing()
+    {
+        var store = await Fresh();
+        long first = await store.ClaimAsync();
+        await store.WriteVersionsAsync(1, [new(K, Value.FromLong(1))]);
+        long second = await store.ClaimAsync();
+        await Assert.ThrowsAsync<StoreFencedException>(async () => await store.WriteLogAsync([Input(2)], 1, 1, first));
+        Assert.Equal(0, await store.LastCommittedAsync());
+        Assert.Null(await store.ReadCommittedAsync(K));
+        Assert.Empty(await Log(store, 0));
+        await store.WriteLogAsync([Input(2)], 1, 1, second); // the current owner's goes through
+        Assert.Equal(1, await store.LastCommittedAsync());
+        Assert.Equal(1, Value.ToLong(await store.ReadCommittedAsync(K)));
+        Assert.Equal([2L], (await Log(store, 0)).Select(e => e.Key));
+    }
+
+    [SkippableFact]
+    public async Task A_group_commit_whose_range_does_not_start_after_the_last_committed_batch_is_refused()
+    {
+        var store = await Fresh();
+        await store.WriteVersionsAsync(1, [new(K, Value.FromLong(1))]);
+        await store.WriteLogAsync([], 1, 1, 0);
+        await store.WriteVersionsAsync(2, [new(K, Value.FromLong(2))]);
+        await Assert.ThrowsAsync<StoreConflictException>(async () => await store.WriteLogAsync([Input(4)], 3, 3, 0)); // skips batch 2
+        await Assert.ThrowsAsync<StoreConflictException>(async () => await store.WriteLogAsync([Input(5)], 1, 2, 0)); // recommits batch 1
+        Assert.Equal(1, await store.LastCommittedAsync());
+        Assert.Equal(1, Value.ToLong(await store.ReadCommittedAsync(K)));
+        if (WritesTheLogAtomically) Assert.Empty(await Log(store, 0)); // the refused calls' inputs were not logged either
+        await store.WriteLogAsync([], 2, 2, 0);
+        Assert.Equal(2, Value.ToLong(await store.ReadCommittedAsync(K)));
     }
 
     protected static async Task<List<KeyValuePair<string, byte[]>>> Scan(IStateStore store, string table)
