@@ -338,6 +338,8 @@ internal static class BenchCommand
         Row("allocated per txn (bytes)", $"{r.AllocBytesPerTxn:N0}");
         Row("mailbox posts / wake-ups per txn", $"{r.PostsPerTxn:F2} / {r.WakeupsPerTxn:F2}");
         Row("CPU per txn (µs)", $"{r.CpuUsPerTxn:F1}");
+        Row("workflows per batch", $"{r.TxnPerBatch:F1}");
+        if (r.SyncsPerBatch is { } syncs) Row("synced writes per batch", $"{syncs:F2}");
         table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(r.Invariant.Detail)}[/]");

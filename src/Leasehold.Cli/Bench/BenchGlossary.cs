@@ -23,6 +23,8 @@ internal static class BenchGlossary
         ("allocated per txn (bytes)", "managed memory allocated in the measured window per committed workflow"),
         ("mailbox posts", "items handed to a mailbox (driver, worker, executor) in the measured window per committed workflow: each is a hand-off between actors (JSON: posts_per_txn)"),
         ("wake-ups per txn", "times in the measured window a mailbox nobody was draining was handed to a thread-pool thread, per committed workflow; a post to a mailbox already draining costs none (JSON: wakeups_per_txn)"),
+        ("workflows per batch", "committed workflows in the measured window per batch committed in it: how much each group commit carried (JSON: txn_per_batch)"),
+        ("synced writes per batch", "writes the store made durable with an fsync in the measured window per committed batch; shown for stores that count them (RocksDB). 1.0 means the batch log and the commit record share one sync (JSON: syncs_per_batch, syncs_per_txn)"),
         ("CPU per txn (µs)", "CPU time of the whole process (all threads, user and kernel, bench clients and GC included) in the measured window per committed workflow (JSON: cpu_us_per_txn)"),
         ("invariant", "the workload's own check of the final state (banking: total-balance, micro: write-count, …): holds or BROKEN; the grey line under the table says what was checked. \"none\": the workload has none (causal-micro: record --history)"),
         ("history checker", "list-append: the recorded history checked for (strict) serializability, Elle's anomalies (G0, G1, G-single, G2…)"),

@@ -27,6 +27,10 @@ internal sealed record BenchResult
     public double PostsPerTxn { get; init; }
     public double WakeupsPerTxn { get; init; }
     public double CpuUsPerTxn { get; init; }
+    /// <summary>Synced writes per committed workflow and per committed batch; null when the store does not count them.</summary>
+    public double? SyncsPerTxn { get; init; }
+    public double? SyncsPerBatch { get; init; }
+    public double TxnPerBatch { get; init; }
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
     public long OutcomeBarriers { get; init; }
@@ -96,6 +100,9 @@ internal sealed record BenchResult
         w.WriteNumber("posts_per_txn", Math.Round(PostsPerTxn, 2));
         w.WriteNumber("wakeups_per_txn", Math.Round(WakeupsPerTxn, 2));
         w.WriteNumber("cpu_us_per_txn", Math.Round(CpuUsPerTxn, 1));
+        if (SyncsPerTxn is { } spt) w.WriteNumber("syncs_per_txn", Math.Round(spt, 4)); else w.WriteNull("syncs_per_txn");
+        if (SyncsPerBatch is { } spb) w.WriteNumber("syncs_per_batch", Math.Round(spb, 3)); else w.WriteNull("syncs_per_batch");
+        w.WriteNumber("txn_per_batch", Math.Round(TxnPerBatch, 1));
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
         w.WriteNumber("outcome_barriers", OutcomeBarriers);

@@ -50,7 +50,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
 
         var clock = Stopwatch.StartNew();
         double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds;
-        long allocStart = 0, committedAtStart = 0, postsStart = 0, wakeupsStart = 0;
+        long allocStart = 0, committedAtStart = 0, postsStart = 0, wakeupsStart = 0, syncsStart = 0, batchesStart = 0;
+        var syncCounter = store as ISyncCounter; // the engines that sync count their synced writes
         var cpuStart = TimeSpan.Zero;
         int[] gcStart = [0, 0, 0];
         var pauseStart = TimeSpan.Zero;
@@ -74,6 +75,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
                 cpuStart = ProcessCpu();
                 postsStart = cluster.MailboxPosts;
                 wakeupsStart = cluster.Wakeups;
+                syncsStart = syncCounter?.SyncedWrites ?? 0;
+                batchesStart = cluster.Counters.BatchesCommitted;
                 gcStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                 pauseStart = GC.GetTotalPauseDuration();
                 committedAtStart = Interlocked.Read(ref _committed);
@@ -95,6 +98,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocStart;
         var cpu = ProcessCpu() - cpuStart;
         long posts = cluster.MailboxPosts - postsStart, wakeups = cluster.Wakeups - wakeupsStart;
+        long? syncs = syncCounter is null ? null : syncCounter.SyncedWrites - syncsStart;
+        long batchesInWindow = cluster.Counters.BatchesCommitted - batchesStart;
         int[] gcCollections = [GC.CollectionCount(0) - gcStart[0], GC.CollectionCount(1) - gcStart[1], GC.CollectionCount(2) - gcStart[2]];
         var gcPause = GC.GetTotalPauseDuration() - pauseStart;
         _stopping = true;
@@ -137,6 +142,9 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             PostsPerTxn = PerCommitted(posts, committedInWindow),
             WakeupsPerTxn = PerCommitted(wakeups, committedInWindow),
             CpuUsPerTxn = PerCommitted(cpu.TotalMicroseconds, committedInWindow),
+            SyncsPerTxn = syncs is { } n ? PerCommitted(n, committedInWindow) : null,
+            SyncsPerBatch = syncs is { } m ? PerCommitted(m, batchesInWindow) : null,
+            TxnPerBatch = PerCommitted(committedInWindow, batchesInWindow),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,

@@ -97,6 +97,7 @@ internal sealed class ClusterDriver : IDriverInbox
         _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
         _logMailbox = scheduler.CreateMailbox($"driver-log#{generation.Number}");
+        _admit = request => Admit((Request)request);
         _clock = new BatchClock(scheduler, generation, store, Mailbox, start.Time);
         _intern = _keys.Intern;
         Statistics = new AccessStatistics(options.Workers, options.Decay);
@@ -112,7 +113,10 @@ internal sealed class ClusterDriver : IDriverInbox
     public void Connect(IWorkerInbox[] workers) => _workers = workers;
 
     /// <summary>Hands an admitted request to this driver; thread-safe. Its callback runs after its batch commits.</summary>
-    public void Post(Request request) => Mailbox.Post(() => Admit(request));
+    public void Post(Request request) => Mailbox.Post(_admit, request);
+
+    // Created once: an admission posts the request as the handler's state, with no closure per request.
+    private readonly Action<object> _admit;
 
     private void Admit(Request request)
     {
