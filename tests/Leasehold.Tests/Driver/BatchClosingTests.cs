@@ -47,8 +47,8 @@ public class BatchClosingTests
 
     /// <summary>
     /// 64 closed-loop clients: batches gather what arrives while the pipeline is busy (far more than one request
-    /// each), the store never holds more logged, uncommitted batches than the pipeline's depth, and the durable
-    /// writes are about one per batch (a commit record and the next input together), not two.
+    /// each), the store never holds more logged, uncommitted batches than the pipeline's depth, and up to a depth
+    /// of 2 the durable writes are about one per batch (a commit record and the next input together), not two.
     /// </summary>
     [Theory]
     [InlineData(1, 1)]
@@ -82,7 +82,11 @@ public class BatchClosingTests
         Assert.True(log.MostLoggedUncommitted <= depth, $"seed {seed}: {log.MostLoggedUncommitted} batches were logged and not committed at once; the pipeline's depth is {depth}");
         double perBatch = (double)sim.Submitted.Count / batches;
         Assert.True(perBatch >= 8, $"seed {seed}: {sim.Submitted.Count} requests in {batches} batches ({perBatch:0.0} each): arrivals did not gather while the pipeline was busy");
-        Assert.True(log.Writes <= batches * 1.25 + 2, $"seed {seed}: {log.Writes} durable writes for {batches} batches: commit records and inputs are not written together");
+        // Up to a depth of 2, a batch's input always waits for the commit record it can share a sync with; deeper,
+        // an input may go alone while another batch executes (a sync overlapping execution), but never more than
+        // one write for each input and each commit record.
+        double perBatchLimit = depth <= 2 ? 1.25 : 2.0;
+        Assert.True(log.Writes <= batches * perBatchLimit + 2, $"seed {seed}: {log.Writes} durable writes for {batches} batches at depth {depth}: commit records and inputs are not written together");
     }
 
     /// <summary>Records what each group-commit write carries, and the most batches logged but not committed at any time.</summary>

@@ -386,8 +386,10 @@ internal sealed class ClusterDriver : IDriverInbox
         int room = _options.PipelineDepth - executing;
         if (_open is { } open && room > _toLog.Count) Close(open);
         int logging = Math.Min(Math.Max(room, 0), _toLog.Count);
-        // Inputs alone wait while a batch executes: its commit record is coming, and one sync carries both.
-        if (ready == 0 && (logging == 0 || executing > 0)) return;
+        // Inputs alone wait while the pipeline's last place is taken: a commit record is coming, and one sync
+        // carries both. With a depth of 3 or more, a batch may still be logged alone while another executes, so
+        // a sync overlaps execution; at depth 2, syncs and execution take turns.
+        if (ready == 0 && (logging == 0 || executing >= Math.Max(1, _options.PipelineDepth - 1))) return;
         var inputs = new PendingInput[logging];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = _toLog.Dequeue();
         var write = _writing = new LogWrite(inputs, commitFrom, ready == 0 ? commitFrom - 1 : commitFrom + ready - 1);
