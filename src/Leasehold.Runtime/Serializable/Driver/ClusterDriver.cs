@@ -155,7 +155,9 @@ internal sealed class ClusterDriver : IDriverInbox
     /// Reads the result record of an idempotency key. A failed read changed nothing, so it is retried after
     /// the recovery backoff rather than rolling the incarnation back: under a flaky store, a rollback per failed
     /// read would re-admit every waiting request into a new storm of reads, and no batch would ever commit.
-    /// Only a read that keeps failing for the recovery attempts stops this incarnation.
+    /// A read that keeps failing for the recovery attempts fails only the requests waiting on it: none of them
+    /// ran, so a retry with the key stays safe, and a rollback would repair nothing (one unreadable record
+    /// would roll the whole cluster back again and again, and stop it once other traffic paused).
     /// </summary>
     private void LookUp(string key, int attempt)
     {
@@ -187,7 +189,9 @@ internal sealed class ClusterDriver : IDriverInbox
             if (_failed) return;
             if (attempt >= _options.RecoveryAttempts)
             {
-                Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store ({attempt + 1} attempts): {e.Message}", commitInDoubt: null);
+                if (!_lookingUp.Remove(key, out var waiting)) return;
+                string reason = $"it did not run: the result record of idempotency key '{key}' could not be read from the {_store.Name} store ({attempt + 1} attempts): {e.Message}; a retry with the same key is safe";
+                foreach (var r in waiting) Answer(new WorkflowResult(WorkflowStatus.Failed, -1, reason, [], r.Workflow), r);
                 return;
             }
             var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxRecoveryBackoff.Ticks, _options.RecoveryBackoff.Ticks << Math.Min(attempt, 20)));
