@@ -11,8 +11,8 @@ namespace Leasehold.Runtime.Serializable.Driver;
 /// <para>
 /// Batches close as a database groups its commits, not on a timer: the open batch closes when the previous
 /// one has been handed to the workers and the pipeline has room (fewer than <see cref="ClusterOptions.PipelineDepth"/>
-/// batches executing or waiting to commit), or at <see cref="ClusterOptions.MaxBatchSize"/>, or at the latest
-/// <see cref="ClusterOptions.MaxBatchDelay"/> after its first request. Idle, a request closes its batch as soon
+/// batches executing or waiting to commit), or at <see cref="ClusterOptions.MaxBatchSize"/>; while the pipeline
+/// is full it keeps gathering (<see cref="ClusterOptions.MaxBatchDelay"/> closes it only when there is room). Idle, a request closes its batch as soon
 /// as the mailbox has taken what arrived with it; busy, a batch gathers everything that arrived while the
 /// previous round was being made durable. The store sees one durable write at a time, made off this mailbox
 /// (<see cref="_logMailbox"/>), carrying every closed batch's input and every executed batch's commit record
@@ -282,8 +282,11 @@ internal sealed class ClusterDriver : IDriverInbox
         long id = batch.Id;
         Mailbox.PostAfter(_options.MaxBatchDelay, () =>
         {
+            // Only closes it if the pipeline has room (Flush's rule). Closing it while the pipeline is full would
+            // not plan it any sooner: it would wait for a place like the open batch, and the arrivals after it
+            // would go into further batches of one delay's worth each, admitted one per round; under a slow sync
+            // that capped throughput at one delay's arrivals per sync instead of all of them.
             if (_open is not { } open || open.Id != id) return;
-            Close(open); // the delay bound: a full pipeline does not hold a request back longer than this
             Flush();
         });
         return batch;
