@@ -34,7 +34,7 @@ internal static class BenchCommand
         var rate = new Option<double?>("--rate") { Description = "open loop: arrivals per second (latency from each scheduled start)" };
         var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
         var batchSize = new Option<int>("--batch-size") { Description = "a batch closes when the pipeline has room, or at this many requests…", DefaultValueFactory = _ => 1000 };
-        var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or at the latest this many milliseconds after its first request", DefaultValueFactory = _ => 2 };
+        var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or, if the pipeline has room, this many milliseconds after its first request (a backstop: while the pipeline is full a batch keeps gathering)", DefaultValueFactory = _ => 2 };
         var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "batches executing or committing at once; while it is full, arrivals gather into the next batch", DefaultValueFactory = _ => 2 };
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };

@@ -27,8 +27,9 @@ public sealed record ClusterOptions
     /// <summary>A batch closes at this many requests, whatever else holds.</summary>
     public int MaxBatchSize { get; init; } = 1000;
     /// <summary>
-    /// The longest a request waits in an open batch: batches close when the pipeline has room (see
-    /// <see cref="PipelineDepth"/>), and this bound closes one only when the pipeline stays full this long.
+    /// A backstop: an open batch this old closes if the pipeline has room (batches normally close as soon as it
+    /// has, see <see cref="PipelineDepth"/>). While the pipeline is full it keeps gathering: a batch closed then
+    /// would wait for a place all the same, and the arrivals after it would be split into more batches.
     /// </summary>
     public TimeSpan MaxBatchDelay { get; init; } = TimeSpan.FromMilliseconds(2);
     /// <summary>

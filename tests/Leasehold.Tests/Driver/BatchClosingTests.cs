@@ -89,6 +89,39 @@ public class BatchClosingTests
         Assert.True(log.Writes <= batches * perBatchLimit + 2, $"seed {seed}: {log.Writes} durable writes for {batches} batches at depth {depth}: commit records and inputs are not written together");
     }
 
+    /// <summary>
+    /// An open loop of 20,000 requests/s for 100 ms against a store whose syncs take 10 ms, with the default
+    /// 2 ms delay bound: each round's write must carry everything that arrived during the previous one, so the
+    /// last answer comes a few rounds after the last arrival. A batch closed at the delay bound while the
+    /// pipeline is full still waits for a place, and split the arrivals into 2 ms batches admitted one per
+    /// round: 4,000 requests/s, the last answer at about 500 ms.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    [InlineData(3, 4)]
+    public void Under_slow_syncs_the_delay_bound_does_not_split_arrivals_into_batches_that_wait_a_round_each(int seed, int depth)
+    {
+        var options = new ClusterOptions { Workers = 4, PipelineDepth = depth, LinkLatency = TimeSpan.FromMicroseconds(20), RemoteOpLatency = TimeSpan.FromMicroseconds(7) };
+        DeterministicScheduler? scheduler = null;
+        var sim = new SimulatedCluster(seed, 0, options, Bank.InitialState(), store => new LogWriteRecorder(store, () => scheduler!, TimeSpan.FromMilliseconds(10)), [.. Bank.Workflows]);
+        scheduler = sim.Scheduler;
+        var random = new Random(seed);
+        long lastAnswerNs = 0;
+        const int requests = 2_000;
+        for (int i = 0; i < requests; i++)
+        {
+            var (wf, args) = Bank.Next(random);
+            sim.Scheduler.After(TimeSpan.FromMicroseconds(50 * i), () => sim.Submit(wf, args, _ => lastAnswerNs = sim.Scheduler.VirtualTime.Nanoseconds));
+        }
+        sim.Scheduler.RunUntil(() => sim.Submitted.Count == requests && sim.Submitted.All(s => s.Result is not null) || sim.Scheduler.Fault is not null);
+        Assert.True(sim.Scheduler.Fault is null, $"seed {seed}: protocol fault: {sim.Scheduler.Fault}");
+        Assert.True(sim.Submitted.Count == requests && sim.Submitted.All(s => s.Result is not null), $"seed {seed}: not every request was answered");
+        // Arrivals end at 100 ms; a round is two 10 ms syncs at most (an input, then its commit) plus execution.
+        var took = TimeSpan.FromTicks(lastAnswerNs / 100);
+        Assert.True(took < TimeSpan.FromMilliseconds(160), $"seed {seed}, depth {depth}: the last answer came at {took.TotalMilliseconds:F1} ms of virtual time ({sim.Cluster.Counters.BatchesCommitted} batches): arrivals were not all carried by each round's write");
+    }
+
     /// <summary>Records what each group-commit write carries, and the most batches logged but not committed at any time.</summary>
     private sealed class LogWriteRecorder(IStateStore inner, Func<DeterministicScheduler> scheduler, TimeSpan syncTime) : IStateStore
     {

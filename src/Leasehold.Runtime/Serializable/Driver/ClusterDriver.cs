@@ -11,8 +11,8 @@ namespace Leasehold.Runtime.Serializable.Driver;
 /// <para>
 /// Batches close as a database groups its commits, not on a timer: the open batch closes when the previous
 /// one has been handed to the workers and the pipeline has room (fewer than <see cref="ClusterOptions.PipelineDepth"/>
-/// batches executing or waiting to commit), or at <see cref="ClusterOptions.MaxBatchSize"/>, or at the latest
-/// <see cref="ClusterOptions.MaxBatchDelay"/> after its first request. Idle, a request closes its batch as soon
+/// batches executing or waiting to commit), or at <see cref="ClusterOptions.MaxBatchSize"/>; while the pipeline
+/// is full it keeps gathering (<see cref="ClusterOptions.MaxBatchDelay"/> closes it only when there is room). Idle, a request closes its batch as soon
 /// as the mailbox has taken what arrived with it; busy, a batch gathers everything that arrived while the
 /// previous round was being made durable. The store sees one durable write at a time, made off this mailbox
 /// (<see cref="_logMailbox"/>), carrying every closed batch's input and every executed batch's commit record
@@ -155,7 +155,9 @@ internal sealed class ClusterDriver : IDriverInbox
     /// Reads the result record of an idempotency key. A failed read changed nothing, so it is retried after
     /// the recovery backoff rather than rolling the incarnation back: under a flaky store, a rollback per failed
     /// read would re-admit every waiting request into a new storm of reads, and no batch would ever commit.
-    /// Only a read that keeps failing for the recovery attempts stops this incarnation.
+    /// A read that keeps failing for the recovery attempts fails only the requests waiting on it: none of them
+    /// ran, so a retry with the key stays safe, and a rollback would repair nothing (one unreadable record
+    /// would roll the whole cluster back again and again, and stop it once other traffic paused).
     /// </summary>
     private void LookUp(string key, int attempt)
     {
@@ -187,7 +189,9 @@ internal sealed class ClusterDriver : IDriverInbox
             if (_failed) return;
             if (attempt >= _options.RecoveryAttempts)
             {
-                Fail($"the result record of idempotency key '{key}' could not be read from the {_store.Name} store ({attempt + 1} attempts): {e.Message}", commitInDoubt: null);
+                if (!_lookingUp.Remove(key, out var waiting)) return;
+                string reason = $"it did not run: the result record of idempotency key '{key}' could not be read from the {_store.Name} store ({attempt + 1} attempts): {e.Message}; a retry with the same key is safe";
+                foreach (var r in waiting) Answer(new WorkflowResult(WorkflowStatus.Failed, -1, reason, [], r.Workflow), r);
                 return;
             }
             var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxRecoveryBackoff.Ticks, _options.RecoveryBackoff.Ticks << Math.Min(attempt, 20)));
@@ -278,8 +282,11 @@ internal sealed class ClusterDriver : IDriverInbox
         long id = batch.Id;
         Mailbox.PostAfter(_options.MaxBatchDelay, () =>
         {
+            // Only closes it if the pipeline has room (Flush's rule). Closing it while the pipeline is full would
+            // not plan it any sooner: it would wait for a place like the open batch, and the arrivals after it
+            // would go into further batches of one delay's worth each, admitted one per round; under a slow sync
+            // that capped throughput at one delay's arrivals per sync instead of all of them.
             if (_open is not { } open || open.Id != id) return;
-            Close(open); // the delay bound: a full pipeline does not hold a request back longer than this
             Flush();
         });
         return batch;
