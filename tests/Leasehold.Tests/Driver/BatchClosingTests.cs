@@ -123,40 +123,25 @@ public class BatchClosingTests
     }
 
     /// <summary>Records what each group-commit write carries, and the most batches logged but not committed at any time.</summary>
-    private sealed class LogWriteRecorder(IStateStore inner, Func<DeterministicScheduler> scheduler, TimeSpan syncTime) : IStateStore
+    private sealed class LogWriteRecorder(IStateStore inner, Func<DeterministicScheduler> scheduler, TimeSpan syncTime) : DelegatingStore(inner)
     {
         private long _loggedThrough;
         public long Writes { get; private set; }
         public long CommittedThrough { get; private set; }
         public long MostLoggedUncommitted { get; private set; }
 
-        public ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken c = default)
+        public override ValueTask WriteLogAsync(IReadOnlyList<KeyValuePair<long, ReadOnlyMemory<byte>>> inputs, long commitFrom, long commitThrough, long epoch, CancellationToken c = default)
         {
             Writes++;
             if (commitThrough >= commitFrom) CommittedThrough = commitThrough;
             if (inputs.Count > 0) _loggedThrough = inputs[^1].Key;
             MostLoggedUncommitted = Math.Max(MostLoggedUncommitted, _loggedThrough - CommittedThrough);
-            var written = inner.WriteLogAsync(inputs, commitFrom, commitThrough, epoch, c);
+            var written = Inner.WriteLogAsync(inputs, commitFrom, commitThrough, epoch, c);
             if (!written.IsCompletedSuccessfully) return written;
             // Completed by the scheduler's own timer, so the continuation stays on its one thread and replays.
             var synced = new TaskCompletionSource();
             scheduler().After(syncTime, synced.SetResult);
             return new ValueTask(synced.Task);
         }
-
-        public string Name => inner.Name;
-        public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => inner.LoadAsync(objects, c);
-        public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) => inner.WriteVersionsAsync(batch, writes, c);
-        public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => inner.CommitAsync(batch, epoch, c);
-        public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
-        public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => inner.AppendBatchInputAsync(batch, input, epoch, c);
-        public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default) => inner.ReadCommittedAsync(key, c);
-        public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => inner.LastCommittedAsync(c);
-        public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);
-        public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
-        public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => inner.DiscardUncommittedAsync(c);
-        public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);
-        public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken c = default) => inner.ReadRecordAsync(name, c);
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Driver;
 using Leasehold.Runtime.Storage;
+using Leasehold.Tests.Support;
 
 namespace Leasehold.Tests.Recovery;
 
@@ -49,29 +50,15 @@ public class UnreadableResultRecordTests
     }
 
     /// <summary>The memory store, except that every read of an idempotency result record fails.</summary>
-    private sealed class UnreadableResultRecords(IStateStore inner) : IStateStore
+    private sealed class UnreadableResultRecords(IStateStore inner) : DelegatingStore(inner)
     {
         public int FailedReads { get; private set; }
 
-        public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default)
+        public override ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default)
         {
-            if (key.Table != ResultRecord.Table) return inner.ReadCommittedAsync(key, c);
+            if (key.Table != ResultRecord.Table) return Inner.ReadCommittedAsync(key, c);
             FailedReads++;
             return ValueTask.FromException<byte[]?>(new IOException("checksum mismatch in the record's block"));
         }
-
-        public string Name => inner.Name;
-        public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => inner.LoadAsync(objects, c);
-        public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) => inner.WriteVersionsAsync(batch, writes, c);
-        public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => inner.CommitAsync(batch, epoch, c);
-        public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
-        public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => inner.AppendBatchInputAsync(batch, input, epoch, c);
-        public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => inner.LastCommittedAsync(c);
-        public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);
-        public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
-        public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => inner.DiscardUncommittedAsync(c);
-        public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);
-        public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken c = default) => inner.ReadRecordAsync(name, c);
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
