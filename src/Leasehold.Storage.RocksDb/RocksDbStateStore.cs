@@ -39,8 +39,8 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
     // every read (a DeleteRange of the index per commit cost ~16 % of the CPU in reads).
     private readonly Dictionary<long, List<byte[]>> _indexEntries = [];
     private readonly Dictionary<StateKey, long> _newestCommitted = [];
-    // What the last commit superseded, deleted by the next commit's write (or at close); under _durable.
-    private List<SupersededVersions> _superseded = [];
+    // The version keys the last commit superseded, point-deleted by the next commit's write (or at close); under _durable.
+    private List<byte[]> _superseded = [];
     private long _lastCommitted;
     // The highest batch committed or being committed: version writes at or below it are refused. Under _sealing.
     private long _sealedThrough;
@@ -225,7 +225,7 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
                 return ValueTask.CompletedTask;
             }
             Seal(commitThrough);
-            List<SupersededVersions> superseded;
+            List<byte[]> superseded;
             try
             {
                 superseded = PlanCommit(wb, commitFrom, commitThrough);
@@ -263,17 +263,17 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
     /// write index and log entries, and the deletion of what the previous commit superseded. Returns what the
     /// range supersedes, for the next commit to delete.
     /// </summary>
-    private List<SupersededVersions> PlanCommit(WriteBatch wb, long from, long through)
+    private List<byte[]> PlanCommit(WriteBatch wb, long from, long through)
     {
         wb.Put(RocksKeys.CommitKey, RocksKeys.Numbered(RocksKeys.Commit, through)[1..]);
         for (long batch = from; batch <= through; batch++) wb.Delete(RocksKeys.Numbered(RocksKeys.Log, batch)); // recovery re-executes only uncommitted batches
-        foreach (var old in _superseded) old.DeleteIn(wb);
+        foreach (var old in _superseded) wb.Delete(old);
 
         lock (_lock) // the maps change under _lock (readers remember what they found); this range's batches are sealed
         {
             int objects = 0;
             for (long batch = from; batch <= through; batch++) objects += _written.TryGetValue(batch, out var written) ? written.Count : 0;
-            var superseded = new List<SupersededVersions>(objects);
+            var superseded = new List<byte[]>(objects);
             for (long batch = from; batch <= through; batch++)
             {
                 // Index entries of a batch another process wrote are gone already: recovery discards them before it re-executes.
@@ -282,7 +282,7 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
                 if (!_written.TryGetValue(batch, out var written)) continue;
                 foreach (var (key, prefix) in written)
                 {
-                    if (NewestBefore(key, from, batch) is long previous) superseded.Add(SupersededVersions.One(prefix, previous));
+                    if (NewestBefore(key, from, batch) is long previous) superseded.Add(RocksKeys.VersionKey(prefix, previous));
                     else OlderVersions(prefix, batch, superseded); // not seen since this process opened the store
                 }
             }
@@ -291,12 +291,12 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
     }
 
     /// <summary>Every stored version of an object below <paramref name="batch"/>, one point delete each (found once per object and process).</summary>
-    private void OlderVersions(byte[] objectPrefix, long batch, List<SupersededVersions> into)
+    private void OlderVersions(byte[] objectPrefix, long batch, List<byte[]> into)
     {
         var upTo = RocksKeys.VersionKey(objectPrefix, batch);
         using var it = _db.NewIterator(readOptions: new ReadOptions().SetIterateUpperBound(upTo));
         for (it.Seek(RocksKeys.VersionKey(objectPrefix, 0)); it.Valid(); it.Next())
-            into.Add(new SupersededVersions(it.Key()));
+            into.Add(it.Key());
     }
 
     /// <summary>The batch of the newest version of <paramref name="key"/> below <paramref name="batch"/>: in the range being committed, else committed; null when this process has not seen it.</summary>
@@ -533,7 +533,7 @@ public sealed partial class RocksDbStateStore : IStateStore, ISyncCounter
         try
         {
             using var wb = new WriteBatch();
-            foreach (var old in _superseded) old.DeleteIn(wb);
+            foreach (var old in _superseded) wb.Delete(old);
             _db.Write(wb, _unsynced);
         }
         catch (RocksDbException)

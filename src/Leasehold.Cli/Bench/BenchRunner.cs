@@ -50,11 +50,10 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
 
         var clock = Stopwatch.StartNew();
         double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds;
-        long allocStart = 0, committedAtStart = 0, postsStart = 0, wakeupsStart = 0, syncsStart = 0, batchesStart = 0;
         var syncCounter = store as ISyncCounter; // the engines that sync count their synced writes
-        var cpuStart = TimeSpan.Zero;
-        int[] gcStart = [0, 0, 0];
-        var pauseStart = TimeSpan.Zero;
+        WindowCounters Counters() => WindowCounters.Take(cluster, syncCounter, Interlocked.Read(ref _committed));
+        // Zero until the window opens: a run that never opened one reports whole-run counts.
+        var atStart = default(WindowCounters) with { Syncs = syncCounter is null ? null : 0 };
         double measureStart = 0;
         // The window ends at --duration once it holds --min-committed commits; a loaded machine only makes it longer.
         bool WindowDone(double now)
@@ -71,15 +70,7 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         {
             if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
             {
-                allocStart = GC.GetTotalAllocatedBytes(precise: false);
-                cpuStart = ProcessCpu();
-                postsStart = cluster.MailboxPosts;
-                wakeupsStart = cluster.Wakeups;
-                syncsStart = syncCounter?.SyncedWrites ?? 0;
-                batchesStart = cluster.Counters.BatchesCommitted;
-                gcStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
-                pauseStart = GC.GetTotalPauseDuration();
-                committedAtStart = Interlocked.Read(ref _committed);
+                atStart = Counters();
                 measureStart = clock.Elapsed.TotalSeconds;
                 _measuring = true;
             }
@@ -94,14 +85,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             _measuring = true;
         }
         double measured = clock.Elapsed.TotalSeconds - measureStart;
-        long committedInWindow = Interlocked.Read(ref _committed) - committedAtStart;
-        long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocStart;
-        var cpu = ProcessCpu() - cpuStart;
-        long posts = cluster.MailboxPosts - postsStart, wakeups = cluster.Wakeups - wakeupsStart;
-        long? syncs = syncCounter is null ? null : syncCounter.SyncedWrites - syncsStart;
-        long batchesInWindow = cluster.Counters.BatchesCommitted - batchesStart;
-        int[] gcCollections = [GC.CollectionCount(0) - gcStart[0], GC.CollectionCount(1) - gcStart[1], GC.CollectionCount(2) - gcStart[2]];
-        var gcPause = GC.GetTotalPauseDuration() - pauseStart;
+        var window = Counters() - atStart;
+        long committedInWindow = window.Committed;
         _stopping = true;
 
         var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
@@ -138,31 +123,24 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             LeaseTransfers = cluster.Counters.LeaseTransfers,
             LocalRatio = cluster.Counters.LocalRatio,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
-            AllocBytesPerTxn = PerCommitted(allocated, committedInWindow),
-            PostsPerTxn = PerCommitted(posts, committedInWindow),
-            WakeupsPerTxn = PerCommitted(wakeups, committedInWindow),
-            CpuUsPerTxn = PerCommitted(cpu.TotalMicroseconds, committedInWindow),
-            SyncsPerTxn = syncs is { } n ? PerCommitted(n, committedInWindow) : null,
-            SyncsPerBatch = syncs is { } m ? PerCommitted(m, batchesInWindow) : null,
-            TxnPerBatch = PerCommitted(committedInWindow, batchesInWindow),
+            AllocBytesPerTxn = PerCommitted(window.Allocated, committedInWindow),
+            PostsPerTxn = PerCommitted(window.Posts, committedInWindow),
+            WakeupsPerTxn = PerCommitted(window.Wakeups, committedInWindow),
+            CpuUsPerTxn = PerCommitted(window.Cpu.TotalMicroseconds, committedInWindow),
+            SyncsPerTxn = window.Syncs is { } n ? PerCommitted(n, committedInWindow) : null,
+            SyncsPerBatch = window.Syncs is { } m ? PerCommitted(m, window.Batches) : null,
+            TxnPerBatch = PerCommitted(committedInWindow, window.Batches),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,
-            GcCollections = gcCollections,
-            GcPauseMs = gcPause.TotalMilliseconds,
+            GcCollections = [window.Gen0, window.Gen1, window.Gen2],
+            GcPauseMs = window.GcPause.TotalMilliseconds,
             Invariant = invariant,
             Checker = checker,
         };
     }
 
     private static double PerCommitted(double amount, long committed) => committed > 0 ? amount / committed : 0;
-
-    /// <summary>CPU time of every thread of the process so far (user and kernel).</summary>
-    private static TimeSpan ProcessCpu()
-    {
-        using var self = Process.GetCurrentProcess();
-        return self.TotalProcessorTime;
-    }
 
     /// <summary>
     /// An internal fault, or a cluster that stopped for good (its store kept failing: a full disk, a lost

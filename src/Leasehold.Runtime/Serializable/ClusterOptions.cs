@@ -60,6 +60,10 @@ public sealed record ClusterOptions
     /// <summary>The wait before the first rollback's recovery; it doubles with each failure in a row, up to <see cref="MaxRecoveryBackoff"/>.</summary>
     public TimeSpan RecoveryBackoff { get; init; } = TimeSpan.FromMilliseconds(10);
     public TimeSpan MaxRecoveryBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The wait after the <paramref name="failures"/>-th failure in a row (1, 2, …): doubling from <see cref="RecoveryBackoff"/>, capped.</summary>
+    public TimeSpan BackoffAfter(int failures) =>
+        TimeSpan.FromTicks(Math.Min(RecoveryBackoff.Ticks << Math.Clamp(failures - 1, 0, 20), MaxRecoveryBackoff.Ticks));
     /// <summary>How long a rollback waits for the failed incarnation's store calls to return before it stops the cluster instead.</summary>
     public TimeSpan StoreCallDeadline { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>

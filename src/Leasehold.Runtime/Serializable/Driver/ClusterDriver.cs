@@ -194,8 +194,7 @@ internal sealed class ClusterDriver : IDriverInbox
                 foreach (var r in waiting) Answer(new WorkflowResult(WorkflowStatus.Failed, -1, reason, [], r.Workflow), r);
                 return;
             }
-            var backoff = TimeSpan.FromTicks(Math.Min(_options.MaxRecoveryBackoff.Ticks, _options.RecoveryBackoff.Ticks << Math.Min(attempt, 20)));
-            Mailbox.PostAfter(backoff, () =>
+            Mailbox.PostAfter(_options.BackoffAfter(attempt + 1), () =>
             {
                 if (!_failed && _lookingUp.ContainsKey(key)) LookUp(key, attempt + 1);
             });

@@ -166,7 +166,7 @@ internal sealed partial class IncarnationSupervisor
                     if (++_failuresWithoutCommit > Options.RecoveryAttempts)
                         throw new StoreUnavailableException($"the {Store.Name} store failed {Options.RecoveryAttempts + 1} times in a row without a batch committing; "
                             + (interruption is not null && interruption.Reason != reason ? $"last failure: {interruption.Reason}; then: {reason}" : $"last: {reason}"));
-                    await DelayAsync(Backoff(_failuresWithoutCommit)).ConfigureAwait(false);
+                    await DelayAsync(Options.BackoffAfter(_failuresWithoutCommit)).ConfigureAwait(false);
                 }
                 RecoveredState state;
                 try
@@ -194,9 +194,6 @@ internal sealed partial class IncarnationSupervisor
             if (previous is null) throw;
         }
     }
-
-    private TimeSpan Backoff(int failures) =>
-        TimeSpan.FromTicks(Math.Min(Options.RecoveryBackoff.Ticks << Math.Min(failures - 1, 20), Options.MaxRecoveryBackoff.Ticks));
 
     /// <summary>Waits in the scheduler's time (virtual in the deterministic mode), continuing on the supervisor's mailbox.</summary>
     private Task DelayAsync(TimeSpan delay)
