@@ -23,26 +23,14 @@ public class ClusterStopTests
     private static Args Key(string k) => Args.Create().Set("k", k).Build();
 
     /// <summary>Passes every call through and counts disposals.</summary>
-    private sealed class DisposalCountingStore(IStateStore inner) : IStateStore
+    private sealed class DisposalCountingStore(IStateStore inner) : DelegatingStore(inner)
     {
         public int Disposals;
-        public string Name => inner.Name;
-        public ValueTask LoadAsync(IEnumerable<KeyValuePair<StateKey, byte[]>> objects, CancellationToken c = default) => inner.LoadAsync(objects, c);
-        public ValueTask WriteVersionsAsync(long batch, IReadOnlyList<KeyValuePair<StateKey, byte[]?>> writes, CancellationToken c = default) => inner.WriteVersionsAsync(batch, writes, c);
-        public ValueTask CommitAsync(long batch, long epoch, CancellationToken c = default) => inner.CommitAsync(batch, epoch, c);
-        public ValueTask<long> ClaimAsync(CancellationToken c = default) => inner.ClaimAsync(c);
-        public ValueTask<byte[]?> ReadCommittedAsync(StateKey key, CancellationToken c = default) => inner.ReadCommittedAsync(key, c);
-        public ValueTask<long> LastCommittedAsync(CancellationToken c = default) => inner.LastCommittedAsync(c);
-        public IAsyncEnumerable<KeyValuePair<string, byte[]>> ScanCommittedAsync(string table, CancellationToken c = default) => inner.ScanCommittedAsync(table, c);
-        public ValueTask AppendBatchInputAsync(long batch, ReadOnlyMemory<byte> input, long epoch, CancellationToken c = default) => inner.AppendBatchInputAsync(batch, input, epoch, c);
-        public IAsyncEnumerable<KeyValuePair<long, byte[]>> ReadBatchInputsAsync(long after, CancellationToken c = default) => inner.ReadBatchInputsAsync(after, c);
-        public ValueTask<long> DiscardUncommittedAsync(CancellationToken c = default) => inner.DiscardUncommittedAsync(c);
-        public ValueTask<bool> CompareAndSetAsync(string name, byte[]? expected, byte[] value, CancellationToken c = default) => inner.CompareAndSetAsync(name, expected, value, c);
-        public ValueTask<byte[]?> ReadRecordAsync(string name, CancellationToken c = default) => inner.ReadRecordAsync(name, c);
-        public ValueTask DisposeAsync()
+
+        public override ValueTask DisposeAsync()
         {
             Disposals++;
-            return inner.DisposeAsync();
+            return base.DisposeAsync();
         }
     }
 
