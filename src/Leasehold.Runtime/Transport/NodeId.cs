@@ -1,0 +1,50 @@
+namespace Leasehold.Runtime.Transport;
+
+/// <summary>What a node does in its cluster: the role picks which messages it may receive.</summary>
+public enum NodeRole : byte
+{
+    Driver = 0,
+    Worker = 1,
+    CacheServer = 2,
+    Client = 3,
+}
+
+/// <summary>
+/// A node's address: its role and its index among the nodes of that role. Nodes know each other only by
+/// these, never by reference, so any of them can live in another process. Old and new incarnations of a
+/// node share its id; the <see cref="Incarnation"/> a message carries tells them apart.
+/// </summary>
+public readonly record struct NodeId(NodeRole Role, ushort Index)
+{
+    public static NodeId Driver => new(NodeRole.Driver, 0);
+    public static NodeId Worker(int index) => new(NodeRole.Worker, checked((ushort)index));
+    public static NodeId CacheServer(int index) => new(NodeRole.CacheServer, checked((ushort)index));
+    public static NodeId Client(int index) => new(NodeRole.Client, checked((ushort)index));
+
+    /// <summary>The id in one word, as the wire carries it: role in the high 16 bits, index in the low.</summary>
+    public int Packed => ((int)Role << 16) | Index;
+
+    public static bool TryUnpack(int packed, out NodeId id)
+    {
+        int role = packed >>> 16;
+        id = new NodeId((NodeRole)role, (ushort)packed);
+        return role <= (int)NodeRole.Client;
+    }
+
+    public override string ToString() => Role switch
+    {
+        NodeRole.Driver => $"driver-{Index}",
+        NodeRole.Worker => $"worker-{Index}",
+        NodeRole.CacheServer => $"server-{Index}",
+        _ => $"client-{Index}",
+    };
+}
+
+/// <summary>
+/// One life of a cluster's nodes. Every message carries its sender's incarnation, and a node refuses a
+/// message from another one: after a rollback the old nodes may still send, but nobody listens.
+/// </summary>
+public readonly record struct Incarnation(int Number)
+{
+    public override string ToString() => $"#{Number}";
+}
