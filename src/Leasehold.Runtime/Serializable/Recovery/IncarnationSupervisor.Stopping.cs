@@ -50,7 +50,7 @@ internal sealed partial class IncarnationSupervisor
             if (last is null) Release(release, done);
             else
             {
-                last.Generation.Supersede(() => Release(release, done));
+                last.Supersede(() => Release(release, done));
                 _supervisor.PostAfter(Options.StoreCallDeadline, () => Release(release, done));
             }
             return;

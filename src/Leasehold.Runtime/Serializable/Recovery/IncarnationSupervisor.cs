@@ -93,22 +93,39 @@ internal sealed partial class IncarnationSupervisor
     // ---- incarnations ---------------------------------------------------------------------------------
 
     /// <summary>One driver and its workers, in service until a batch cannot commit.</summary>
-    private sealed record Incarnation(Generation Generation, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory, long Epoch);
+    /// <summary>
+    /// One driver and its workers, in service until a batch cannot commit. Each node fences its own store calls
+    /// with its own gate, as separate processes would; the incarnation is quiet once every gate is.
+    /// </summary>
+    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory, long Epoch)
+    {
+        /// <summary>Supersedes every node's gate; <paramref name="whenQuiet"/> runs once, when none has a store call running.</summary>
+        public void Supersede(Action whenQuiet)
+        {
+            int remaining = Gates.Length;
+            foreach (var gate in Gates)
+                gate.Supersede(() =>
+                {
+                    if (Interlocked.Decrement(ref remaining) == 0) whenQuiet();
+                });
+        }
+    }
 
     private Incarnation Build(int number, DriverStart start)
     {
-        var generation = new Generation(number);
+        var driverGate = new Generation(number);
         var regions = Enumerable.Range(0, Options.Workers).Select(i => new MemoryRegion(i)).ToArray();
         var memory = new RemoteMemory(Scheduler, regions, Options.RemoteOpLatency);
         Incarnation? self = null;
-        var driver = new ClusterDriver(Options, Scheduler, _network, Store, Counters, generation, start, _admission,
+        var driver = new ClusterDriver(Options, Scheduler, _network, Store, Counters, driverGate, start, _admission,
             Route, interruption => OnFailure(self!, interruption));
+        var workerGates = Enumerable.Range(0, Options.Workers).Select(_ => new Generation(number)).ToArray();
         var workers = Enumerable.Range(0, Options.Workers)
-            .Select(i => new ClusterWorker(i, Options, Scheduler, _network, memory, Store, Counters, generation, start.LastCommitted + 1))
+            .Select(i => new ClusterWorker(i, Options, Scheduler, _network, memory, Store, Counters, workerGates[i], start.LastCommitted + 1))
             .ToArray();
         foreach (var w in workers) w.Connect(workers, driver);
         driver.Connect(workers);
-        return self = new Incarnation(generation, driver, workers, memory, start.Epoch);
+        return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, memory, start.Epoch);
     }
 
     /// <summary>On the failed driver's mailbox: take it out of service, and recover once its store calls have drained.</summary>
@@ -117,7 +134,7 @@ internal sealed partial class IncarnationSupervisor
         lock (_gate)
             if (_live == failed) _live = null;
         int begun = 0;
-        failed.Generation.Supersede(() =>
+        failed.Supersede(() =>
         {
             if (Interlocked.Exchange(ref begun, 1) == 0) _supervisor.Post(() => Inline(() => _ = RecoverAsync(failed, interruption)));
         });
@@ -243,7 +260,7 @@ internal sealed partial class IncarnationSupervisor
             : new Request(_findWorkflow(l.Workflow)!, l.Args, static _ => { }, now, l.IdempotencyKey, holdsPermit: false)).ToList())).ToList();
         long lastLogged = state.Replay.Count > 0 ? state.Replay[^1].Batch : state.LastCommitted;
         long nextTs = Math.Max(Math.Max(state.TsFloor, interruption?.NextTs ?? 0), 1);
-        var next = Build((previous?.Generation.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
+        var next = Build((previous?.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
         Counters.Reexecuted(replay.Count);
         next.Driver.Mailbox.Post(() =>
         {
