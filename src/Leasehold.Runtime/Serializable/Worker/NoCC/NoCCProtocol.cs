@@ -1,0 +1,217 @@
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Storage;
+using Leasehold.Runtime.Transport;
+
+namespace Leasehold.Runtime.Serializable.Worker.NoCC;
+
+/// <summary>
+/// No concurrency control: the same routing, lease table, single cached copy, remote reads and writes
+/// and parametric edges as the lease protocol, with the per-key ordering removed — no chains, no
+/// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
+/// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
+/// </summary>
+internal sealed class NoCCProtocol : IWorkerProtocol
+{
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromMicroseconds(20);
+    private readonly ClusterWorker _worker;
+    private readonly Network _network;
+    private readonly RemoteMemory _memory;
+    private readonly IStateStore _store;
+    private readonly ClusterCounters _counters;
+    private readonly Generation _generation;
+    private NoCCProtocol[] _peers = [];
+
+    public NoCCProtocol(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
+        ClusterCounters counters, Generation generation)
+    {
+        _worker = worker;
+        _network = network;
+        _memory = memory;
+        _store = store;
+        _counters = counters;
+        _generation = generation;
+        Id = worker.Id;
+        Mailbox = worker.Mailbox;
+        Region = worker.Region;
+    }
+
+    public int Id { get; }
+    public Mailbox Mailbox { get; }
+    private MemoryRegion Region { get; }
+
+    public void Connect(ClusterWorker[] peers) =>
+        _peers = Array.ConvertAll(peers, p => p.Protocol as NoCCProtocol
+            ?? throw new InvalidOperationException($"worker {Id}: peer {p.Id} does not run nocc"));
+
+    public void Plan(BatchPlan plan, BatchState batch)
+    {
+        foreach (var lease in plan.Leases)
+        {
+            _worker.SetHolder(lease.KeyId, lease.Holder);
+            if (lease.Holder != Id || lease.PreviousHolder == Id) continue;
+            var key = _worker.KeyOf(lease.KeyId, lease.Key);
+            key.ValueReady = false;
+            if (lease.PreviousHolder >= 0) _counters.LeaseTransferred();
+            Load(key, lease.PreviousHolder);
+        }
+        var ops = new List<Operation>();
+        foreach (var request in plan.Requests)
+        {
+            batch.Open++;
+            ops.AddRange(_worker.BuildOperations(request));
+        }
+        batch.IsOpen = true;
+        foreach (var op in ops) _worker.TryDispatch(op);
+        if (batch.Open == 0) SelfDone(batch);
+    }
+
+    /// <summary>Takes the value from the store, or with a one-sided read from the previous holder's slot (retried until that slot is filled).</summary>
+    private void Load(KeyState key, int previous)
+    {
+        if (previous < 0)
+        {
+            _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value => Loaded(key, value),
+                e => _worker.ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
+            return;
+        }
+        _memory.Read(previous, key.Id, Mailbox, contents =>
+        {
+            if (contents.Flag == Slot.NoOwner) Mailbox.PostAfter(RetryAfter, () => Load(key, previous));
+            else Loaded(key, contents.Value);
+        });
+    }
+
+    private void Loaded(KeyState key, byte[]? value)
+    {
+        Region[key.Id].WriteValueThenFlag(value, Id);
+        key.ValueReady = true;
+        if (key.Waiters is { } waiters)
+        {
+            key.Waiters = null;
+            foreach (var w in waiters) w();
+        }
+    }
+
+    /// <summary>An operation reads every key's value before it runs: the first call starts the fetch, which dispatches it again when done.</summary>
+    public bool PrepareDispatch(Operation op)
+    {
+        if (op.Fetching) return true;
+        op.Fetching = true;
+        Fetch(op);
+        return false;
+    }
+
+    private void Fetch(Operation op)
+    {
+        for (int a = 0; a < op.Accesses.Length; a++) FetchOne(op, a);
+        if (op.Accesses.Length == 0) _worker.TryDispatch(op);
+    }
+
+    private void FetchOne(Operation op, int a)
+    {
+        int keyId = op.Accesses[a].KeyId;
+        int holder = op.Holders[a];
+        if (holder == Id)
+        {
+            var key = _worker.KeyOf(keyId);
+            if (!key.ValueReady)
+            {
+                (key.Waiters ??= []).Add(() => FetchOne(op, a));
+                return;
+            }
+            op.Values[a] = Region[keyId].Read().Value;
+            _worker.AcquiredKey(op);
+            return;
+        }
+        _memory.Read(holder, keyId, Mailbox, contents =>
+        {
+            if (contents.Flag == Slot.NoOwner)
+            {
+                Mailbox.PostAfter(RetryAfter, () => FetchOne(op, a));
+                return;
+            }
+            op.Values[a] = contents.Value;
+            _worker.AcquiredKey(op);
+        });
+    }
+
+    public void Release(Operation op, WriteSet? writes)
+    {
+        var request = op.Request;
+        for (int a = 0; a < op.Accesses.Length; a++)
+        {
+            if (writes is null || !writes.Written[a])
+            {
+                _worker.KeyReleased(op);
+                continue;
+            }
+            int keyId = op.Accesses[a].KeyId;
+            int holder = op.Holders[a];
+            if (request.Outcome is null) (request.Undo ??= []).Add((holder, keyId, op.Values[a]));
+            Write(holder, keyId, writes.Values[a], () => _worker.KeyReleased(op));
+        }
+    }
+
+    private void Write(int holder, int keyId, byte[]? value, Action done)
+    {
+        if (holder == Id)
+        {
+            Region[keyId].WriteValue(value);
+            done();
+        }
+        else _memory.WriteValue(holder, keyId, value, Mailbox, done);
+    }
+
+    public void Cancel(Operation op)
+    {
+        for (int a = 0; a < op.Accesses.Length; a++) _worker.KeyReleased(op);
+    }
+
+    /// <summary>An aborted workflow's writes are undone blindly, newest first.</summary>
+    public void OnResolved(Request request, bool committed)
+    {
+        if (request.Undo is not { } undo) return;
+        request.Undo = null;
+        if (committed) return;
+        for (int i = undo.Count - 1; i >= 0; i--) Write(undo[i].Holder, undo[i].KeyId, undo[i].Before, static () => { });
+    }
+
+    public void OnRequestDone(Request request)
+    {
+        var batch = _worker.Batch(request.Batch);
+        if (batch.Open == 0) SelfDone(batch);
+    }
+
+    /// <summary>Every request of the batch routed here is done: tell the peers, whose write-back waits for everyone's remote writes.</summary>
+    private void SelfDone(BatchState batch)
+    {
+        if (batch.SelfDone) return;
+        batch.SelfDone = true;
+        long id = batch.Id;
+        for (int p = 0; p < _peers.Length; p++)
+        {
+            if (p == Id) continue;
+            var peer = _peers[p];
+            _network.Send(Mailbox, peer.Mailbox, () => peer.OnPeerExecuted(id));
+        }
+        _worker.TryReport();
+    }
+
+    public void OnPeerExecuted(long batchId)
+    {
+        _worker.BatchOf(batchId).PeersDone++;
+        _worker.TryReport();
+    }
+
+    public bool IsFinished(BatchState batch) => batch.SelfDone && batch.PeersDone == _peers.Length - 1;
+
+    /// <summary>NoCC writes back what it holds of what the batch declared it writes, as it stands now.</summary>
+    public List<KeyValuePair<StateKey, byte[]?>> WriteSet(BatchState batch)
+    {
+        var writes = new List<KeyValuePair<StateKey, byte[]?>>();
+        foreach (var lease in batch.Plan!.Leases)
+            if (lease.Written && lease.Holder == Id)
+                writes.Add(new(lease.Key, Region[lease.KeyId].Read().Value));
+        return writes;
+    }
+}
