@@ -1,4 +1,3 @@
-using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -12,41 +11,18 @@ namespace Leasehold.Runtime.Serializable.Worker.Lease;
 /// LeaseProtocol.RemoteAccess.cs, the outcome barrier in LeaseProtocol.Outcome.cs and the values a batch
 /// writes back in LeaseProtocol.WriteBack.cs.
 /// </summary>
-internal sealed partial class LeaseProtocol : IWorkerProtocol
+internal sealed partial class LeaseProtocol : WorkerProtocolBase<LeaseProtocol>, IWorkerProtocol
 {
-    private readonly ClusterWorker _worker;
     private readonly ClusterOptions _options;
-    private readonly Network _network;
-    private readonly RemoteMemory _memory;
-    private readonly IStateStore _store;
-    private readonly ClusterCounters _counters;
-    private readonly Generation _generation;
     private readonly Handlers _handlers;
-    private LeaseProtocol[] _peers = [];
 
     public LeaseProtocol(ClusterWorker worker, ClusterOptions options, Network network, RemoteMemory memory,
         IStateStore store, ClusterCounters counters, Generation generation)
+        : base(worker, network, memory, store, counters, generation)
     {
-        _worker = worker;
         _options = options;
-        _network = network;
-        _memory = memory;
-        _store = store;
-        _counters = counters;
-        _generation = generation;
         _handlers = new Handlers(this);
-        Id = worker.Id;
-        Mailbox = worker.Mailbox;
-        Region = worker.Region;
     }
-
-    public int Id { get; }
-    public Mailbox Mailbox { get; }
-    private MemoryRegion Region { get; }
-
-    public void Connect(ClusterWorker[] peers) =>
-        _peers = Array.ConvertAll(peers, p => p.Protocol as LeaseProtocol
-            ?? throw new InvalidOperationException($"worker {Id}: peer {p.Id} does not run the lease protocol"));
 
     public void Plan(BatchPlan plan, BatchState batch)
     {

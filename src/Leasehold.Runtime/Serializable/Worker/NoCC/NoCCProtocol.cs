@@ -1,4 +1,3 @@
-using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -10,38 +9,11 @@ namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 /// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
 /// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
 /// </summary>
-internal sealed class NoCCProtocol : IWorkerProtocol
+internal sealed class NoCCProtocol(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
+    ClusterCounters counters, Generation generation)
+    : WorkerProtocolBase<NoCCProtocol>(worker, network, memory, store, counters, generation), IWorkerProtocol
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromMicroseconds(20);
-    private readonly ClusterWorker _worker;
-    private readonly Network _network;
-    private readonly RemoteMemory _memory;
-    private readonly IStateStore _store;
-    private readonly ClusterCounters _counters;
-    private readonly Generation _generation;
-    private NoCCProtocol[] _peers = [];
-
-    public NoCCProtocol(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
-        ClusterCounters counters, Generation generation)
-    {
-        _worker = worker;
-        _network = network;
-        _memory = memory;
-        _store = store;
-        _counters = counters;
-        _generation = generation;
-        Id = worker.Id;
-        Mailbox = worker.Mailbox;
-        Region = worker.Region;
-    }
-
-    public int Id { get; }
-    public Mailbox Mailbox { get; }
-    private MemoryRegion Region { get; }
-
-    public void Connect(ClusterWorker[] peers) =>
-        _peers = Array.ConvertAll(peers, p => p.Protocol as NoCCProtocol
-            ?? throw new InvalidOperationException($"worker {Id}: peer {p.Id} does not run nocc"));
 
     public void Plan(BatchPlan plan, BatchState batch)
     {
