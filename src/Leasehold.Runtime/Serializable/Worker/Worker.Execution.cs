@@ -10,7 +10,8 @@ internal sealed partial class ClusterWorker
     /// <summary>The protocol gave the operation one of its keys' values.</summary>
     public void AcquiredKey(Operation op)
     {
-        op.KeysToAcquire--;
+        // Only the last key can make the operation runnable: the protocol is asked once per operation, not per key.
+        if (--op.KeysToAcquire > 0) return;
         TryDispatch(op);
     }
 
