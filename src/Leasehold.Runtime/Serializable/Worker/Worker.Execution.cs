@@ -7,21 +7,19 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// </summary>
 internal sealed partial class ClusterWorker
 {
-    private void AcquiredKey(Operation op)
+    /// <summary>The protocol gave the operation one of its keys' values.</summary>
+    public void AcquiredKey(Operation op)
     {
-        op.KeysToAcquire--;
+        // Only the last key can make the operation runnable: the protocol is asked once per operation, not per key.
+        if (--op.KeysToAcquire > 0) return;
         TryDispatch(op);
     }
 
-    private void TryDispatch(Operation op)
+    /// <summary>Runs the operation if it is waiting, its parents are done and it holds every key's value.</summary>
+    public void TryDispatch(Operation op)
     {
         if (op.State != OperationState.Waiting || op.ParentsRemaining > 0) return;
-        if (!IsLease && !op.Fetching)
-        {
-            op.Fetching = true;
-            NoCCFetch(op);
-            return;
-        }
+        if (!_protocol.PrepareDispatch(op)) return;
         if (op.KeysToAcquire > 0) return;
         op.State = OperationState.Running;
         _running.Add(op);
@@ -217,47 +215,11 @@ internal sealed partial class ClusterWorker
             OperationRetired(op); // nothing to give back: a function with no declared state
             return;
         }
-        if (!IsLease)
-        {
-            NoCCRelease(op, writes);
-            return;
-        }
-        var request = op.Request;
-        // Both sides of one rule: the registration-time analysis and the run-time outcome must agree on which writes wait.
-        bool hold = HoldsWrites(request);
-        if (writes is not null && hold && request.PendingFailure is null && !op.Function.WritesWait(_options.WriteGating))
-            throw new InvalidOperationException($"worker {Id}: {op} writes before its workflow is decided, but registration said its writes never wait");
-        for (int a = 0; a < op.Accesses.Length; a++)
-        {
-            bool written = writes is not null && writes.Written[a];
-            byte[]? value = written ? writes!.Values[a] : null;
-            if (op.Holders[a] == Id)
-            {
-                var key = KeyOf(op.Accesses[a].KeyId);
-                var entry = op.LocalEntries![a]!;
-                if (written)
-                {
-                    if (hold) SetLocalTentative(key, request, entry.Batch);
-                    else if (request.Outcome is null) request.ExposedBeforeOutcome = true;
-                    MarkDirty(key, entry.Batch);
-                    Region[key.Id].WriteValue(value);
-                }
-                PopAndRetire(key, entry);
-                KeyReleased(op);
-                Pump(key);
-            }
-            else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written, value);
-        }
+        _protocol.Release(op, writes);
     }
 
-    private void SetLocalTentative(KeyState key, Request request, long batch)
-    {
-        if (key.TentativeTs == request.Ts) return;
-        SetTentative(key, request.Ts, batch, Region[key.Id].Read().Value);
-        (request.LocalTentative ??= []).Add(key.Id);
-    }
-
-    private void KeyReleased(Operation op)
+    /// <summary>The protocol gave back one of the operation's keys.</summary>
+    public void KeyReleased(Operation op)
     {
         if (--op.KeysToRelease == 0) OperationRetired(op);
     }
@@ -269,7 +231,7 @@ internal sealed partial class ClusterWorker
         {
             if (!request.OutcomeKnown) throw new InvalidOperationException($"worker {Id}: {request} retired every operation without an outcome");
             Retire(request.Batch);
-            NoCCRequestDone(request);
+            _protocol.OnRequestDone(request);
         }
     }
 
@@ -294,56 +256,9 @@ internal sealed partial class ClusterWorker
             OperationRetired(op);
             return;
         }
-        if (!IsLease)
-        {
-            NoCCCancel(op);
-            return;
-        }
-        for (int a = 0; a < op.Accesses.Length; a++)
-        {
-            if (op.Holders[a] == Id)
-            {
-                var entry = op.LocalEntries![a]!;
-                var key = KeyOf(entry.KeyId);
-                if (entry.Active)
-                {
-                    PopAndRetire(key, entry);
-                    KeyReleased(op);
-                }
-                Pump(key); // an inactive entry is dropped when it reaches the head
-            }
-            else if (op.RemoteHeld?[a] == true) ReleaseRemote(op, a, written: false, value: null);
-            // a remote access not yet granted is given back when its grant arrives
-        }
+        _protocol.Cancel(op);
     }
 
-    private void SendRemoteOutcome(Request request)
-    {
-        request.RemoteOutcomeDue = false;
-        if (request.RemoteTentative is not { } remote) return;
-        request.RemoteTentative = null;
-        bool committed = request.Outcome == WorkflowStatus.Committed;
-        foreach (var group in remote.GroupBy(r => r.Holder))
-        {
-            var holder = _peers[group.Key];
-            var keys = group.Select(r => r.KeyId).Distinct().ToArray();
-            long ts = request.Ts;
-            _network.Send(Mailbox, holder.Mailbox, () => holder.OnOutcome(ts, committed, keys));
-        }
-    }
-
-    /// <summary>The workflow is decided: lift its barriers here and at the holders of keys it wrote remotely.</summary>
-    private void ResolveOutcome(Request request)
-    {
-        bool committed = request.Outcome == WorkflowStatus.Committed;
-        if (request.LocalTentative is { } local)
-        {
-            request.LocalTentative = null;
-            foreach (int id in local) ResolveTentative(KeyOf(id), request.Ts, committed);
-        }
-        // A write still in flight could land after an early notice and undo the restore: the notice waits for it.
-        request.RemoteOutcomeDue = true;
-        if (request.ReleasesInFlight == 0) SendRemoteOutcome(request);
-        NoCCResolve(request, committed);
-    }
+    /// <summary>The workflow is decided: the protocol lifts, or undoes, what it held back for it.</summary>
+    private void ResolveOutcome(Request request) => _protocol.OnResolved(request, request.Outcome == WorkflowStatus.Committed);
 }

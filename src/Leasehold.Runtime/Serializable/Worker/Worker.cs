@@ -1,4 +1,7 @@
+using System.Diagnostics.CodeAnalysis;
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable.Worker.Lease;
+using Leasehold.Runtime.Serializable.Worker.NoCC;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -8,14 +11,13 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// A worker: it runs the workflows routed to it, caches the objects it holds leases on in its memory
 /// region, keeps their operation chains, and serves other workers' operations on them. All its state is
 /// owned by its mailbox; executors run bodies and post results back. This file holds batch intake and
-/// the commit path; the protocols live in Worker.Lease.cs and Worker.NoCC.cs, execution in
-/// Worker.Execution.cs.
+/// the commit path, execution is in Worker.Execution.cs; the protocol that orders key accesses, lease or
+/// nocc, is an <see cref="IWorkerProtocol"/> chosen once from <see cref="ClusterOptions.Protocol"/>.
 /// </summary>
 internal sealed partial class ClusterWorker : IWorkerInbox
 {
     private readonly ClusterOptions _options;
     private readonly Network _network;
-    private readonly RemoteMemory _memory;
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
     private readonly Generation _generation;
@@ -25,40 +27,44 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     private readonly Dictionary<long, BatchState> _batches = [];
     private KeyState?[] _keys = new KeyState?[1024];
     private int[] _holderNow = [];
-    private ClusterWorker[] _peers = [];
     private IDriverInbox? _driver;
     private long _nextToReport;
-    private readonly Handlers _handlers;
+    private readonly IWorkerProtocol _protocol;
 
     public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
         IStateStore store, ClusterCounters counters, Generation generation, long firstBatch)
     {
         _nextToReport = firstBatch;
-        _handlers = new Handlers(this);
         _generation = generation;
         Id = id;
         _options = options;
         Scheduler = scheduler;
         _network = network;
-        _memory = memory;
         _store = store;
         _counters = counters;
         Mailbox = scheduler.CreateMailbox($"worker-{id}#{generation.Number}");
         Region = memory.Region(id);
         _executors = new Executor[options.ExecutorsPerWorker];
         for (int i = 0; i < _executors.Length; i++) _executors[i] = new Executor(scheduler.CreateMailbox($"worker-{id}/executor-{i}"));
+        _protocol = options.Protocol switch
+        {
+            ProtocolKind.Lease => new LeaseProtocol(this, options, network, memory, store, counters, generation),
+            ProtocolKind.NoCC => new NoCCProtocol(this, network, memory, store, counters, generation),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown worker protocol"),
+        };
     }
 
     public int Id { get; }
     public IScheduler Scheduler { get; }
     public Mailbox Mailbox { get; }
     public MemoryRegion Region { get; }
-    private bool IsLease => _options.Protocol == ProtocolKind.Lease;
+    /// <summary>This worker's protocol; a peer's protocol reaches its counterpart here through it.</summary>
+    public IWorkerProtocol Protocol => _protocol;
 
     public void Connect(ClusterWorker[] peers, IDriverInbox driver)
     {
-        _peers = peers;
         _driver = driver;
+        _protocol.Connect(peers);
     }
 
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
@@ -66,17 +72,17 @@ internal sealed partial class ClusterWorker : IWorkerInbox
 
     // ---- batch intake ----------------------------------------------------------------------------
 
-    /// <summary>The driver's plan for batch b: apply its lease table, build the operations, send records to leaseholders.</summary>
+    /// <summary>The driver's plan for batch b: the protocol applies its lease table and builds and starts the operations.</summary>
     public void OnPlan(BatchPlan plan)
     {
         var batch = BatchOf(plan.Id);
         if (batch.Plan is not null) throw new InvalidOperationException($"worker {Id}: batch {plan.Id} planned twice");
         batch.Plan = plan;
-        if (IsLease) PlanLease(plan, batch);
-        else PlanNoCC(plan, batch);
+        _protocol.Plan(plan, batch);
     }
 
-    private BatchState BatchOf(long id)
+    /// <summary>The state of a batch not yet reported here, created by the first message for it.</summary>
+    public BatchState BatchOf(long id)
     {
         if (!_batches.TryGetValue(id, out var batch))
         {
@@ -86,22 +92,27 @@ internal sealed partial class ClusterWorker : IWorkerInbox
         return batch;
     }
 
-    private KeyState KeyOf(int id, StateKey key)
+    /// <summary>A batch in flight here (planned or told of by a peer, not yet reported).</summary>
+    public BatchState Batch(long id) => _batches[id];
+
+    public bool TryGetBatch(long id, [MaybeNullWhen(false)] out BatchState batch) => _batches.TryGetValue(id, out batch);
+
+    public KeyState KeyOf(int id, StateKey key)
     {
         if (id >= _keys.Length) Array.Resize(ref _keys, Math.Max(id + 1, _keys.Length * 2));
         return _keys[id] ??= new KeyState(id, key);
     }
 
-    private KeyState KeyOf(int id) => _keys[id] ?? throw new InvalidOperationException($"worker {Id}: no state for key {id}");
+    public KeyState KeyOf(int id) => _keys[id] ?? throw new InvalidOperationException($"worker {Id}: no state for key {id}");
 
-    private void SetHolder(int keyId, int holder)
+    public void SetHolder(int keyId, int holder)
     {
         if (keyId >= _holderNow.Length) Array.Resize(ref _holderNow, Math.Max(keyId + 1, Math.Max(1024, _holderNow.Length * 2)));
         _holderNow[keyId] = holder;
     }
 
     /// <summary>Creates the operations of a request routed here, holders resolved from the batch's lease table.</summary>
-    private Operation[] BuildOperations(Request request)
+    public Operation[] BuildOperations(Request request)
     {
         var functions = request.Workflow.Functions;
         var ops = new Operation[functions.Count];
@@ -124,14 +135,10 @@ internal sealed partial class ClusterWorker : IWorkerInbox
         return ops;
     }
 
-    /// <summary>A write of this workflow must still be held back from later workflows (the outcome barrier).</summary>
-    private bool HoldsWrites(Request request) =>
-        request.Outcome is null
-        && (_options.WriteGating == WriteGating.Strict || request.MayAbortRemaining > 0 || request.PendingFailure is not null);
-
     // ---- end of batch and commit ---------------------------------------------------------------------
 
-    private void Retire(long batchId)
+    /// <summary>One of the batch's open items (chain entry, request, pending outcome) is done here.</summary>
+    public void Retire(long batchId)
     {
         var batch = _batches[batchId];
         if (--batch.Open < 0) throw new InvalidOperationException($"worker {Id}: batch {batchId} retired more than it opened");
@@ -142,12 +149,12 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     /// Reports finished batches to the driver, strictly in batch order: each writes the values it
     /// dirtied, as they stood when its execution ended here, in one store write, then tells the driver.
     /// </summary>
-    private void TryReport()
+    public void TryReport()
     {
-        while (_batches.TryGetValue(_nextToReport, out var batch) && !batch.Reported && IsFinished(batch))
+        while (_batches.TryGetValue(_nextToReport, out var batch) && !batch.Reported && _protocol.IsFinished(batch))
         {
             batch.Reported = true;
-            var writes = IsLease ? LeaseWriteSet(batch) : NoCCWriteSet(batch);
+            var writes = _protocol.WriteSet(batch);
             long id = batch.Id;
             _nextToReport++;
             if (writes.Count == 0) ReportExecuted(id);
@@ -159,10 +166,8 @@ internal sealed partial class ClusterWorker : IWorkerInbox
         }
     }
 
-    private bool IsFinished(BatchState batch) => IsLease ? batch.IsOpen && batch.Open == 0 : NoCCFinished(batch);
-
     /// <summary>The store failed under us: the driver rolls the cluster back to the last commit (§7).</summary>
-    private void ReportStoreFailure(string reason)
+    public void ReportStoreFailure(string reason)
     {
         var driver = _driver!;
         _network.Send(Mailbox, driver.Mailbox, () => driver.Fail(reason, commitInDoubt: null));

@@ -1,6 +1,7 @@
+using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
-namespace Leasehold.Runtime.Serializable.Worker;
+namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 
 /// <summary>
 /// No concurrency control: the same routing, lease table, single cached copy, remote reads and writes
@@ -8,49 +9,51 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
 /// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
 /// </summary>
-internal sealed partial class ClusterWorker
+internal sealed class NoCCProtocol(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
+    ClusterCounters counters, Generation generation)
+    : WorkerProtocolBase<NoCCProtocol>(worker, network, memory, store, counters, generation), IWorkerProtocol
 {
-    private static readonly TimeSpan NoCCRetry = TimeSpan.FromMicroseconds(20);
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromMicroseconds(20);
 
-    private void PlanNoCC(BatchPlan plan, BatchState batch)
+    public void Plan(BatchPlan plan, BatchState batch)
     {
         foreach (var lease in plan.Leases)
         {
-            SetHolder(lease.KeyId, lease.Holder);
+            _worker.SetHolder(lease.KeyId, lease.Holder);
             if (lease.Holder != Id || lease.PreviousHolder == Id) continue;
-            var key = KeyOf(lease.KeyId, lease.Key);
+            var key = _worker.KeyOf(lease.KeyId, lease.Key);
             key.ValueReady = false;
             if (lease.PreviousHolder >= 0) _counters.LeaseTransferred();
-            NoCCLoad(key, lease.PreviousHolder);
+            Load(key, lease.PreviousHolder);
         }
         var ops = new List<Operation>();
         foreach (var request in plan.Requests)
         {
             batch.Open++;
-            ops.AddRange(BuildOperations(request));
+            ops.AddRange(_worker.BuildOperations(request));
         }
         batch.IsOpen = true;
-        foreach (var op in ops) TryDispatch(op);
-        if (batch.Open == 0) NoCCSelfDone(batch);
+        foreach (var op in ops) _worker.TryDispatch(op);
+        if (batch.Open == 0) SelfDone(batch);
     }
 
     /// <summary>Takes the value from the store, or with a one-sided read from the previous holder's slot (retried until that slot is filled).</summary>
-    private void NoCCLoad(KeyState key, int previous)
+    private void Load(KeyState key, int previous)
     {
         if (previous < 0)
         {
-            _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value => NoCCLoaded(key, value),
-                e => ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
+            _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value => Loaded(key, value),
+                e => _worker.ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
             return;
         }
         _memory.Read(previous, key.Id, Mailbox, contents =>
         {
-            if (contents.Flag == Slot.NoOwner) Mailbox.PostAfter(NoCCRetry, () => NoCCLoad(key, previous));
-            else NoCCLoaded(key, contents.Value);
+            if (contents.Flag == Slot.NoOwner) Mailbox.PostAfter(RetryAfter, () => Load(key, previous));
+            else Loaded(key, contents.Value);
         });
     }
 
-    private void NoCCLoaded(KeyState key, byte[]? value)
+    private void Loaded(KeyState key, byte[]? value)
     {
         Region[key.Id].WriteValueThenFlag(value, Id);
         key.ValueReady = true;
@@ -61,58 +64,67 @@ internal sealed partial class ClusterWorker
         }
     }
 
-    private void NoCCFetch(Operation op)
+    /// <summary>An operation reads every key's value before it runs: the first call starts the fetch, which dispatches it again when done.</summary>
+    public bool PrepareDispatch(Operation op)
     {
-        for (int a = 0; a < op.Accesses.Length; a++) NoCCFetchOne(op, a);
-        if (op.Accesses.Length == 0) TryDispatch(op);
+        if (op.Fetching) return true;
+        op.Fetching = true;
+        Fetch(op);
+        return false;
     }
 
-    private void NoCCFetchOne(Operation op, int a)
+    private void Fetch(Operation op)
+    {
+        for (int a = 0; a < op.Accesses.Length; a++) FetchOne(op, a);
+        if (op.Accesses.Length == 0) _worker.TryDispatch(op);
+    }
+
+    private void FetchOne(Operation op, int a)
     {
         int keyId = op.Accesses[a].KeyId;
         int holder = op.Holders[a];
         if (holder == Id)
         {
-            var key = KeyOf(keyId);
+            var key = _worker.KeyOf(keyId);
             if (!key.ValueReady)
             {
-                (key.Waiters ??= []).Add(() => NoCCFetchOne(op, a));
+                (key.Waiters ??= []).Add(() => FetchOne(op, a));
                 return;
             }
             op.Values[a] = Region[keyId].Read().Value;
-            AcquiredKey(op);
+            _worker.AcquiredKey(op);
             return;
         }
         _memory.Read(holder, keyId, Mailbox, contents =>
         {
             if (contents.Flag == Slot.NoOwner)
             {
-                Mailbox.PostAfter(NoCCRetry, () => NoCCFetchOne(op, a));
+                Mailbox.PostAfter(RetryAfter, () => FetchOne(op, a));
                 return;
             }
             op.Values[a] = contents.Value;
-            AcquiredKey(op);
+            _worker.AcquiredKey(op);
         });
     }
 
-    private void NoCCRelease(Operation op, WriteSet? writes)
+    public void Release(Operation op, WriteSet? writes)
     {
         var request = op.Request;
         for (int a = 0; a < op.Accesses.Length; a++)
         {
             if (writes is null || !writes.Written[a])
             {
-                KeyReleased(op);
+                _worker.KeyReleased(op);
                 continue;
             }
             int keyId = op.Accesses[a].KeyId;
             int holder = op.Holders[a];
             if (request.Outcome is null) (request.Undo ??= []).Add((holder, keyId, op.Values[a]));
-            NoCCWrite(holder, keyId, writes.Values[a], () => KeyReleased(op));
+            Write(holder, keyId, writes.Values[a], () => _worker.KeyReleased(op));
         }
     }
 
-    private void NoCCWrite(int holder, int keyId, byte[]? value, Action done)
+    private void Write(int holder, int keyId, byte[]? value, Action done)
     {
         if (holder == Id)
         {
@@ -122,28 +134,28 @@ internal sealed partial class ClusterWorker
         else _memory.WriteValue(holder, keyId, value, Mailbox, done);
     }
 
-    private void NoCCCancel(Operation op)
+    public void Cancel(Operation op)
     {
-        for (int a = 0; a < op.Accesses.Length; a++) KeyReleased(op);
+        for (int a = 0; a < op.Accesses.Length; a++) _worker.KeyReleased(op);
     }
 
-    private void NoCCResolve(Request request, bool committed)
+    /// <summary>An aborted workflow's writes are undone blindly, newest first.</summary>
+    public void OnResolved(Request request, bool committed)
     {
-        if (IsLease || request.Undo is not { } undo) return;
+        if (request.Undo is not { } undo) return;
         request.Undo = null;
         if (committed) return;
-        for (int i = undo.Count - 1; i >= 0; i--) NoCCWrite(undo[i].Holder, undo[i].KeyId, undo[i].Before, static () => { });
+        for (int i = undo.Count - 1; i >= 0; i--) Write(undo[i].Holder, undo[i].KeyId, undo[i].Before, static () => { });
     }
 
-    private void NoCCRequestDone(Request request)
+    public void OnRequestDone(Request request)
     {
-        if (IsLease) return;
-        var batch = _batches[request.Batch];
-        if (batch.Open == 0) NoCCSelfDone(batch);
+        var batch = _worker.Batch(request.Batch);
+        if (batch.Open == 0) SelfDone(batch);
     }
 
     /// <summary>Every request of the batch routed here is done: tell the peers, whose write-back waits for everyone's remote writes.</summary>
-    private void NoCCSelfDone(BatchState batch)
+    private void SelfDone(BatchState batch)
     {
         if (batch.SelfDone) return;
         batch.SelfDone = true;
@@ -154,19 +166,19 @@ internal sealed partial class ClusterWorker
             var peer = _peers[p];
             _network.Send(Mailbox, peer.Mailbox, () => peer.OnPeerExecuted(id));
         }
-        TryReport();
+        _worker.TryReport();
     }
 
     public void OnPeerExecuted(long batchId)
     {
-        BatchOf(batchId).PeersDone++;
-        TryReport();
+        _worker.BatchOf(batchId).PeersDone++;
+        _worker.TryReport();
     }
 
-    private bool NoCCFinished(BatchState batch) => batch.SelfDone && batch.PeersDone == _peers.Length - 1;
+    public bool IsFinished(BatchState batch) => batch.SelfDone && batch.PeersDone == _peers.Length - 1;
 
     /// <summary>NoCC writes back what it holds of what the batch declared it writes, as it stands now.</summary>
-    private List<KeyValuePair<StateKey, byte[]?>> NoCCWriteSet(BatchState batch)
+    public List<KeyValuePair<StateKey, byte[]?>> WriteSet(BatchState batch)
     {
         var writes = new List<KeyValuePair<StateKey, byte[]?>>();
         foreach (var lease in batch.Plan!.Leases)
