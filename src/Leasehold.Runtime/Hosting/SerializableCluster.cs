@@ -21,7 +21,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
 {
     private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
-    private readonly Network _network;
+    private readonly ITransport _transport;
     private readonly SemaphoreSlim _admission;
     private readonly IncarnationSupervisor _supervisor;
     private readonly object _gate = new();
@@ -34,9 +34,9 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Options = options;
         Scheduler = scheduler;
         Store = store;
-        _network = new Network(scheduler, options.LinkLatency);
+        _transport = new InprocTransport(scheduler, options.LinkLatency);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _network, _admission, FindWorkflow);
+        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _admission, FindWorkflow);
     }
 
     public ClusterOptions Options { get; }
@@ -44,7 +44,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public IStateStore Store { get; }
     public ClusterCounters Counters { get; } = new();
     public long RemoteOperations => _supervisor.RemoteOperations;
-    public long Messages => _network.Messages;
+    public long Messages => _transport.Messages;
     /// <summary>Mailbox posts and thread wake-ups of the scheduler (zero on a scheduler that does not count them).</summary>
     public long MailboxPosts => (Scheduler as ICountsHandoffs)?.Handoffs.Posts ?? 0;
     public long Wakeups => (Scheduler as ICountsHandoffs)?.Handoffs.Wakeups ?? 0;

@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Serializable.Worker;
+
 namespace Leasehold.Runtime.Serializable;
 
 internal enum OperationState : byte
@@ -9,28 +11,28 @@ internal enum OperationState : byte
 }
 
 /// <summary>
-/// A vertex of the task precedence graph: one function of one request, ordered by (ts, position).
+/// A vertex of the task precedence graph: one function of one run, ordered by (ts, position).
 /// It runs when it heads the chain of every key it declares and all its parents have finished.
 /// </summary>
 internal sealed class Operation
 {
-    public Operation(Request request, int position, ResolvedAccess[] accesses, int[] holders)
+    public Operation(WorkflowRun run, int position, ResolvedAccess[] accesses, int[] holders)
     {
-        Request = request;
+        Run = run;
         Position = position;
         Accesses = accesses;
         Holders = holders;
         Values = new byte[]?[accesses.Length];
         KeysToAcquire = accesses.Length;
         KeysToRelease = accesses.Length;
-        ParentsRemaining = request.Workflow.Functions[position].Parents.Length;
+        ParentsRemaining = run.Workflow.Functions[position].Parents.Length;
     }
 
-    public Request Request { get; }
+    public WorkflowRun Run { get; }
     public int Position { get; }
-    public long Ts => Request.Ts;
-    public long Batch => Request.Batch;
-    public FunctionDefinition Function => Request.Workflow.Functions[Position];
+    public long Ts => Run.Ts;
+    public long Batch => Run.Batch;
+    public FunctionDefinition Function => Run.Workflow.Functions[Position];
     public ResolvedAccess[] Accesses { get; }
     /// <summary>The leaseholder of each access in this operation's batch.</summary>
     public int[] Holders { get; }
@@ -59,14 +61,14 @@ internal sealed class Operation
     public bool[]? RemoteHeld;
     /// <summary>Lease: this operation's entries in local chains, by access index.</summary>
     public Worker.ChainEntry?[]? LocalEntries;
-    /// <summary>Lease: the holders' entries granted to this operation, by access index.</summary>
-    public Worker.ChainEntry?[]? RemoteEntries;
+    /// <summary>Lease: this operation's side of its accesses to keys other workers hold, by access index.</summary>
+    public Worker.Lease.RemoteAccess?[]? RemoteAccesses;
 
     public bool IsCancelled => State == OperationState.Cancelled;
 
     public int CompareOrder(long ts, int position) => Ts != ts ? Ts.CompareTo(ts) : Position.CompareTo(position);
 
-    public override string ToString() => $"{Request.Workflow.Name}.{Function.Name}@({Ts},{Position})";
+    public override string ToString() => $"{Run.Workflow.Name}.{Function.Name}@({Ts},{Position})";
 }
 
 /// <summary>The writes of one operation, by access index.</summary>

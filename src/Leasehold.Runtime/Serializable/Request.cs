@@ -1,11 +1,14 @@
+using Leasehold.Runtime.Serializable.Messages;
+
 namespace Leasehold.Runtime.Serializable;
 
 /// <summary>One declared access of one function after key resolution: an object id and a mode.</summary>
 internal readonly record struct ResolvedAccess(int KeyId, StateKey Key, AccessMode Mode);
 
 /// <summary>
-/// A workflow invocation as the driver admits it and the routed worker runs it. The driver fills the
-/// first part (timestamp, keys, route); the routed worker owns the execution state.
+/// A workflow invocation as the driver admits it: the caller, the timestamp, the keys and the route. It
+/// never leaves the driver; the routed worker gets a <see cref="Messages.PlannedWorkflow"/> and answers
+/// with a <see cref="Messages.WorkflowOutcome"/>.
 /// </summary>
 internal sealed class Request
 {
@@ -39,33 +42,12 @@ internal sealed class Request
     /// <summary>Per function (by index): its distinct accesses, keys resolved from the parameters.</summary>
     public ResolvedAccess[][] Accesses = [];
 
-    // Owned by the routed worker while it runs.
-    public Operation[] Operations = [];
-    public byte[]?[] Outputs = [];
-    public WorkflowStatus? Outcome;
-    public string? Reason;
-    public int OperationsOutstanding;
-    public int FunctionsRemaining;
-    /// <summary>The failure (abort or error) at the lowest position so far; the workflow is decided with it once nothing before it is pending.</summary>
-    public (int Position, WorkflowStatus Status, string? Reason)? PendingFailure;
-    /// <summary>Functions declared MayAbort that have not finished.</summary>
-    public int MayAbortRemaining;
-    /// <summary>Some write became visible before the outcome was known (only under WriteGating.DeclaredAborts).</summary>
-    public bool ExposedBeforeOutcome;
-    /// <summary>Remote keys this workflow wrote before its outcome was known, released to their holders.</summary>
-    public List<(int Holder, int KeyId)>? RemoteTentative;
-    /// <summary>Remote releases issued but not yet landed; the outcome notice to holders waits for them.</summary>
-    public int ReleasesInFlight;
-    /// <summary>The outcome is known and the holders of <see cref="RemoteTentative"/> keys still need to hear it.</summary>
-    public bool RemoteOutcomeDue;
-    /// <summary>Local keys this workflow wrote before its outcome was known.</summary>
-    public List<int>? LocalTentative;
-    /// <summary>NoCC: values to put back, newest last, if the workflow does not commit.</summary>
-    public List<(int Holder, int KeyId, byte[]? Before)>? Undo;
+    /// <summary>How it ended on its worker, from the batch's executed message; null until then.</summary>
+    public WorkflowOutcome? Outcome;
 
-    public bool OutcomeKnown => Outcome is not null;
-
-    public WorkflowResult ToResult() => new(Outcome ?? WorkflowStatus.Failed, Ts, Reason, Outputs, Workflow);
+    public WorkflowResult ToResult() => Outcome is { } o
+        ? new(o.Status, Ts, o.Reason, o.Outputs, Workflow)
+        : new(WorkflowStatus.Failed, Ts, "the workflow has no outcome: its batch was not executed", [], Workflow);
 
     public override string ToString() => $"{Workflow.Name}@{Ts}";
 }

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -19,11 +20,11 @@ namespace Leasehold.Runtime.Serializable.Driver;
 /// (<see cref="IStateStore.WriteLogAsync"/>): in a busy pipeline one sync serves a commit and the next input.
 /// </para>
 /// </summary>
-internal sealed class ClusterDriver : IDriverInbox
+internal sealed class ClusterDriver : IMessageSink
 {
     private readonly ClusterOptions _options;
     private readonly IScheduler _scheduler;
-    private readonly Network _network;
+    private readonly Endpoint _endpoint;
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
     private readonly KeyDirectory _keys = new();
@@ -31,7 +32,7 @@ internal sealed class ClusterDriver : IDriverInbox
     private readonly Router _router;
     private readonly LeaseTable _leases;
     private readonly Queue<InFlightBatch> _inFlight = new();
-    private IWorkerInbox[] _workers = [];
+    private readonly int _workers;
     private readonly SemaphoreSlim _admission;
     private readonly Generation _generation;
     private readonly Action<Request> _reroute;
@@ -61,17 +62,20 @@ internal sealed class ClusterDriver : IDriverInbox
         public readonly List<(int KeyId, bool Written)> Touched = [];
     }
 
-    private sealed class InFlightBatch(long id, List<Request> requests)
+    private sealed class InFlightBatch(long id, List<Request> requests, Request[][] perWorker)
     {
         public readonly long Id = id;
         public readonly List<Request> Requests = requests;
+        /// <summary>The requests routed to each worker, in the order of its plan and of its executed message.</summary>
+        public readonly Request[][] PerWorker = perWorker;
+        public readonly bool[] ExecutedBy = new bool[perWorker.Length];
         public int Executed;
         /// <summary>Executed by every worker and its idempotency records written: its commit record may go out.</summary>
         public bool Ready;
     }
 
     /// <summary>A closed batch whose input is not yet in the log; its plans go out once it is.</summary>
-    private sealed record PendingInput(long Batch, byte[] Input, BatchPlan[] Plans);
+    private sealed record PendingInput(long Batch, byte[] Input, PlanMsg[] Plans);
 
     /// <summary>One durable write: the inputs it logs and the commit records of batches <c>CommitFrom..CommitThrough</c>.</summary>
     private sealed record LogWrite(PendingInput[] Inputs, long CommitFrom, long CommitThrough)
@@ -79,12 +83,11 @@ internal sealed class ClusterDriver : IDriverInbox
         public bool Commits => CommitThrough >= CommitFrom;
     }
 
-    public ClusterDriver(ClusterOptions options, IScheduler scheduler, Network network, IStateStore store, ClusterCounters counters,
+    public ClusterDriver(ClusterOptions options, IScheduler scheduler, ITransport transport, IStateStore store, ClusterCounters counters,
         Generation generation, DriverStart start, SemaphoreSlim admission, Action<Request> reroute, Action<Interruption> onFailure)
     {
         _options = options;
         _scheduler = scheduler;
-        _network = network;
         _store = store;
         _counters = counters;
         _generation = generation;
@@ -97,6 +100,8 @@ internal sealed class ClusterDriver : IDriverInbox
         _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
         _logMailbox = scheduler.CreateMailbox($"driver-log#{generation.Number}");
+        _workers = options.Workers;
+        _endpoint = transport.Register(NodeId.Driver, new Incarnation(generation.Number), Mailbox, this);
         _admit = request => Admit((Request)request);
         _clock = new BatchClock(scheduler, generation, store, Mailbox, start.Time);
         _intern = _keys.Intern;
@@ -110,7 +115,21 @@ internal sealed class ClusterDriver : IDriverInbox
     public long LastCommitted { get; private set; }
     public int BatchesInFlight => _inFlight.Count;
 
-    public void Connect(IWorkerInbox[] workers) => _workers = workers;
+    /// <summary>The driver's messages: what its workers report. Anything else is a protocol error.</summary>
+    public void Receive(Message message)
+    {
+        switch (message)
+        {
+            case ExecutedMsg executed:
+                OnWorkerExecuted(executed);
+                break;
+            case WorkerFailedMsg failed:
+                Fail(failed.Reason, commitInDoubt: null);
+                break;
+            default:
+                throw new InvalidOperationException($"driver: unexpected {message.GetType().Name} from {message.From}");
+        }
+    }
 
     /// <summary>Hands an admitted request to this driver; thread-safe. Its callback runs after its batch commits.</summary>
     public void Post(Request request) => Mailbox.Post(_admit, request);
@@ -250,7 +269,7 @@ internal sealed class ClusterDriver : IDriverInbox
     /// </summary>
     public void Replay(BatchInput input, IReadOnlyList<Request> requests)
     {
-        int workers = _workers.Length;
+        int workers = _workers;
         var perWorker = Enumerable.Range(0, workers).Select(_ => new List<Request>()).ToArray();
         for (int i = 0; i < requests.Count; i++)
         {
@@ -271,8 +290,9 @@ internal sealed class ClusterDriver : IDriverInbox
         }
         _nextBatch = Math.Max(_nextBatch, input.Batch + 1);
         if (requests.Count > 0) _nextTs = Math.Max(_nextTs, input.Requests[^1].Ts + 1);
-        _inFlight.Enqueue(new InFlightBatch(input.Batch, [.. requests]));
-        SendPlans(Enumerable.Range(0, workers).Select(w => new BatchPlan(input.Batch, input.FirstTs, input.Time, [.. perWorker[w]], leases)).ToArray());
+        var routed = Array.ConvertAll(perWorker, r => r.ToArray());
+        _inFlight.Enqueue(new InFlightBatch(input.Batch, [.. requests], routed));
+        SendPlans(Plans(input.Batch, input.FirstTs, input.Time, routed, leases));
     }
 
     private OpenBatch StartBatch()
@@ -344,9 +364,9 @@ internal sealed class ClusterDriver : IDriverInbox
         }
         Statistics.AdvanceEpoch();
         var time = _clock.Next();
-        _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All));
-        var plans = new BatchPlan[_workers.Length];
-        for (int w = 0; w < _workers.Length; w++) plans[w] = new BatchPlan(batch.Id, batch.FirstTs, time, [.. batch.PerWorker[w]], leases);
+        var routed = Array.ConvertAll(batch.PerWorker, r => r.ToArray());
+        _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All, routed));
+        var plans = Plans(batch.Id, batch.FirstTs, time, routed, leases);
         _toLog.Enqueue(new PendingInput(batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
     }
 
@@ -441,23 +461,38 @@ internal sealed class ClusterDriver : IDriverInbox
         QueueFlush();
     }
 
-    private void SendPlans(BatchPlan[] plans)
+    /// <summary>Every worker's plan for a batch: the workflows routed to it, as data, and the whole lease table.</summary>
+    private static PlanMsg[] Plans(long batch, long firstTs, DateTimeOffset time, Request[][] routed, LeaseEntry[] leases) =>
+        Array.ConvertAll(routed, requests => new PlanMsg(batch, firstTs, time,
+            Array.ConvertAll(requests, r => new PlannedWorkflow(r.Ts, r.Workflow.Name, r.Args, r.Accesses)), leases));
+
+    private void SendPlans(PlanMsg[] plans)
     {
-        for (int w = 0; w < _workers.Length; w++)
-        {
-            var plan = plans[w];
-            var worker = _workers[w];
-            _network.Send(Mailbox, worker.Mailbox, () => worker.OnPlan(plan));
-        }
+        for (int w = 0; w < plans.Length; w++) _endpoint.Send(NodeId.Worker(w), plans[w]);
     }
 
-    public void OnWorkerExecuted(long batchId, int worker)
+    /// <summary>A worker executed its part of a batch: its workflows' outcomes, in the order of its plan.</summary>
+    private void OnWorkerExecuted(ExecutedMsg executed)
     {
         if (_failed) return;
+        int worker = executed.From.Index;
         foreach (var b in _inFlight)
-            if (b.Id == batchId)
+            if (b.Id == executed.Batch)
             {
-                if (++b.Executed > _workers.Length) throw new InvalidOperationException($"batch {batchId} executed more than once by worker {worker}");
+                if (executed.From.Role != NodeRole.Worker || worker >= _workers)
+                    throw new InvalidOperationException($"batch {b.Id}: an executed message from {executed.From}, which is not a worker of this cluster");
+                if (b.ExecutedBy[worker]) throw new InvalidOperationException($"batch {b.Id} executed more than once by worker {worker}");
+                var routed = b.PerWorker[worker];
+                if (executed.Outcomes.Length != routed.Length)
+                    throw new InvalidOperationException($"batch {b.Id}: worker {worker} reported {executed.Outcomes.Length} outcomes for {routed.Length} workflows");
+                for (int i = 0; i < routed.Length; i++)
+                {
+                    if (executed.Outcomes[i].Ts != routed[i].Ts)
+                        throw new InvalidOperationException($"batch {b.Id}: worker {worker} reported workflow {executed.Outcomes[i].Ts} where {routed[i]} was planned");
+                    routed[i].Outcome = executed.Outcomes[i];
+                }
+                b.ExecutedBy[worker] = true;
+                b.Executed++;
                 break;
             }
         TryCommit();
@@ -477,7 +512,7 @@ internal sealed class ClusterDriver : IDriverInbox
         foreach (var b in _inFlight)
         {
             if (b.Ready) continue;
-            if (b.Executed < _workers.Length) break;
+            if (b.Executed < _workers) break;
             results = ResultRecords(b);
             if (results.Count > 0)
             {

@@ -17,7 +17,7 @@ namespace Leasehold.Runtime.Serializable.Recovery;
 internal sealed partial class IncarnationSupervisor
 {
     private readonly Func<string, WorkflowDefinition?> _findWorkflow;
-    private readonly Network _network;
+    private readonly ITransport _transport;
     private readonly SemaphoreSlim _admission;
     private readonly Mailbox _supervisor;
     private readonly object _gate = new();
@@ -32,14 +32,14 @@ internal sealed partial class IncarnationSupervisor
 
     /// <param name="admission">the cluster's admission permits: a request that holds one returns it when answered.</param>
     /// <param name="findWorkflow">the registered workflow of a name (null: none), for re-executing logged batches.</param>
-    public IncarnationSupervisor(ClusterOptions options, IScheduler scheduler, IStateStore store, ClusterCounters counters, Network network,
+    public IncarnationSupervisor(ClusterOptions options, IScheduler scheduler, IStateStore store, ClusterCounters counters, ITransport transport,
         SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
     {
         Options = options;
         Scheduler = scheduler;
         Store = store;
         Counters = counters;
-        _network = network;
+        _transport = transport;
         _admission = admission;
         _findWorkflow = findWorkflow;
         _supervisor = scheduler.CreateMailbox("supervisor");
@@ -117,14 +117,12 @@ internal sealed partial class IncarnationSupervisor
         var regions = Enumerable.Range(0, Options.Workers).Select(i => new MemoryRegion(i)).ToArray();
         var memory = new RemoteMemory(Scheduler, regions, Options.RemoteOpLatency);
         Incarnation? self = null;
-        var driver = new ClusterDriver(Options, Scheduler, _network, Store, Counters, driverGate, start, _admission,
+        var driver = new ClusterDriver(Options, Scheduler, _transport, Store, Counters, driverGate, start, _admission,
             Route, interruption => OnFailure(self!, interruption));
         var workerGates = Enumerable.Range(0, Options.Workers).Select(_ => new Generation(number)).ToArray();
         var workers = Enumerable.Range(0, Options.Workers)
-            .Select(i => new ClusterWorker(i, Options, Scheduler, _network, memory, Store, Counters, workerGates[i], start.LastCommitted + 1))
+            .Select(i => new ClusterWorker(i, Options, Scheduler, _transport, memory, Store, Counters, workerGates[i], start.LastCommitted + 1, _findWorkflow))
             .ToArray();
-        foreach (var w in workers) w.Connect(workers, driver);
-        driver.Connect(workers);
         return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, memory, start.Epoch);
     }
 

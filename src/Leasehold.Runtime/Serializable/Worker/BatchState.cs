@@ -4,7 +4,9 @@ namespace Leasehold.Runtime.Serializable.Worker;
 internal sealed class BatchState(long id)
 {
     public long Id { get; } = id;
-    public BatchPlan? Plan;
+    public Messages.PlanMsg? Plan;
+    /// <summary>The workflows routed here, in the plan's order (the executed message reports them in it).</summary>
+    public WorkflowRun[] Runs = [];
     /// <summary>Peers whose records (and end-of-batch marker) for this batch have arrived.</summary>
     public int Markers;
     /// <summary>Planned and every peer's marker in: no record of this batch can arrive any more.</summary>

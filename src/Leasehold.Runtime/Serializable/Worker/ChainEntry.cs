@@ -2,7 +2,7 @@ namespace Leasehold.Runtime.Serializable.Worker;
 
 internal enum EntryKind : byte
 {
-    /// <summary>An operation of a request routed to this worker, on a key this worker holds.</summary>
+    /// <summary>An operation of a run routed to this worker, on a key this worker holds.</summary>
     Local,
     /// <summary>A virtual vertex: another worker's operation on a key this worker holds.</summary>
     Virtual,
@@ -35,8 +35,9 @@ internal sealed class ChainEntry
     public int Position { get; }
     public long Batch { get; }
     public int KeyId { get; }
-    /// <summary>The operation (Local: this worker's; Virtual: the requester's) and the access it stands for.</summary>
+    /// <summary>Local: this worker's operation. Virtual entries stand for another worker's, named by (ts, position) only.</summary>
     public Operation? Operation;
+    /// <summary>Which of the operation's accesses the entry stands for.</summary>
     public int AccessIndex;
     /// <summary>Virtual: the requester; HandoverOut: the new holder; AwaitIn: the old holder, or −1 to load from the store.</summary>
     public int Peer;
@@ -44,8 +45,6 @@ internal sealed class ChainEntry
     public bool Active;
     /// <summary>Virtual: the value when the flag was granted, restored if the requester's workflow aborts.</summary>
     public byte[]? BeforeImage;
-    /// <summary>Virtual: how the requester gave the key back, set by it before it notifies the holder (the notice carries the entry).</summary>
-    public ReleaseNotice Release;
 
     public int CompareTo(ChainEntry other) =>
         Ts != other.Ts ? Ts.CompareTo(other.Ts) : Position.CompareTo(other.Position);

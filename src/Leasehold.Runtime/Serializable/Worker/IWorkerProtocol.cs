@@ -7,11 +7,11 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// </summary>
 internal interface IWorkerProtocol
 {
-    /// <summary>Learns the other workers once the cluster is wired; every peer runs the same protocol.</summary>
-    void Connect(ClusterWorker[] peers);
+    /// <summary>Handles a message from another worker if it is one of this protocol's; false otherwise.</summary>
+    bool Receive(Transport.Message message);
 
     /// <summary>The driver's plan for a batch: apply its lease table and build and start its operations.</summary>
-    void Plan(BatchPlan plan, BatchState batch);
+    void Plan(Messages.PlanMsg plan, BatchState batch);
 
     /// <summary>
     /// An operation's parents are done: false while the protocol still has to gather its values first,
@@ -26,10 +26,10 @@ internal interface IWorkerProtocol
     void Cancel(Operation op);
 
     /// <summary>A workflow's outcome is decided here: lift, or undo, what the protocol held for it.</summary>
-    void OnResolved(Request request, bool committed);
+    void OnResolved(WorkflowRun run, bool committed);
 
     /// <summary>Every operation of a workflow routed here has retired.</summary>
-    void OnRequestDone(Request request);
+    void OnRequestDone(WorkflowRun run);
 
     /// <summary>Whether a batch is finished here, so it can be written to the store and reported.</summary>
     bool IsFinished(BatchState batch);

@@ -58,9 +58,9 @@ internal sealed partial class ClusterWorker
                 worker.Mailbox.Post(OnWorkerUnclaimed, this);
                 return;
             }
-            var request = op.Request;
-            var context = new OperationContext(request.Workflow, op.Function, request.Args, request.Ts, batchTime,
-                op.Accesses, op.Values, request.Outputs);
+            var run = op.Run;
+            var context = new OperationContext(run.Workflow, op.Function, run.Args, run.Ts, batchTime,
+                op.Accesses, op.Values, run.Outputs);
             _outcome = FunctionRunner.Run(context, op.Function, time, worker._options.FunctionTimeLimit);
             Volatile.Write(ref op.Returned, true);
             worker.Mailbox.Post(OnWorker, this);
@@ -150,60 +150,60 @@ internal sealed partial class ClusterWorker
     /// </summary>
     private void OnOperationFinished(Operation op, FunctionOutcome outcome)
     {
-        var request = op.Request;
+        var run = op.Run;
         op.State = OperationState.Finished;
-        if (request.OutcomeKnown)
+        if (run.OutcomeKnown)
         {
             ReleaseAll(op, null); // the workflow is over: this body's writes are discarded
             return;
         }
-        // Decide before releasing: the last release retires the request, which needs its outcome.
+        // Decide before releasing: the last release retires the run, which needs its outcome.
         if (!outcome.Succeeded)
         {
-            if (request.PendingFailure is not { } earlier || op.Position < earlier.Position)
-                request.PendingFailure = (op.Position, outcome.Status, outcome.Reason);
-            CancelAfter(request, request.PendingFailure!.Value.Position);
-            TryDecideFailure(request);
+            if (run.PendingFailure is not { } earlier || op.Position < earlier.Position)
+                run.PendingFailure = (op.Position, outcome.Status, outcome.Reason);
+            CancelAfter(run, run.PendingFailure!.Value.Position);
+            TryDecideFailure(run);
             ReleaseAll(op, null);
             return;
         }
-        if (request.PendingFailure is { } failure && op.Position > failure.Position)
+        if (run.PendingFailure is { } failure && op.Position > failure.Position)
         {
-            TryDecideFailure(request); // ran after a failure before it: cannot matter
+            TryDecideFailure(run); // ran after a failure before it: cannot matter
             ReleaseAll(op, null);
             return;
         }
-        request.Outputs[op.Position] = outcome.Output;
-        if (op.Function.MayAbort) request.MayAbortRemaining--;
-        if (--request.FunctionsRemaining == 0) request.Outcome = WorkflowStatus.Committed;
+        run.Outputs[op.Position] = outcome.Output;
+        if (op.Function.MayAbort) run.MayAbortRemaining--;
+        if (--run.FunctionsRemaining == 0) run.Outcome = WorkflowStatus.Committed;
         foreach (int child in op.Function.Children)
         {
-            var c = request.Operations[child];
+            var c = run.Operations[child];
             c.ParentsRemaining--;
             TryDispatch(c);
         }
-        if (request.PendingFailure is not null)
+        if (run.PendingFailure is not null)
         {
             // Runs only to learn whether a failure comes earlier; its writes are held back, or dropped once decided.
-            TryDecideFailure(request);
-            ReleaseAll(op, request.OutcomeKnown ? null : outcome.Writes);
+            TryDecideFailure(run);
+            ReleaseAll(op, run.OutcomeKnown ? null : outcome.Writes);
             return;
         }
         ReleaseAll(op, outcome.Writes);
-        if (request.Outcome == WorkflowStatus.Committed) ResolveOutcome(request);
+        if (run.Outcome == WorkflowStatus.Committed) ResolveOutcome(run);
     }
 
-    private void TryDecideFailure(Request request)
+    private void TryDecideFailure(WorkflowRun run)
     {
-        if (request.OutcomeKnown || request.PendingFailure is not { } failure) return;
-        foreach (var op in request.Operations)
+        if (run.OutcomeKnown || run.PendingFailure is not { } failure) return;
+        foreach (var op in run.Operations)
             if (op.Position < failure.Position && op.State is OperationState.Waiting or OperationState.Running) return;
-        Decide(request, failure.Status, failure.Reason);
+        Decide(run, failure.Status, failure.Reason);
     }
 
-    private void CancelAfter(Request request, int position)
+    private void CancelAfter(WorkflowRun run, int position)
     {
-        foreach (var op in request.Operations)
+        foreach (var op in run.Operations)
             if (op.Position > position) Cancel(op);
     }
 
@@ -226,24 +226,24 @@ internal sealed partial class ClusterWorker
 
     private void OperationRetired(Operation op)
     {
-        var request = op.Request;
-        if (--request.OperationsOutstanding == 0)
+        var run = op.Run;
+        if (--run.OperationsOutstanding == 0)
         {
-            if (!request.OutcomeKnown) throw new InvalidOperationException($"worker {Id}: {request} retired every operation without an outcome");
-            Retire(request.Batch);
-            _protocol.OnRequestDone(request);
+            if (!run.OutcomeKnown) throw new InvalidOperationException($"worker {Id}: {run} retired every operation without an outcome");
+            Retire(run.Batch);
+            _protocol.OnRequestDone(run);
         }
     }
 
     /// <summary>Ends a workflow that will not commit: cancel what has not run, give back what is held, undo what is pending.</summary>
-    private void Decide(Request request, WorkflowStatus status, string? reason)
+    private void Decide(WorkflowRun run, WorkflowStatus status, string? reason)
     {
-        request.Outcome = status;
-        request.Reason = request.ExposedBeforeOutcome
+        run.Outcome = status;
+        run.Reason = run.ExposedBeforeOutcome
             ? $"{reason} — NOT ATOMIC: writes of functions that finished earlier were already visible and stay (write gating 'declared' exposes them once every MayAbort function has finished)"
             : reason;
-        foreach (var op in request.Operations) Cancel(op);
-        ResolveOutcome(request);
+        foreach (var op in run.Operations) Cancel(op);
+        ResolveOutcome(run);
     }
 
     /// <summary>Cancels an operation that has not started: it gives back what it holds and is dropped from chains as it reaches their heads.</summary>
@@ -260,5 +260,5 @@ internal sealed partial class ClusterWorker
     }
 
     /// <summary>The workflow is decided: the protocol lifts, or undoes, what it held back for it.</summary>
-    private void ResolveOutcome(Request request) => _protocol.OnResolved(request, request.Outcome == WorkflowStatus.Committed);
+    private void ResolveOutcome(WorkflowRun run) => _protocol.OnResolved(run, run.Outcome == WorkflowStatus.Committed);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Serializable.Worker.Lease;
 using Leasehold.Runtime.Serializable.Worker.NoCC;
 using Leasehold.Runtime.Storage;
@@ -14,10 +15,14 @@ namespace Leasehold.Runtime.Serializable.Worker;
 /// the commit path, execution is in Worker.Execution.cs; the protocol that orders key accesses, lease or
 /// nocc, is an <see cref="IWorkerProtocol"/> chosen once from <see cref="ClusterOptions.Protocol"/>.
 /// </summary>
-internal sealed partial class ClusterWorker : IWorkerInbox
+internal sealed partial class ClusterWorker : IMessageSink
 {
     private readonly ClusterOptions _options;
-    private readonly Network _network;
+    private readonly Endpoint _endpoint;
+    private readonly Func<string, WorkflowDefinition?> _workflows;
+    // The workflows of the batches in flight here, by timestamp: messages name operations by (ts, position).
+    private readonly Dictionary<long, WorkflowRun> _runs = [];
+    private readonly Dictionary<string, WorkflowDefinition> _deployed = new(StringComparer.Ordinal);
     private readonly IStateStore _store;
     private readonly ClusterCounters _counters;
     private readonly Generation _generation;
@@ -27,29 +32,30 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     private readonly Dictionary<long, BatchState> _batches = [];
     private KeyState?[] _keys = new KeyState?[1024];
     private int[] _holderNow = [];
-    private IDriverInbox? _driver;
     private long _nextToReport;
     private readonly IWorkerProtocol _protocol;
 
-    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, Network network, RemoteMemory memory,
-        IStateStore store, ClusterCounters counters, Generation generation, long firstBatch)
+    /// <param name="workflows">the workflows deployed with this worker, by name: code, not shared state.</param>
+    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, RemoteMemory memory,
+        IStateStore store, ClusterCounters counters, Generation generation, long firstBatch, Func<string, WorkflowDefinition?> workflows)
     {
         _nextToReport = firstBatch;
         _generation = generation;
         Id = id;
         _options = options;
         Scheduler = scheduler;
-        _network = network;
+        _workflows = workflows;
         _store = store;
         _counters = counters;
         Mailbox = scheduler.CreateMailbox($"worker-{id}#{generation.Number}");
         Region = memory.Region(id);
         _executors = new Executor[options.ExecutorsPerWorker];
         for (int i = 0; i < _executors.Length; i++) _executors[i] = new Executor(scheduler.CreateMailbox($"worker-{id}/executor-{i}"));
+        _endpoint = transport.Register(NodeId.Worker(id), new Incarnation(generation.Number), Mailbox, this);
         _protocol = options.Protocol switch
         {
-            ProtocolKind.Lease => new LeaseProtocol(this, options, network, memory, store, counters, generation),
-            ProtocolKind.NoCC => new NoCCProtocol(this, network, memory, store, counters, generation),
+            ProtocolKind.Lease => new LeaseProtocol(this, options, _endpoint, memory, store, counters, generation),
+            ProtocolKind.NoCC => new NoCCProtocol(this, _endpoint, memory, store, counters, generation),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Protocol, "unknown worker protocol"),
         };
     }
@@ -58,13 +64,18 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     public IScheduler Scheduler { get; }
     public Mailbox Mailbox { get; }
     public MemoryRegion Region { get; }
-    /// <summary>This worker's protocol; a peer's protocol reaches its counterpart here through it.</summary>
-    public IWorkerProtocol Protocol => _protocol;
+    public int Workers => _options.Workers;
 
-    public void Connect(ClusterWorker[] peers, IDriverInbox driver)
+    /// <summary>The worker's one dispatch point: the driver's plans here, every other message to the protocol.</summary>
+    public void Receive(Message message)
     {
-        _driver = driver;
-        _protocol.Connect(peers);
+        if (message is PlanMsg plan)
+        {
+            if (message.From != NodeId.Driver) throw new InvalidOperationException($"worker {Id}: a plan from {message.From}");
+            OnPlan(plan);
+        }
+        else if (message.From.Role != NodeRole.Worker || message.From.Index >= _options.Workers || !_protocol.Receive(message))
+            throw new InvalidOperationException($"worker {Id}: unexpected {message.GetType().Name} from {message.From}");
     }
 
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
@@ -73,13 +84,40 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     // ---- batch intake ----------------------------------------------------------------------------
 
     /// <summary>The driver's plan for batch b: the protocol applies its lease table and builds and starts the operations.</summary>
-    public void OnPlan(BatchPlan plan)
+    private void OnPlan(PlanMsg plan)
     {
-        var batch = BatchOf(plan.Id);
-        if (batch.Plan is not null) throw new InvalidOperationException($"worker {Id}: batch {plan.Id} planned twice");
+        var batch = BatchOf(plan.Batch);
+        if (batch.Plan is not null) throw new InvalidOperationException($"worker {Id}: batch {plan.Batch} planned twice");
+        var runs = new WorkflowRun[plan.Workflows.Length];
+        for (int i = 0; i < runs.Length; i++)
+        {
+            var planned = plan.Workflows[i];
+            var workflow = Deployed(planned.Workflow)
+                ?? throw new InvalidOperationException($"worker {Id}: batch {plan.Batch} runs workflow '{planned.Workflow}', which is not deployed here");
+            if (planned.Accesses.Length != workflow.Functions.Count)
+                throw new InvalidOperationException($"worker {Id}: workflow '{planned.Workflow}' at {planned.Ts} has accesses for {planned.Accesses.Length} functions, its definition {workflow.Functions.Count}");
+            runs[i] = new WorkflowRun(workflow, planned.Ts, plan.Batch, planned.Args, planned.Accesses);
+            _runs.Add(planned.Ts, runs[i]);
+        }
         batch.Plan = plan;
+        batch.Runs = runs;
         _protocol.Plan(plan, batch);
     }
+
+    /// <summary>A workflow deployed with this worker, looked up once per name and then kept here.</summary>
+    private WorkflowDefinition? Deployed(string name)
+    {
+        if (_deployed.TryGetValue(name, out var workflow)) return workflow;
+        workflow = _workflows(name);
+        if (workflow is not null) _deployed.Add(name, workflow);
+        return workflow;
+    }
+
+    /// <summary>The operation a message names by (ts, position): one of a workflow in flight here.</summary>
+    public Operation OperationAt(long ts, int position) =>
+        _runs.TryGetValue(ts, out var run) && (uint)position < (uint)run.Operations.Length
+            ? run.Operations[position]
+            : throw new InvalidOperationException($"worker {Id}: no operation ({ts}, {position}) in flight here");
 
     /// <summary>The state of a batch not yet reported here, created by the first message for it.</summary>
     public BatchState BatchOf(long id)
@@ -111,33 +149,33 @@ internal sealed partial class ClusterWorker : IWorkerInbox
         _holderNow[keyId] = holder;
     }
 
-    /// <summary>Creates the operations of a request routed here, holders resolved from the batch's lease table.</summary>
-    public Operation[] BuildOperations(Request request)
+    /// <summary>Creates the operations of a workflow routed here, holders resolved from the batch's lease table.</summary>
+    public Operation[] BuildOperations(WorkflowRun run)
     {
-        var functions = request.Workflow.Functions;
+        var functions = run.Workflow.Functions;
         var ops = new Operation[functions.Count];
         for (int f = 0; f < ops.Length; f++)
         {
-            var accesses = request.Accesses[f];
+            var accesses = run.Accesses[f];
             var holders = new int[accesses.Length];
             for (int a = 0; a < accesses.Length; a++)
             {
                 holders[a] = _holderNow[accesses[a].KeyId];
                 _counters.Access(holders[a] == Id);
             }
-            ops[f] = new Operation(request, f, accesses, holders);
+            ops[f] = new Operation(run, f, accesses, holders);
         }
-        request.Operations = ops;
-        request.Outputs = new byte[]?[ops.Length];
-        request.OperationsOutstanding = ops.Length;
-        request.FunctionsRemaining = ops.Length;
-        request.MayAbortRemaining = request.Workflow.MayAbortCount;
+        run.Operations = ops;
+        run.Outputs = new byte[]?[ops.Length];
+        run.OperationsOutstanding = ops.Length;
+        run.FunctionsRemaining = ops.Length;
+        run.MayAbortRemaining = run.Workflow.MayAbortCount;
         return ops;
     }
 
     // ---- end of batch and commit ---------------------------------------------------------------------
 
-    /// <summary>One of the batch's open items (chain entry, request, pending outcome) is done here.</summary>
+    /// <summary>One of the batch's open items (chain entry, run, pending outcome) is done here.</summary>
     public void Retire(long batchId)
     {
         var batch = _batches[batchId];
@@ -167,16 +205,19 @@ internal sealed partial class ClusterWorker : IWorkerInbox
     }
 
     /// <summary>The store failed under us: the driver rolls the cluster back to the last commit (§7).</summary>
-    public void ReportStoreFailure(string reason)
-    {
-        var driver = _driver!;
-        _network.Send(Mailbox, driver.Mailbox, () => driver.Fail(reason, commitInDoubt: null));
-    }
+    public void ReportStoreFailure(string reason) => _endpoint.Send(NodeId.Driver, new WorkerFailedMsg(reason));
 
+    /// <summary>The batch is executed and its writes are in the store: the driver hears every outcome, in plan order.</summary>
     private void ReportExecuted(long batchId)
     {
-        _batches.Remove(batchId);
-        var driver = _driver!;
-        _network.Send(Mailbox, driver.Mailbox, () => driver.OnWorkerExecuted(batchId, Id));
+        _batches.Remove(batchId, out var batch);
+        var runs = batch!.Runs;
+        var outcomes = new WorkflowOutcome[runs.Length];
+        for (int i = 0; i < runs.Length; i++)
+        {
+            outcomes[i] = runs[i].ToOutcome();
+            _runs.Remove(runs[i].Ts);
+        }
+        _endpoint.Send(NodeId.Driver, new ExecutedMsg(batchId, outcomes));
     }
 }

@@ -5,28 +5,30 @@ using Leasehold.Runtime.Transport;
 namespace Leasehold.Runtime.Serializable.Worker;
 
 /// <summary>
-/// What a protocol reaches: its worker's engine and region, the node's network, one-sided memory and
-/// store, and the same protocol on the other workers, typed, so a message names its handler directly.
+/// What a protocol reaches: its worker's engine and region, the node's endpoint and one-sided memory, and
+/// the store. Other workers it knows only by index: it sends them messages and one-sided operations.
 /// </summary>
-internal abstract class WorkerProtocolBase<TPeer> where TPeer : class, IWorkerProtocol
+internal abstract class WorkerProtocolBase
 {
     protected readonly ClusterWorker _worker;
-    protected readonly Network _network;
+    protected readonly Endpoint _endpoint;
     protected readonly RemoteMemory _memory;
     protected readonly IStateStore _store;
     protected readonly ClusterCounters _counters;
     protected readonly Generation _generation;
-    protected TPeer[] _peers = [];
+    /// <summary>The workers of the cluster, this one included.</summary>
+    protected readonly int _workers;
 
-    protected WorkerProtocolBase(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
+    protected WorkerProtocolBase(ClusterWorker worker, Endpoint endpoint, RemoteMemory memory, IStateStore store,
         ClusterCounters counters, Generation generation)
     {
         _worker = worker;
-        _network = network;
+        _endpoint = endpoint;
         _memory = memory;
         _store = store;
         _counters = counters;
         _generation = generation;
+        _workers = worker.Workers;
         Id = worker.Id;
         Mailbox = worker.Mailbox;
         Region = worker.Region;
@@ -35,8 +37,4 @@ internal abstract class WorkerProtocolBase<TPeer> where TPeer : class, IWorkerPr
     public int Id { get; }
     public Mailbox Mailbox { get; }
     protected MemoryRegion Region { get; }
-
-    public void Connect(ClusterWorker[] peers) =>
-        _peers = Array.ConvertAll(peers, p => p.Protocol as TPeer
-            ?? throw new InvalidOperationException($"worker {Id}: peer {p.Id} runs {p.Protocol.GetType().Name}, not {typeof(TPeer).Name}"));
 }

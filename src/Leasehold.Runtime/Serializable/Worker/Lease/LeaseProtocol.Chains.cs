@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Serializable.Worker.Lease;
@@ -60,8 +61,7 @@ internal sealed partial class LeaseProtocol
         granted.Active = true;
         granted.BeforeImage = slot.Read().Value;
         slot.WriteFlag(granted.Peer);
-        var requester = _peers[granted.Peer];
-        _network.Send(Mailbox, requester.Mailbox, requester._handlers.Grant, granted);
+        _endpoint.Send(NodeId.Worker(granted.Peer), new GrantMsg(granted.KeyId, granted.Ts, granted.Position, granted.AccessIndex));
     }
 
     /// <summary>
@@ -95,13 +95,15 @@ internal sealed partial class LeaseProtocol
         slot.WriteFlag(entry.Peer);
         PopAndRetire(key, entry);
         _counters.LeaseTransferred();
-        var target = _peers[entry.Peer];
-        int keyId = key.Id;
-        _memory.WriteValueThenFlag(entry.Peer, keyId, value, entry.Peer, Mailbox,
-            () => _network.Send(Mailbox, target.Mailbox, () => target.OnHandedOver(keyId)));
+        SendHandOver(key.Id, entry.Peer, value);
     }
 
-    public void OnHandedOver(int keyId)
+    // Its own method: the lambda captures the parameters, and inside HandOver its closure would be built on every call.
+    private void SendHandOver(int keyId, int target, byte[]? value) =>
+        _memory.WriteValueThenFlag(target, keyId, value, target, Mailbox,
+            () => _endpoint.Send(NodeId.Worker(target), new HandedOverMsg(keyId)));
+
+    private void OnHandedOver(int keyId)
     {
         var key = _worker.KeyOf(keyId);
         key.ArrivalsPending++;
@@ -110,10 +112,10 @@ internal sealed partial class LeaseProtocol
 
     public void Release(Operation op, WriteSet? writes)
     {
-        var request = op.Request;
+        var run = op.Run;
         // Both sides of one rule: the registration-time analysis and the run-time outcome must agree on which writes wait.
-        bool hold = HoldsWrites(request);
-        if (writes is not null && hold && request.PendingFailure is null && !op.Function.WritesWait(_options.WriteGating))
+        bool hold = HoldsWrites(run);
+        if (writes is not null && hold && run.PendingFailure is null && !op.Function.WritesWait(_options.WriteGating))
             throw new InvalidOperationException($"worker {Id}: {op} writes before its workflow is decided, but registration said its writes never wait");
         for (int a = 0; a < op.Accesses.Length; a++)
         {
@@ -125,8 +127,8 @@ internal sealed partial class LeaseProtocol
                 var entry = op.LocalEntries![a]!;
                 if (written)
                 {
-                    if (hold) SetLocalTentative(key, request, entry.Batch);
-                    else if (request.Outcome is null) request.ExposedBeforeOutcome = true;
+                    if (hold) SetLocalTentative(key, run, entry.Batch);
+                    else if (run.Outcome is null) run.ExposedBeforeOutcome = true;
                     MarkDirty(key, entry.Batch);
                     Region[key.Id].WriteValue(value);
                 }

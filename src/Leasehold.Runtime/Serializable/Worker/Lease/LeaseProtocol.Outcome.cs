@@ -1,3 +1,6 @@
+using Leasehold.Runtime.Serializable.Messages;
+using Leasehold.Runtime.Transport;
+
 namespace Leasehold.Runtime.Serializable.Worker.Lease;
 
 /// <summary>
@@ -7,49 +10,44 @@ namespace Leasehold.Runtime.Serializable.Worker.Lease;
 internal sealed partial class LeaseProtocol
 {
     /// <summary>A write of this workflow must still be held back from later workflows (the outcome barrier).</summary>
-    private bool HoldsWrites(Request request) =>
-        request.Outcome is null
-        && (_options.WriteGating == WriteGating.Strict || request.MayAbortRemaining > 0 || request.PendingFailure is not null);
+    private bool HoldsWrites(WorkflowRun run) =>
+        run.Outcome is null
+        && (_options.WriteGating == WriteGating.Strict || run.MayAbortRemaining > 0 || run.PendingFailure is not null);
 
-    private void SetLocalTentative(KeyState key, Request request, long batch)
+    private void SetLocalTentative(KeyState key, WorkflowRun run, long batch)
     {
-        if (key.TentativeTs == request.Ts) return;
-        SetTentative(key, request.Ts, batch, Region[key.Id].Read().Value);
-        (request.LocalTentative ??= []).Add(key.Id);
+        if (key.TentativeTs == run.Ts) return;
+        SetTentative(key, run.Ts, batch, Region[key.Id].Read().Value);
+        (run.LocalTentative ??= []).Add(key.Id);
     }
 
     /// <summary>The workflow is decided: lift its barriers here and at the holders of keys it wrote remotely.</summary>
-    public void OnResolved(Request request, bool committed)
+    public void OnResolved(WorkflowRun run, bool committed)
     {
-        if (request.LocalTentative is { } local)
+        if (run.LocalTentative is { } local)
         {
-            request.LocalTentative = null;
-            foreach (int id in local) ResolveTentative(_worker.KeyOf(id), request.Ts, committed);
+            run.LocalTentative = null;
+            foreach (int id in local) ResolveTentative(_worker.KeyOf(id), run.Ts, committed);
         }
         // A write still in flight could land after an early notice and undo the restore: the notice waits for it.
-        request.RemoteOutcomeDue = true;
-        if (request.ReleasesInFlight == 0) SendRemoteOutcome(request);
+        run.RemoteOutcomeDue = true;
+        if (run.ReleasesInFlight == 0) SendRemoteOutcome(run);
     }
 
-    private void SendRemoteOutcome(Request request)
+    private void SendRemoteOutcome(WorkflowRun run)
     {
-        request.RemoteOutcomeDue = false;
-        if (request.RemoteTentative is not { } remote) return;
-        request.RemoteTentative = null;
-        bool committed = request.Outcome == WorkflowStatus.Committed;
+        run.RemoteOutcomeDue = false;
+        if (run.RemoteTentative is not { } remote) return;
+        run.RemoteTentative = null;
+        bool committed = run.Outcome == WorkflowStatus.Committed;
         foreach (var group in remote.GroupBy(r => r.Holder))
-        {
-            var holder = _peers[group.Key];
-            var keys = group.Select(r => r.KeyId).Distinct().ToArray();
-            long ts = request.Ts;
-            _network.Send(Mailbox, holder.Mailbox, () => holder.OnOutcome(ts, committed, keys));
-        }
+            _endpoint.Send(NodeId.Worker(group.Key), new OutcomeMsg(run.Ts, committed, group.Select(r => r.KeyId).Distinct().ToArray()));
     }
 
     /// <summary>The outcome of a workflow whose writes to our keys were pending.</summary>
-    public void OnOutcome(long ts, bool committed, int[] keyIds)
+    private void OnOutcome(OutcomeMsg outcome)
     {
-        foreach (int id in keyIds) ResolveTentative(_worker.KeyOf(id), ts, committed);
+        foreach (int id in outcome.KeyIds) ResolveTentative(_worker.KeyOf(id), outcome.Ts, outcome.Committed);
     }
 
     private void SetTentative(KeyState key, long ts, long batch, byte[]? beforeImage)

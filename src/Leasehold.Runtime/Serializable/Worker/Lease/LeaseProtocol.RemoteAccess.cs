@@ -1,11 +1,13 @@
+using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Serializable.Worker.Lease;
 
 /// <summary>
-/// An operation's access to a key another worker holds: the holder grants it by setting the flag, the
-/// requester reads flag and value with one one-sided read, and gives the key back by writing the new
-/// value, then the flag, then a notice the holder acts on.
+/// An operation's access to a key another worker holds: the holder grants it by setting the flag and
+/// saying so, the requester reads flag and value with one one-sided read, and gives the key back by
+/// writing the new value, then the flag, then a notice the holder acts on. Both sides name the access by
+/// (key, ts, position); each keeps its own state for it.
 /// </summary>
 internal sealed partial class LeaseProtocol
 {
@@ -13,80 +15,86 @@ internal sealed partial class LeaseProtocol
     /// The message handlers, bound once: the remote-access path posts its <see cref="ChainEntry"/> as
     /// their state, so a grant, a one-sided read or write and a release allocate no closure or delegate.
     /// </summary>
+    /// <summary>
+    /// The one-sided completions, bound once: the remote-access path passes its <see cref="RemoteAccess"/> as
+    /// their state, so a one-sided read or write allocates no closure or delegate.
+    /// </summary>
     private sealed class Handlers(LeaseProtocol protocol)
     {
-        public readonly Action<object> Grant = entry => protocol.OnGrant((ChainEntry)entry);
-        public readonly Action<object, SlotContents> GrantedValueRead = (entry, contents) => protocol.OnGrantedValueRead((ChainEntry)entry, contents);
-        public readonly Action<object> ReleaseLanded = entry => protocol.OnReleaseLanded((ChainEntry)entry);
-        public readonly Action<object> Released = entry => protocol.OnReleased((ChainEntry)entry);
+        public readonly Action<object, SlotContents> GrantedValueRead = (access, contents) => protocol.OnGrantedValueRead((RemoteAccess)access, contents);
+        public readonly Action<object> ReleaseLanded = access => protocol.OnReleaseLanded((RemoteAccess)access);
     }
 
     // ---- the requester's side ------------------------------------------------------------------------
 
     /// <summary>The leaseholder set the flag for us: read flag and value with one one-sided read, or give the flag back if the operation was cancelled.</summary>
-    private void OnGrant(ChainEntry entry)
+    private void OnGrant(GrantMsg grant)
     {
-        var op = entry.Operation!;
-        op.RemoteEntries ??= new ChainEntry?[op.Accesses.Length];
-        op.RemoteEntries[entry.AccessIndex] = entry;
+        var op = _worker.OperationAt(grant.Ts, grant.Position);
+        var access = (uint)grant.AccessIndex < (uint)op.Accesses.Length ? op.RemoteAccesses?[grant.AccessIndex] : null;
+        if (access is null || access.KeyId != grant.KeyId || access.Holder != grant.From.Index)
+            throw new InvalidOperationException($"worker {Id}: {grant.From} granted key {grant.KeyId} to {op}, which does not access it there");
         if (op.IsCancelled)
         {
-            ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
+            ReleaseRemote(access, written: false, value: null);
             return;
         }
         // The holder touches the slot no more until we release it, so reading now or after a completion post is the same read.
-        int holder = op.Holders[entry.AccessIndex];
-        if (_memory.TryReadAtOnce(holder, entry.KeyId, out var contents)) OnGrantedValueRead(entry, contents);
-        else _memory.Read(holder, entry.KeyId, Mailbox, _handlers.GrantedValueRead, entry);
+        if (_memory.TryReadAtOnce(access.Holder, access.KeyId, out var contents)) OnGrantedValueRead(access, contents);
+        else _memory.Read(access.Holder, access.KeyId, Mailbox, _handlers.GrantedValueRead, access);
     }
 
-    private void OnGrantedValueRead(ChainEntry entry, SlotContents contents)
+    private void OnGrantedValueRead(RemoteAccess access, SlotContents contents)
     {
-        var op = entry.Operation!;
-        if (contents.Flag != Id) throw new InvalidOperationException($"worker {Id}: read key {entry.KeyId} at {op.Holders[entry.AccessIndex]} after a grant, but the flag is {contents.Flag}");
-        op.Values[entry.AccessIndex] = contents.Value;
-        (op.RemoteHeld ??= new bool[op.Accesses.Length])[entry.AccessIndex] = true;
-        if (op.IsCancelled) ReleaseRemote(op, entry.AccessIndex, written: false, value: null);
+        var op = access.Operation;
+        if (contents.Flag != Id) throw new InvalidOperationException($"worker {Id}: read key {access.KeyId} at {access.Holder} after a grant, but the flag is {contents.Flag}");
+        op.Values[access.Access] = contents.Value;
+        (op.RemoteHeld ??= new bool[op.Accesses.Length])[access.Access] = true;
+        if (op.IsCancelled) ReleaseRemote(access, written: false, value: null);
         else _worker.AcquiredKey(op);
     }
 
+    private void ReleaseRemote(Operation op, int access, bool written, byte[]? value) => ReleaseRemote(op.RemoteAccesses![access]!, written, value);
+
     /// <summary>Gives a remote key back: the new value first (if written), the flag last, then a notice to the holder.</summary>
-    private void ReleaseRemote(Operation op, int access, bool written, byte[]? value)
+    private void ReleaseRemote(RemoteAccess access, bool written, byte[]? value)
     {
-        if (op.RemoteHeld is { } held) held[access] = false;
-        var entry = op.RemoteEntries![access]!;
-        int holder = op.Holders[access];
-        op.Request.ReleasesInFlight++;
-        entry.Release = new ReleaseNotice(written, Tentative: false, Aborted: false);
-        if (written) _memory.WriteValueThenFlag(holder, entry.KeyId, value, holder, Mailbox, _handlers.ReleaseLanded, entry);
-        else _memory.WriteFlag(holder, entry.KeyId, holder, Mailbox, _handlers.ReleaseLanded, entry);
+        var op = access.Operation;
+        if (op.RemoteHeld is { } held) held[access.Access] = false;
+        int holder = access.Holder;
+        op.Run.ReleasesInFlight++;
+        access.Written = written;
+        if (written) _memory.WriteValueThenFlag(holder, access.KeyId, value, holder, Mailbox, _handlers.ReleaseLanded, access);
+        else _memory.WriteFlag(holder, access.KeyId, holder, Mailbox, _handlers.ReleaseLanded, access);
     }
 
     /// <summary>The value and the flag are back at the holder: tell it how to treat the write, now that more of the outcome may be known.</summary>
-    private void OnReleaseLanded(ChainEntry entry)
+    private void OnReleaseLanded(RemoteAccess access)
     {
-        var op = entry.Operation!;
-        var request = op.Request;
-        int holder = op.Holders[entry.AccessIndex];
-        bool written = entry.Release.Written;
-        bool tentative = written && HoldsWrites(request);
-        if (written && !tentative && request.Outcome is null) request.ExposedBeforeOutcome = true;
-        bool aborted = written && request.Outcome is WorkflowStatus.Aborted or WorkflowStatus.Failed;
-        if (tentative) (request.RemoteTentative ??= []).Add((holder, entry.KeyId));
-        entry.Release = new ReleaseNotice(written, tentative, aborted);
-        var target = _peers[holder];
-        _network.Send(Mailbox, target.Mailbox, target._handlers.Released, entry);
-        if (--request.ReleasesInFlight == 0 && request.RemoteOutcomeDue) SendRemoteOutcome(request);
+        var op = access.Operation;
+        var run = op.Run;
+        int holder = access.Holder;
+        bool written = access.Written;
+        bool tentative = written && HoldsWrites(run);
+        if (written && !tentative && run.Outcome is null) run.ExposedBeforeOutcome = true;
+        bool aborted = written && run.Outcome is WorkflowStatus.Aborted or WorkflowStatus.Failed;
+        if (tentative) (run.RemoteTentative ??= []).Add((holder, access.KeyId));
+        _endpoint.Send(NodeId.Worker(holder), new ReleasedMsg(access.KeyId, op.Ts, op.Position, new ReleaseNotice(written, tentative, aborted)));
+        if (--run.ReleasesInFlight == 0 && run.RemoteOutcomeDue) SendRemoteOutcome(run);
         _worker.KeyReleased(op);
     }
 
     // ---- the holder's side ---------------------------------------------------------------------------
 
     /// <summary>The requester gave the flag back. Keep the old value aside while its workflow's outcome is pending.</summary>
-    private void OnReleased(ChainEntry entry)
+    private void OnReleased(ReleasedMsg released)
     {
-        var (written, tentative, aborted) = entry.Release;
-        var key = _worker.KeyOf(entry.KeyId);
+        var (written, tentative, aborted) = released.Notice;
+        var key = _worker.KeyOf(released.KeyId);
+        // Only the granted head can be released: the flag named its requester, and nothing behind it has started.
+        var entry = key.Chain.Head;
+        if (entry is not { Kind: EntryKind.Virtual, Active: true } || entry.Ts != released.Ts || entry.Position != released.Position || entry.Peer != released.From.Index)
+            throw new InvalidOperationException($"worker {Id}: {released.From} released key {key.Id} for ({released.Ts}, {released.Position}), but the chain's head is {entry?.ToString() ?? "nothing"}");
         var slot = Region[key.Id];
         if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: release of {entry} but the flag is {slot.Flag}");
         if (written)

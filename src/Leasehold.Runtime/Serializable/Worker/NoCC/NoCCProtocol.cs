@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 
@@ -9,13 +10,22 @@ namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 /// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
 /// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
 /// </summary>
-internal sealed class NoCCProtocol(ClusterWorker worker, Network network, RemoteMemory memory, IStateStore store,
+internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, RemoteMemory memory, IStateStore store,
     ClusterCounters counters, Generation generation)
-    : WorkerProtocolBase<NoCCProtocol>(worker, network, memory, store, counters, generation), IWorkerProtocol
+    : WorkerProtocolBase(worker, endpoint, memory, store, counters, generation), IWorkerProtocol
 {
     private static readonly TimeSpan RetryAfter = TimeSpan.FromMicroseconds(20);
 
-    public void Plan(BatchPlan plan, BatchState batch)
+    /// <summary>NoCC's one message between workers; false for any other.</summary>
+    public bool Receive(Message message)
+    {
+        if (message is not PeerExecutedMsg executed) return false;
+        _worker.BatchOf(executed.Batch).PeersDone++;
+        _worker.TryReport();
+        return true;
+    }
+
+    public void Plan(PlanMsg plan, BatchState batch)
     {
         foreach (var lease in plan.Leases)
         {
@@ -27,10 +37,10 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Network network, Remote
             Load(key, lease.PreviousHolder);
         }
         var ops = new List<Operation>();
-        foreach (var request in plan.Requests)
+        foreach (var run in batch.Runs)
         {
             batch.Open++;
-            ops.AddRange(_worker.BuildOperations(request));
+            ops.AddRange(_worker.BuildOperations(run));
         }
         batch.IsOpen = true;
         foreach (var op in ops) _worker.TryDispatch(op);
@@ -109,7 +119,7 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Network network, Remote
 
     public void Release(Operation op, WriteSet? writes)
     {
-        var request = op.Request;
+        var run = op.Run;
         for (int a = 0; a < op.Accesses.Length; a++)
         {
             if (writes is null || !writes.Written[a])
@@ -119,7 +129,7 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Network network, Remote
             }
             int keyId = op.Accesses[a].KeyId;
             int holder = op.Holders[a];
-            if (request.Outcome is null) (request.Undo ??= []).Add((holder, keyId, op.Values[a]));
+            if (run.Outcome is null) (run.Undo ??= []).Add((holder, keyId, op.Values[a]));
             Write(holder, keyId, writes.Values[a], () => _worker.KeyReleased(op));
         }
     }
@@ -140,42 +150,31 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Network network, Remote
     }
 
     /// <summary>An aborted workflow's writes are undone blindly, newest first.</summary>
-    public void OnResolved(Request request, bool committed)
+    public void OnResolved(WorkflowRun run, bool committed)
     {
-        if (request.Undo is not { } undo) return;
-        request.Undo = null;
+        if (run.Undo is not { } undo) return;
+        run.Undo = null;
         if (committed) return;
         for (int i = undo.Count - 1; i >= 0; i--) Write(undo[i].Holder, undo[i].KeyId, undo[i].Before, static () => { });
     }
 
-    public void OnRequestDone(Request request)
+    public void OnRequestDone(WorkflowRun run)
     {
-        var batch = _worker.Batch(request.Batch);
+        var batch = _worker.Batch(run.Batch);
         if (batch.Open == 0) SelfDone(batch);
     }
 
-    /// <summary>Every request of the batch routed here is done: tell the peers, whose write-back waits for everyone's remote writes.</summary>
+    /// <summary>Every run of the batch routed here is done: tell the peers, whose write-back waits for everyone's remote writes.</summary>
     private void SelfDone(BatchState batch)
     {
         if (batch.SelfDone) return;
         batch.SelfDone = true;
-        long id = batch.Id;
-        for (int p = 0; p < _peers.Length; p++)
-        {
-            if (p == Id) continue;
-            var peer = _peers[p];
-            _network.Send(Mailbox, peer.Mailbox, () => peer.OnPeerExecuted(id));
-        }
+        for (int p = 0; p < _workers; p++)
+            if (p != Id) _endpoint.Send(NodeId.Worker(p), new PeerExecutedMsg(batch.Id));
         _worker.TryReport();
     }
 
-    public void OnPeerExecuted(long batchId)
-    {
-        _worker.BatchOf(batchId).PeersDone++;
-        _worker.TryReport();
-    }
-
-    public bool IsFinished(BatchState batch) => batch.SelfDone && batch.PeersDone == _peers.Length - 1;
+    public bool IsFinished(BatchState batch) => batch.SelfDone && batch.PeersDone == _workers - 1;
 
     /// <summary>NoCC writes back what it holds of what the batch declared it writes, as it stands now.</summary>
     public List<KeyValuePair<StateKey, byte[]?>> WriteSet(BatchState batch)
