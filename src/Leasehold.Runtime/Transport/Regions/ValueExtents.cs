@@ -64,7 +64,7 @@ internal sealed class ValueExtents
         // The old segment's tail would otherwise be lost: it goes to the free lists in the largest pieces that fit.
         if (_segmentCount > 0) FreeTail();
         int previous = _segmentCount == 0 ? InitialSegmentBytes / 2 : _segments[_segmentCount - 1].Length;
-        int size = Math.Min(_segmentBytes, Math.Max(previous * 2, extentBytes));
+        int size = (int)Math.Min(_segmentBytes, Math.Max(2L * previous, extentBytes));
         if (_segmentCount == _segments.Length) Array.Resize(ref _segments, _segments.Length * 2);
         _segments[_segmentCount++] = _backing.Allocate(size);
         _used = 0;
