@@ -146,6 +146,38 @@ public class OneSidedMemoryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_closure_forms_complete_with_their_results()
+    {
+        var scheduler = new DeterministicScheduler(seed: 2);
+        var memory = new OneSidedMemory(scheduler, Latency);
+        var key = new RegionKey(1, 1);
+        memory.Register(key, new RegionMemory(owner: 1));
+        var requester = scheduler.CreateMailbox("requester");
+        var seen = new List<string>();
+        memory.WriteValueThenFlag(key, 1, [1], 2, requester, () => seen.Add("write"));
+        memory.WriteValue(key, 1, [3], requester, () => seen.Add("value"));
+        memory.WriteFlag(key, 1, 4, requester, () => seen.Add("flag"));
+        memory.CompareAndSwapFlag(key, 1, 4, 5, requester, swapped => seen.Add($"cas {swapped}"));
+        memory.FetchAndAdd(key, 1, 1, requester, old => seen.Add($"faa {old}"));
+        memory.Read(key, 1, requester, s => seen.Add($"read {s.Flag} {s.Value![0]}"));
+        scheduler.RunToQuiescence();
+        Assert.Null(scheduler.Fault);
+        Assert.Equal(["write", "value", "flag", "cas True", "faa 4", "read 5 3"], seen);
+    }
+
+    [Fact]
+    public void A_negative_slot_is_refused_at_issue()
+    {
+        var scheduler = new DeterministicScheduler(seed: 1);
+        var memory = new OneSidedMemory(scheduler, Latency);
+        var key = new RegionKey(1, 1);
+        memory.Register(key, new RegionMemory(owner: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => memory.WriteFlag(key, -1, 0, scheduler.CreateMailbox("w"), () => { }));
+        Assert.Equal(0, memory.Operations);
+        Assert.False(scheduler.Step());
+    }
+
+    [Fact]
     public void A_zero_latency_write_that_fits_allocates_nothing_and_a_read_only_its_copy_and_completion()
     {
         var scheduler = new DeterministicScheduler(seed: 1);

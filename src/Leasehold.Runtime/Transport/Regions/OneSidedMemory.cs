@@ -71,7 +71,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// <summary>Reads the flag and a copy of the value in one operation; <paramref name="onDone"/>(<paramref name="state"/>, snapshot) runs on <paramref name="replyTo"/>.</summary>
     public void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
     {
-        var target = Issue(key);
+        var target = Issue(key, slot);
         if (OperationLatency <= TimeSpan.Zero) ApplyRead(target, slot, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterRead(target, slot, replyTo, onDone, state));
     }
@@ -87,7 +87,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
             snapshot = default;
             return false;
         }
-        var target = Issue(key);
+        var target = Issue(key, slot);
         snapshot = target.Region.Read(slot);
         Landed(target);
         return true;
@@ -99,7 +99,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// </summary>
     public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state)
     {
-        var target = Issue(key, value);
+        var target = Issue(key, slot, value);
         if (OperationLatency <= TimeSpan.Zero) ApplyWriteValueThenFlag(target, slot, value, flag, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterWriteValueThenFlag(target, slot, value, flag, replyTo, onDone, state));
     }
@@ -107,14 +107,14 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// <summary>Writes the value and leaves the flag; the array is copied when the operation lands.</summary>
     public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state)
     {
-        var target = Issue(key, value);
+        var target = Issue(key, slot, value);
         if (OperationLatency <= TimeSpan.Zero) ApplyWriteValue(target, slot, value, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterWriteValue(target, slot, value, replyTo, onDone, state));
     }
 
     public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state)
     {
-        var target = Issue(key);
+        var target = Issue(key, slot);
         if (OperationLatency <= TimeSpan.Zero) ApplyWriteFlag(target, slot, flag, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterWriteFlag(target, slot, flag, replyTo, onDone, state));
     }
@@ -122,7 +122,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// <summary>Sets the flag to <paramref name="desired"/> if it is <paramref name="expected"/>; the completion gets whether it did.</summary>
     public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state)
     {
-        var target = Issue(key);
+        var target = Issue(key, slot);
         if (OperationLatency <= TimeSpan.Zero) ApplyCompareAndSwapFlag(target, slot, expected, desired, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterCompareAndSwapFlag(target, slot, expected, desired, replyTo, onDone, state));
     }
@@ -130,10 +130,28 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// <summary>Adds <paramref name="delta"/> to the slot's sequence; the completion gets the sequence before the addition.</summary>
     public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state)
     {
-        var target = Issue(key);
+        var target = Issue(key, slot);
         if (OperationLatency <= TimeSpan.Zero) ApplyFetchAndAdd(target, slot, delta, replyTo, onDone, state);
         else scheduler.After(OperationLatency, LaterFetchAndAdd(target, slot, delta, replyTo, onDone, state));
     }
+
+    // Closure forms for callers off the hot path: the delegate is the state, run by a handler bound once.
+    public void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone) => Read(key, slot, replyTo, Run<SlotSnapshot>.Action, onDone);
+
+    public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
+        WriteValueThenFlag(key, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);
+
+    public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
+        WriteValue(key, slot, value, replyTo, MailboxItem.RunAction, onDone);
+
+    public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone) =>
+        WriteFlag(key, slot, flag, replyTo, MailboxItem.RunAction, onDone);
+
+    public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
+        CompareAndSwapFlag(key, slot, expected, desired, replyTo, Run<bool>.Action, onDone);
+
+    public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone) =>
+        FetchAndAdd(key, slot, delta, replyTo, Run<ulong>.Action, onDone);
 
     private void ApplyRead(Registration target, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
     {
@@ -199,11 +217,12 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
 
     /// <summary>
     /// The registration an operation goes to, resolved when it is issued: a key retired while the operation is
-    /// in flight still reaches its (now retired) region. An oversized value is refused here, before anything is
-    /// scheduled, so the caller sees the error at its call.
+    /// in flight still reaches its (now retired) region. A negative slot or an oversized value is refused here,
+    /// before anything is scheduled, so the caller sees the error at its call.
     /// </summary>
-    private Registration Issue(RegionKey key, byte[]? value = null)
+    private Registration Issue(RegionKey key, int slot, byte[]? value = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
         var target = Find(key);
         target.Region.CheckValueSize(value);
         Interlocked.Increment(ref _operations);
@@ -225,6 +244,11 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         public RegionMemory Region { get; } = region;
         public bool Retired => _retired;
         public void Retire() => _retired = true;
+    }
+
+    private static class Run<T>
+    {
+        public static readonly Action<object, T> Action = static (onDone, result) => ((Action<T>)onDone)(result);
     }
 
     /// <summary>A result on its way to the requester's mailbox, posted as its own state.</summary>
