@@ -23,7 +23,7 @@ namespace Leasehold.Runtime.Transport.Regions;
 public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLatency)
 {
     private readonly Lock _registering = new();
-    /// <summary>Copied on every registration or retirement, which are rare; operations read it without a lock.</summary>
+    /// <summary>Copied on every registration, which is rare; operations read it without a lock.</summary>
     private Dictionary<RegionKey, Registration> _registrations = [];
     private long _operations, _landedInRetired;
 
@@ -46,12 +46,11 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         }
     }
 
-    /// <summary>Retires one key: its region stays, so operations still in flight or issued later land there unseen.</summary>
-    public void Retire(RegionKey key)
-    {
-        if (!Volatile.Read(ref _registrations).TryGetValue(key, out var registration)) throw new UnknownRegionKeyException(key);
-        registration.Retire();
-    }
+    /// <summary>
+    /// Retires one key. Its region stays registered, memory and all, so operations still in flight or issued
+    /// later land there unseen; nothing frees it yet (a later step can, once the fenced process is known gone).
+    /// </summary>
+    public void Retire(RegionKey key) => Find(key).Retire();
 
     /// <summary>Retires every key registered by <paramref name="incarnation"/>; the number retired.</summary>
     public int RetireIncarnation(int incarnation)
@@ -258,11 +257,4 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
 
         private void Run() => onDone(state, result);
     }
-}
-
-/// <summary>An operation addressed a region key that was never registered: no memory answers to it.</summary>
-public sealed class UnknownRegionKeyException(RegionKey key)
-    : InvalidOperationException($"no region was ever registered as the {key}: a region key comes only from a registration")
-{
-    public RegionKey Key { get; } = key;
 }
