@@ -1,0 +1,21 @@
+namespace Leasehold.Runtime.Transport.Regions;
+
+/// <summary>
+/// Where a region's bytes live: slot headers and value segments are both taken from here. Each block must
+/// stay at one address for the region's life and come zeroed, because one-sided operations and, later,
+/// another process's reader address it directly. Today's backing is pinned managed arrays
+/// (<see cref="PinnedArrayBacking"/>); a later issue supplies a memory-mapped file.
+/// </summary>
+public interface IRegionBacking
+{
+    /// <summary>A zeroed block of <paramref name="bytes"/> that never moves and is never handed out twice.</summary>
+    Memory<byte> Allocate(int bytes);
+}
+
+/// <summary>Blocks from the pinned object heap: the garbage collector never moves them.</summary>
+public sealed class PinnedArrayBacking : IRegionBacking
+{
+    public static readonly PinnedArrayBacking Instance = new();
+
+    public Memory<byte> Allocate(int bytes) => GC.AllocateArray<byte>(bytes, pinned: true);
+}

@@ -1,0 +1,260 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Transport.Regions;
+
+/// <summary>
+/// One-sided operations on registered regions, addressed by <see cref="RegionKey"/> and slot. Each operation
+/// takes <see cref="OperationLatency"/> of waiting time: it is applied to the target region when it "arrives",
+/// by the scheduler's timer context outside every mailbox (as a NIC would, without the target's executors),
+/// or inline when operations take no time; its completion is then posted to the requester's mailbox.
+/// <para>
+/// Completions take a handler and a state object: with a handler bound once and a state the requester has
+/// anyway, a zero-latency write allocates nothing, and a read its copy and one small completion.
+/// </para>
+/// <para>
+/// <b>Rotation.</b> An operation through a retired key still lands in the retired region and completes as a
+/// success: a fenced process can only write into memory nobody reads, as after an RDMA fence. An operation
+/// through a key never registered is a bug in the caller, not a network event, so it throws at issue
+/// (<see cref="UnknownRegionKeyException"/>): from protocol code, running on a mailbox, that becomes the
+/// scheduler's <see cref="IScheduler.Fault"/> and voids the run, and no completion ever carries a status
+/// every caller would have to check.
+/// </para>
+/// </summary>
+public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLatency)
+{
+    private readonly Lock _registering = new();
+    /// <summary>Copied on every registration, which is rare; operations read it without a lock.</summary>
+    private Dictionary<RegionKey, Registration> _registrations = [];
+    private long _operations, _landedInRetired;
+
+    public TimeSpan OperationLatency { get; } = operationLatency;
+
+    /// <summary>Operations issued.</summary>
+    public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Operations that landed in a retired region (a fenced incarnation's late work).</summary>
+    public long LandedInRetired => Interlocked.Read(ref _landedInRetired);
+
+    public void Register(RegionKey key, RegionMemory region)
+    {
+        ArgumentNullException.ThrowIfNull(region);
+        lock (_registering)
+        {
+            if (_registrations.ContainsKey(key))
+                throw new InvalidOperationException($"{key} is already registered: each incarnation registers fresh regions under its own key");
+            Volatile.Write(ref _registrations, new Dictionary<RegionKey, Registration>(_registrations) { [key] = new Registration(key, region) });
+        }
+    }
+
+    /// <summary>
+    /// Retires one key. Its region stays registered, memory and all, so operations still in flight or issued
+    /// later land there unseen; nothing frees it yet (a later step can, once the fenced process is known gone).
+    /// </summary>
+    public void Retire(RegionKey key) => Find(key).Retire();
+
+    /// <summary>Retires every key registered by <paramref name="incarnation"/>; the number retired.</summary>
+    public int RetireIncarnation(int incarnation)
+    {
+        int retired = 0;
+        foreach (var registration in Volatile.Read(ref _registrations).Values)
+        {
+            if (registration.Key.Incarnation != incarnation) continue;
+            registration.Retire();
+            retired++;
+        }
+        return retired;
+    }
+
+    public bool IsRetired(RegionKey key) => Find(key).Retired;
+
+    /// <summary>Reads the flag and a copy of the value in one operation; <paramref name="onDone"/>(<paramref name="state"/>, snapshot) runs on <paramref name="replyTo"/>.</summary>
+    public void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
+    {
+        var target = Issue(key, slot);
+        if (OperationLatency <= TimeSpan.Zero) ApplyRead(target, slot, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterRead(target, slot, replyTo, onDone, state));
+    }
+
+    /// <summary>
+    /// A read that lands at once when operations take no time: the requester continues where it is, with no
+    /// completion posted back to its own mailbox. False (nothing read) when the read must wait its latency.
+    /// </summary>
+    public bool TryReadAtOnce(RegionKey key, int slot, out SlotSnapshot snapshot)
+    {
+        if (OperationLatency > TimeSpan.Zero)
+        {
+            snapshot = default;
+            return false;
+        }
+        var target = Issue(key, slot);
+        snapshot = target.Region.Read(slot);
+        Landed(target);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the value, then the flag, in one operation. The region copies <paramref name="value"/> when the
+    /// operation lands: the caller must not change the array before its completion runs.
+    /// </summary>
+    public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        var target = Issue(key, slot, value);
+        if (OperationLatency <= TimeSpan.Zero) ApplyWriteValueThenFlag(target, slot, value, flag, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterWriteValueThenFlag(target, slot, value, flag, replyTo, onDone, state));
+    }
+
+    /// <summary>Writes the value and leaves the flag; the array is copied when the operation lands.</summary>
+    public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        var target = Issue(key, slot, value);
+        if (OperationLatency <= TimeSpan.Zero) ApplyWriteValue(target, slot, value, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterWriteValue(target, slot, value, replyTo, onDone, state));
+    }
+
+    public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        var target = Issue(key, slot);
+        if (OperationLatency <= TimeSpan.Zero) ApplyWriteFlag(target, slot, flag, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterWriteFlag(target, slot, flag, replyTo, onDone, state));
+    }
+
+    /// <summary>Sets the flag to <paramref name="desired"/> if it is <paramref name="expected"/>; the completion gets whether it did.</summary>
+    public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state)
+    {
+        var target = Issue(key, slot);
+        if (OperationLatency <= TimeSpan.Zero) ApplyCompareAndSwapFlag(target, slot, expected, desired, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterCompareAndSwapFlag(target, slot, expected, desired, replyTo, onDone, state));
+    }
+
+    /// <summary>Adds <paramref name="delta"/> to the slot's sequence; the completion gets the sequence before the addition.</summary>
+    public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state)
+    {
+        var target = Issue(key, slot);
+        if (OperationLatency <= TimeSpan.Zero) ApplyFetchAndAdd(target, slot, delta, replyTo, onDone, state);
+        else scheduler.After(OperationLatency, LaterFetchAndAdd(target, slot, delta, replyTo, onDone, state));
+    }
+
+    // Closure forms for callers off the hot path: the delegate is the state, run by a handler bound once.
+    public void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone) => Read(key, slot, replyTo, Run<SlotSnapshot>.Action, onDone);
+
+    public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
+        WriteValueThenFlag(key, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);
+
+    public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
+        WriteValue(key, slot, value, replyTo, MailboxItem.RunAction, onDone);
+
+    public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone) =>
+        WriteFlag(key, slot, flag, replyTo, MailboxItem.RunAction, onDone);
+
+    public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
+        CompareAndSwapFlag(key, slot, expected, desired, replyTo, Run<bool>.Action, onDone);
+
+    public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone) =>
+        FetchAndAdd(key, slot, delta, replyTo, Run<ulong>.Action, onDone);
+
+    private void ApplyRead(Registration target, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
+    {
+        var snapshot = target.Region.Read(slot);
+        Landed(target);
+        scheduler.Post(replyTo, Completion<SlotSnapshot>.Deliver, new Completion<SlotSnapshot>(onDone, state, snapshot));
+    }
+
+    private void ApplyWriteValueThenFlag(Registration target, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        target.Region.WriteValueThenFlag(slot, value, flag);
+        Landed(target);
+        scheduler.Post(replyTo, onDone, state);
+    }
+
+    private void ApplyWriteValue(Registration target, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        target.Region.WriteValue(slot, value);
+        Landed(target);
+        scheduler.Post(replyTo, onDone, state);
+    }
+
+    private void ApplyWriteFlag(Registration target, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state)
+    {
+        target.Region.WriteFlag(slot, flag);
+        Landed(target);
+        scheduler.Post(replyTo, onDone, state);
+    }
+
+    private void ApplyCompareAndSwapFlag(Registration target, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state)
+    {
+        bool swapped = target.Region.CompareAndSwapFlag(slot, expected, desired);
+        Landed(target);
+        scheduler.Post(replyTo, Completion<bool>.Deliver, new Completion<bool>(onDone, state, swapped));
+    }
+
+    private void ApplyFetchAndAdd(Registration target, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state)
+    {
+        ulong old = target.Region.FetchAndAdd(slot, delta);
+        Landed(target);
+        scheduler.Post(replyTo, Completion<ulong>.Deliver, new Completion<ulong>(onDone, state, old));
+    }
+
+    // The delayed forms build their closures here: a lambda in the public methods would capture their
+    // parameters, and the compiler would allocate that closure on every call, zero latency included.
+    private Action LaterRead(Registration target, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state) =>
+        () => ApplyRead(target, slot, replyTo, onDone, state);
+
+    private Action LaterWriteValueThenFlag(Registration target, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state) =>
+        () => ApplyWriteValueThenFlag(target, slot, value, flag, replyTo, onDone, state);
+
+    private Action LaterWriteValue(Registration target, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state) =>
+        () => ApplyWriteValue(target, slot, value, replyTo, onDone, state);
+
+    private Action LaterWriteFlag(Registration target, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state) =>
+        () => ApplyWriteFlag(target, slot, flag, replyTo, onDone, state);
+
+    private Action LaterCompareAndSwapFlag(Registration target, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state) =>
+        () => ApplyCompareAndSwapFlag(target, slot, expected, desired, replyTo, onDone, state);
+
+    private Action LaterFetchAndAdd(Registration target, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state) =>
+        () => ApplyFetchAndAdd(target, slot, delta, replyTo, onDone, state);
+
+    /// <summary>
+    /// The registration an operation goes to, resolved when it is issued: a key retired while the operation is
+    /// in flight still reaches its (now retired) region. A negative slot or an oversized value is refused here,
+    /// before anything is scheduled, so the caller sees the error at its call.
+    /// </summary>
+    private Registration Issue(RegionKey key, int slot, byte[]? value = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        var target = Find(key);
+        target.Region.CheckValueSize(value);
+        Interlocked.Increment(ref _operations);
+        return target;
+    }
+
+    private Registration Find(RegionKey key) =>
+        Volatile.Read(ref _registrations).TryGetValue(key, out var registration) ? registration : throw new UnknownRegionKeyException(key);
+
+    private void Landed(Registration target)
+    {
+        if (target.Retired) Interlocked.Increment(ref _landedInRetired);
+    }
+
+    private sealed class Registration(RegionKey key, RegionMemory region)
+    {
+        private volatile bool _retired;
+        public RegionKey Key { get; } = key;
+        public RegionMemory Region { get; } = region;
+        public bool Retired => _retired;
+        public void Retire() => _retired = true;
+    }
+
+    private static class Run<T>
+    {
+        public static readonly Action<object, T> Action = static (onDone, result) => ((Action<T>)onDone)(result);
+    }
+
+    /// <summary>A result on its way to the requester's mailbox, posted as its own state.</summary>
+    private sealed class Completion<T>(Action<object, T> onDone, object state, T result)
+    {
+        public static readonly Action<object> Deliver = static completion => ((Completion<T>)completion).Run();
+
+        private void Run() => onDone(state, result);
+    }
+}
