@@ -147,4 +147,22 @@ public class WireCodecFuzzTests(ITestOutputHelper output)
             Assert.True(allocated < FixedAllowanceBytes, $"a forged count of {forged} allocated {allocated} bytes");
         }
     }
+
+    [Fact]
+    public void Parameters_beyond_the_limit_are_refused_before_any_is_read()
+    {
+        // Rebuilding a parameter map checks each name against the earlier ones, so a frame of many small
+        // parameters would cost time quadratic in its size, and allocate for every name, before a check
+        // after decoding could refuse it.
+        var args = Args.Create();
+        for (int i = 0; i < 5000; i++) args.Set($"p{i}", i);
+        var plan = new PlanMsg(1, 1, default, [new PlannedWorkflow(1, "w", args.Build(), [])], []);
+        var frame = Frame(plan);
+        WarmUp();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.False(WireCodec.TryDecode(frame, WireLimits.Default with { MaxArgs = 4999 }, out _, out var refusal));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(WireRefusal.FieldOutOfBounds("Args.Count"), refusal);
+        Assert.True(allocated < 16 << 10, $"refusing 5000 parameters allocated {allocated} bytes");
+    }
 }

@@ -34,6 +34,9 @@ internal sealed class ArgsFormatter : MemoryPackFormatter<Args>
     {
         int count = reader.ReadUnmanaged<int>();
         if (count < 0 || count > reader.Remaining / MinEncodedArg) throw new WireRefusedException(WireRefusal.Malformed($"Args count {count} with {reader.Remaining} bytes left"));
+        // Refused before reading: the builder checks each name against the earlier ones (quadratic), and a
+        // frame of many small parameters would pay that, and allocate every name, before any later check.
+        if (count > WireCodec.DecodingLimits.MaxArgs) throw new WireRefusedException(WireRefusal.FieldOutOfBounds("Args.Count"));
         if (count == 0)
         {
             value = Args.Empty;

@@ -92,7 +92,6 @@ internal static class BodyChecks
     private static WireRefusal? Args(Args? args, WireLimits l)
     {
         if (args is null) return Null("PlannedWorkflow.Args");
-        if (args.Count > l.MaxArgs) return WireRefusal.FieldOutOfBounds("Args.Count");
         for (int i = 0; i < args.Count; i++)
         {
             if (String(args.NameAt(i), "Args name", l) is { } badName) return badName;

@@ -19,6 +19,7 @@ namespace Leasehold.Runtime.Transport.Wire;
 public static class WireCodec
 {
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_body;
+    [ThreadStatic] private static WireLimits? t_limits;
     // A plan can be tens of MiB; a thread keeps a scratch buffer only up to this size between frames.
     private const int KeptScratchBytes = 1 << 20;
 
@@ -89,8 +90,10 @@ public static class WireCodec
             return Refuse(WireRefusal.FieldOutOfBounds("incarnation"), out refusal);
 
         Message decoded;
+        var outerLimits = t_limits;
         try
         {
+            t_limits = limits;
             decoded = kind.ReadBody(frame[WireHeader.Size..]);
         }
         // The one place the serializer's exceptions are caught: each is a body that is not its kind's layout.
@@ -100,12 +103,19 @@ public static class WireCodec
         {
             return Refuse(WireRefusal.Malformed($"{kind.Type.Name}: {e.GetType().Name}: {e.Message}"), out refusal);
         }
+        finally { t_limits = outerLimits; }
         if (kind.Check(decoded, limits) is { } outOfBounds)
             return Refuse(outOfBounds, out refusal);
         decoded.Stamp(sender, new Incarnation((int)header.Incarnation));
         message = decoded;
         return true;
     }
+
+    /// <summary>
+    /// The limits of the frame being decoded on this thread, for a formatter that must refuse a count before
+    /// it reads what the count announces (the serializer's formatters take no state of their own).
+    /// </summary>
+    internal static WireLimits DecodingLimits => t_limits ?? WireLimits.Default;
 
     private static bool Refuse(WireRefusal reason, out WireRefusal refusal)
     {
