@@ -80,7 +80,7 @@ public static class WireCodec
         var kind = MessageKinds.Find(header.Kind);
         if (kind is null)
             return Refuse(new(WireRefusalKind.UnknownKind, $"kind {header.Kind}"), out refusal);
-        if (frame.Length > limits.MaxFrameBytes || header.BodyLength > (uint)(limits.MaxFrameBytes - WireHeader.Size))
+        if (frame.Length > limits.MaxFrameBytes || WireHeader.Size + (long)header.BodyLength > limits.MaxFrameBytes)
             return Refuse(new(WireRefusalKind.Oversized, $"{kind.Type.Name} of {Math.Max(frame.Length, WireHeader.Size + (long)header.BodyLength)} bytes; the limit is {limits.MaxFrameBytes}"), out refusal);
         if (header.BodyLength != frame.Length - WireHeader.Size)
             return Refuse(new(WireRefusalKind.LengthMismatch, $"the header says {header.BodyLength} body bytes; {frame.Length - WireHeader.Size} follow"), out refusal);
