@@ -112,6 +112,23 @@ public class WireRefusalTests
     }
 
     [Fact]
+    public void A_flag_status_or_time_no_sender_could_have_written_is_refused_naming_it()
+    {
+        // The serializer would copy these as raw memory: a bool of 2, an undefined flag, a time beyond range.
+        var released = Frame(new ReleasedMsg(1, 2, 3, new(Written: true, Tentative: false, Aborted: false)));
+        released[WireHeader.Size + 1 + 4 + 8 + 4] = 0x08; // after member count, KeyId, Ts, Position
+        Assert.Equal(WireRefusal.FieldOutOfBounds("ReleaseNotice"), Refused(released));
+
+        var outcome = Frame(new OutcomeMsg(5, true, [1]));
+        outcome[WireHeader.Size + 1 + 8] = 2; // after member count and Ts
+        Assert.Equal(WireRefusal.FieldOutOfBounds("bool"), Refused(outcome));
+
+        var plan = Frame(WireMessageGenerators.PlanOf(1));
+        BinaryPrimitives.WriteInt16LittleEndian(plan.AsSpan(WireHeader.Size + 1 + 8 + 8 + 8), 15 * 60); // the time's offset: 15 hours
+        Assert.Equal(WireRefusal.FieldOutOfBounds("DateTimeOffset"), Refused(plan));
+    }
+
+    [Fact]
     public void A_body_that_is_not_its_kinds_layout_is_malformed()
     {
         var truncated = Grant()[..^1];

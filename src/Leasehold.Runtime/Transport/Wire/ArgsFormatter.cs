@@ -45,12 +45,12 @@ internal sealed class ArgsFormatter : MemoryPackFormatter<Args>
         var args = Args.Create();
         for (int i = 0; i < count; i++)
         {
-            string name = reader.ReadString() ?? throw StateKeyFormatter.Null("Args name");
+            string name = reader.ReadString() ?? throw WireRefusedException.Null("Args name");
             switch (reader.ReadUnmanaged<byte>())
             {
                 case LongArg: args.Set(name, reader.ReadUnmanaged<long>()); break;
-                case StringArg: args.Set(name, reader.ReadString() ?? throw StateKeyFormatter.Null($"Args '{name}'")); break;
-                case BytesArg: args.Set(name, reader.ReadUnmanagedArray<byte>() ?? throw StateKeyFormatter.Null($"Args '{name}'")); break;
+                case StringArg: args.Set(name, reader.ReadString() ?? throw WireRefusedException.Null($"Args '{name}'")); break;
+                case BytesArg: args.Set(name, reader.ReadUnmanagedArray<byte>() ?? throw WireRefusedException.Null($"Args '{name}'")); break;
                 case var tag: throw new WireRefusedException(WireRefusal.Malformed($"parameter '{name}' has unknown type tag {tag}"));
             }
         }

@@ -19,10 +19,8 @@ internal sealed class StateKeyFormatter : MemoryPackFormatter<StateKey>
 
     public override void Deserialize(ref MemoryPackReader reader, scoped ref StateKey value) =>
         value = new StateKey(
-            reader.ReadString() ?? throw Null("StateKey.Table"),
-            reader.ReadString() ?? throw Null("StateKey.Key"));
-
-    public static WireRefusedException Null(string field) => new(WireRefusal.Malformed($"{field} is null"));
+            reader.ReadString() ?? throw WireRefusedException.Null("StateKey.Table"),
+            reader.ReadString() ?? throw WireRefusedException.Null("StateKey.Key"));
 }
 
 internal sealed class LeaseEntryFormatter : MemoryPackFormatter<LeaseEntry>

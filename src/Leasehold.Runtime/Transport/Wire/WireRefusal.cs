@@ -37,4 +37,6 @@ public readonly record struct WireRefusal(WireRefusalKind Kind, string Detail)
 internal sealed class WireRefusedException(WireRefusal refusal) : Exception(refusal.ToString())
 {
     public WireRefusal Refusal { get; } = refusal;
+
+    public static WireRefusedException Null(string field) => new(WireRefusal.Malformed($"{field} is null"));
 }
