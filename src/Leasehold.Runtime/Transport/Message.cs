@@ -1,3 +1,5 @@
+using MemoryPack;
+
 namespace Leasehold.Runtime.Transport;
 
 /// <summary>
@@ -9,9 +11,12 @@ namespace Leasehold.Runtime.Transport;
 public abstract record Message
 {
     /// <summary>The node that sent it, stamped at send.</summary>
+    /// <remarks>Not part of a message's body: the wire carries it in the frame header.</remarks>
+    [MemoryPackIgnore]
     public NodeId From { get; internal set; }
 
     /// <summary>The sender's incarnation, stamped at send.</summary>
+    [MemoryPackIgnore]
     public Incarnation Incarnation { get; internal set; }
 
     internal void Stamp(NodeId from, Incarnation incarnation)

@@ -1,0 +1,49 @@
+using System.Collections.Frozen;
+using Leasehold.Runtime.Serializable.Messages;
+
+namespace Leasehold.Runtime.Transport.Wire;
+
+/// <summary>
+/// Every message the wire carries, by kind byte: adding a message type is one line here (and its bounds
+/// check in <see cref="BodyChecks"/>). A kind byte is the wire's forever: never renumber one; a retired
+/// message leaves its number unused. The round-trip test fails for a row without a generator.
+/// </summary>
+internal static class MessageKinds
+{
+    public static readonly IReadOnlyList<MessageKind> All =
+    [
+        // Driver ↔ worker
+        MessageKind.Of<PlanMsg>(1, BodyChecks.Plan),
+        MessageKind.Of<ExecutedMsg>(2, BodyChecks.Executed),
+        MessageKind.Of<WorkerFailedMsg>(3, BodyChecks.WorkerFailed),
+        // Worker ↔ worker
+        MessageKind.Of<RecordsMsg>(16, BodyChecks.Records),
+        MessageKind.Of<GrantMsg>(17, BodyChecks.Grant),
+        MessageKind.Of<ReleasedMsg>(18, BodyChecks.Released),
+        MessageKind.Of<HandedOverMsg>(19, BodyChecks.HandedOver),
+        MessageKind.Of<OutcomeMsg>(20, BodyChecks.Outcome),
+        MessageKind.Of<PeerExecutedMsg>(21, BodyChecks.None),
+        // 32–63: the causal runtime's messages. 64 up: one-sided operations and their completions.
+    ];
+
+    private static readonly MessageKind?[] ByKind = Index(All);
+    private static readonly FrozenDictionary<Type, MessageKind> ByType = All.ToFrozenDictionary(k => k.Type);
+
+    public static MessageKind? Find(byte kind) => ByKind[kind];
+
+    public static MessageKind Of(Message message) =>
+        ByType.TryGetValue(message.GetType(), out var kind)
+            ? kind
+            : throw new InvalidOperationException($"{message.GetType().Name} has no kind in the wire's message table (Transport/Wire/MessageKinds.cs)");
+
+    private static MessageKind?[] Index(IReadOnlyList<MessageKind> kinds)
+    {
+        var byKind = new MessageKind?[256];
+        foreach (var kind in kinds)
+        {
+            if (byKind[kind.Kind] is { } taken) throw new InvalidOperationException($"kind {kind.Kind} is both {taken.Type.Name} and {kind.Type.Name}");
+            byKind[kind.Kind] = kind;
+        }
+        return byKind;
+    }
+}
