@@ -1,4 +1,6 @@
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport.Regions;
+using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Runtime.Transport;
 
@@ -17,6 +19,18 @@ public static class Transports
     {
         TransportKind.Inproc => new InprocTransport(scheduler, linkLatency),
         TransportKind.InprocSerialising => new SerialisingInprocTransport(scheduler, linkLatency),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown transport"),
+    };
+
+    /// <summary>
+    /// The one-sided memory that goes with a transport of <paramref name="kind"/>: in place for the fast
+    /// transport, through the wire codec for the serialising one. <paramref name="limits"/> bound the codec's
+    /// frames; give the cluster's <c>MaxValueBytes</c> there when it is above the default.
+    /// </summary>
+    public static IOneSided CreateOneSided(TransportKind kind, IScheduler scheduler, TimeSpan operationLatency, WireLimits? limits = null) => kind switch
+    {
+        TransportKind.Inproc => new OneSidedMemory(scheduler, operationLatency),
+        TransportKind.InprocSerialising => new SerialisingOneSided(new OneSidedMemory(scheduler, operationLatency), limits),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown transport"),
     };
 }

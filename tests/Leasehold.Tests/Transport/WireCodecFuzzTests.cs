@@ -29,8 +29,10 @@ public class WireCodecFuzzTests(ITestOutputHelper output)
         WarmUp();
         long inputs = 0, decoded = 0, mostAllocated = 0;
         var refusals = new SortedDictionary<WireRefusalKind, int>();
+        var kindsMutated = new HashSet<Type>();
         Gen.Select(WireMessageGenerators.Stamped, Gen.Int[0, int.MaxValue]).Sample((message, seed) =>
         {
+            kindsMutated.Add(message.GetType());
             var valid = Frame(message);
             var random = new Random(seed);
             for (int i = 0; i < MutationsPerMessage; i++)
@@ -55,6 +57,8 @@ public class WireCodecFuzzTests(ITestOutputHelper output)
         Assert.Contains(WireRefusalKind.FieldOutOfBounds, refusals.Keys);
         Assert.Contains(WireRefusalKind.LengthMismatch, refusals.Keys);
         Assert.True(decoded > 0, "no mutated frame decoded: the mutations never left a frame valid");
+        var unmutated = MessageKinds.All.Select(k => k.Type).Except(kindsMutated).Select(t => t.Name).ToList();
+        Assert.True(unmutated.Count == 0, $"no frame of these kinds was mutated: {string.Join(", ", unmutated)}");
     }
 
     private static byte[] Mutate(byte[] valid, Random random)

@@ -3,6 +3,8 @@ using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Serializable.Worker;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
+using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Tests.Transport;
 
@@ -50,6 +52,11 @@ internal static class WireMessageGenerators
     private static readonly Gen<VirtualVertex> Vertex = Gen.Select(KeyId, Key, Gen.Long, Position, AccessIndex,
         (id, key, ts, position, access) => new VirtualVertex(id, key, ts, position, access));
 
+    private static readonly Gen<RegionKey> Region = Gen.Select(Gen.Int, Gen.Int, (node, incarnation) => new RegionKey(node, incarnation));
+    private static readonly Gen<int> Slot = Gen.Int[0, int.MaxValue];
+    /// <summary>A slot's value: null, empty and non-empty differ on the wire and must stay apart.</summary>
+    private static readonly Gen<byte[]?> Value = Gen.Frequency((1, Gen.Const((byte[]?)null)), (1, Gen.Const(() => (byte[]?)[])), (4, Bytes.Select(b => (byte[]?)b)));
+
     /// <summary>A plan of <paramref name="workflows"/> workflows of 3 functions with 2 accesses each, as a benchmark shape.</summary>
     public static PlanMsg PlanOf(int workflows) => new(7, 1000, new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero),
         Enumerable.Range(0, workflows).Select(i => new PlannedWorkflow(1000 + i, "transfer",
@@ -72,6 +79,16 @@ internal static class WireMessageGenerators
         [typeof(HandedOverMsg)] = KeyId.Select(id => (Message)new HandedOverMsg(id)),
         [typeof(OutcomeMsg)] = Gen.Select(Gen.Long, Gen.Bool, KeyId.Array[0, 8], (ts, committed, keys) => (Message)new OutcomeMsg(ts, committed, keys)),
         [typeof(PeerExecutedMsg)] = Gen.Long.Select(batch => (Message)new PeerExecutedMsg(batch)),
+        [typeof(ReadRequest)] = Gen.Select(Region, Slot, (key, slot) => (Message)new ReadRequest(key, slot)),
+        [typeof(WriteValueThenFlagRequest)] = Gen.Select(Region, Slot, Value, Gen.Int, (key, slot, value, flag) => (Message)new WriteValueThenFlagRequest(key, slot, value, flag)),
+        [typeof(WriteValueRequest)] = Gen.Select(Region, Slot, Value, (key, slot, value) => (Message)new WriteValueRequest(key, slot, value)),
+        [typeof(WriteFlagRequest)] = Gen.Select(Region, Slot, Gen.Int, (key, slot, flag) => (Message)new WriteFlagRequest(key, slot, flag)),
+        [typeof(CompareAndSwapFlagRequest)] = Gen.Select(Region, Slot, Gen.Int, Gen.Int, (key, slot, expected, desired) => (Message)new CompareAndSwapFlagRequest(key, slot, expected, desired)),
+        [typeof(FetchAndAddRequest)] = Gen.Select(Region, Slot, Gen.ULong, (key, slot, delta) => (Message)new FetchAndAddRequest(key, slot, delta)),
+        [typeof(SnapshotCompletion)] = Gen.Select(Gen.Int, Value, (flag, value) => (Message)new SnapshotCompletion(flag, value)),
+        [typeof(SwappedCompletion)] = Gen.Bool.Select(swapped => (Message)new SwappedCompletion(swapped)),
+        [typeof(FetchedCompletion)] = Gen.ULong.Select(before => (Message)new FetchedCompletion(before)),
+        [typeof(AckCompletion)] = Gen.Const(() => (Message)new AckCompletion()),
     };
 
     /// <summary>Any message, stamped with a sender and an incarnation as a transport would stamp it.</summary>

@@ -20,7 +20,7 @@ namespace Leasehold.Runtime.Transport.Regions;
 /// every caller would have to check.
 /// </para>
 /// </summary>
-public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLatency)
+public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLatency) : IOneSided
 {
     private readonly Lock _registering = new();
     /// <summary>Copied on every registration, which is rare; operations read it without a lock.</summary>
@@ -245,7 +245,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         public void Retire() => _retired = true;
     }
 
-    private static class Run<T>
+    internal static class Run<T>
     {
         public static readonly Action<object, T> Action = static (onDone, result) => ((Action<T>)onDone)(result);
     }

@@ -23,7 +23,19 @@ internal static class MessageKinds
         MessageKind.Of<HandedOverMsg>(19, BodyChecks.HandedOver),
         MessageKind.Of<OutcomeMsg>(20, BodyChecks.Outcome),
         MessageKind.Of<PeerExecutedMsg>(21, BodyChecks.None),
-        // 32–63: the causal runtime's messages. 64 up: one-sided operations and their completions.
+        // 32–63: the causal runtime's messages.
+        // 64–79: one-sided operations
+        MessageKind.Of<ReadRequest>(64, OneSidedChecks.Read),
+        MessageKind.Of<WriteValueThenFlagRequest>(65, OneSidedChecks.WriteValueThenFlag),
+        MessageKind.Of<WriteValueRequest>(66, OneSidedChecks.WriteValue),
+        MessageKind.Of<WriteFlagRequest>(67, OneSidedChecks.WriteFlag),
+        MessageKind.Of<CompareAndSwapFlagRequest>(68, OneSidedChecks.CompareAndSwapFlag),
+        MessageKind.Of<FetchAndAddRequest>(69, OneSidedChecks.FetchAndAdd),
+        // 80–95: their completions
+        MessageKind.Of<SnapshotCompletion>(80, OneSidedChecks.Snapshot),
+        MessageKind.Of<SwappedCompletion>(81, BodyChecks.None),
+        MessageKind.Of<FetchedCompletion>(82, BodyChecks.None),
+        MessageKind.Of<AckCompletion>(83, BodyChecks.None),
     ];
 
     private static readonly MessageKind?[] ByKind = Index(All);

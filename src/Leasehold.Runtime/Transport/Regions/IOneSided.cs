@@ -1,0 +1,62 @@
+using Leasehold.Runtime.Scheduling;
+
+namespace Leasehold.Runtime.Transport.Regions;
+
+/// <summary>
+/// The one-sided operations protocol code issues on registered regions, addressed by <see cref="RegionKey"/>
+/// and slot. <see cref="OneSidedMemory"/> applies them in place; <see cref="SerialisingOneSided"/> carries
+/// each through the wire codec first. Latency, ordering and rotation are <see cref="OneSidedMemory"/>'s
+/// (see there): an operation lands after <see cref="OperationLatency"/> outside every mailbox, its completion
+/// runs on the requester's mailbox, and one through a retired key lands unseen and reports success.
+/// </summary>
+public interface IOneSided
+{
+    TimeSpan OperationLatency { get; }
+
+    /// <summary>Operations issued.</summary>
+    long Operations { get; }
+
+    /// <summary>Operations that landed in a retired region (a fenced incarnation's late work).</summary>
+    long LandedInRetired { get; }
+
+    void Register(RegionKey key, RegionMemory region);
+
+    void Retire(RegionKey key);
+
+    /// <summary>Retires every key registered by <paramref name="incarnation"/>; the number retired.</summary>
+    int RetireIncarnation(int incarnation);
+
+    bool IsRetired(RegionKey key);
+
+    /// <summary>Reads the flag and a copy of the value in one operation; <paramref name="onDone"/>(<paramref name="state"/>, snapshot) runs on <paramref name="replyTo"/>.</summary>
+    void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state);
+
+    /// <summary>A read that lands at once when operations take no time, with no completion posted; false (nothing read) otherwise.</summary>
+    bool TryReadAtOnce(RegionKey key, int slot, out SlotSnapshot snapshot);
+
+    /// <summary>Writes the value, then the flag, in one operation; the caller must not change the array before its completion runs.</summary>
+    void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state);
+
+    void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state);
+
+    void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state);
+
+    /// <summary>Sets the flag to <paramref name="desired"/> if it is <paramref name="expected"/>; the completion gets whether it did.</summary>
+    void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state);
+
+    /// <summary>Adds <paramref name="delta"/> to the slot's sequence; the completion gets the sequence before the addition.</summary>
+    void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state);
+
+    // Closure forms, for callers off the hot path.
+    void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone);
+
+    void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone);
+
+    void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone);
+
+    void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone);
+
+    void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone);
+
+    void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone);
+}
