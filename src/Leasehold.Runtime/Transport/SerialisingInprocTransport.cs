@@ -9,8 +9,8 @@ namespace Leasehold.Runtime.Transport;
 /// sender that touches a message after sending it, or a message the codec cannot carry, shows up here and
 /// not first on a real network. Ordering, latency and the refusal of stale incarnations are the fast
 /// transport's (<see cref="InprocTransport"/>), which carries the encoded frames.
-/// One-sided operations join when regions are registered through the transport: each will be encoded,
-/// applied at the target from its decoded copy, and its completion encoded back.
+/// One-sided operations take the same path through <see cref="SerialisingOneSided"/>
+/// (<see cref="Transports.CreateOneSided"/> picks it with this transport's kind).
 /// </summary>
 public sealed class SerialisingInprocTransport(IScheduler scheduler, TimeSpan linkLatency, WireLimits? limits = null) : ITransport
 {
