@@ -37,7 +37,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Options = options;
         Scheduler = scheduler;
         Store = store;
-        _transport = new InprocTransport(scheduler, options.LinkLatency);
+        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
         _memory = new OneSidedMemory(scheduler, options.RemoteOpLatency);
         _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow);
@@ -49,6 +49,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public ClusterCounters Counters { get; } = new();
     public long RemoteOperations => _supervisor.RemoteOperations;
     public long Messages => _transport.Messages;
+    /// <summary>The transport the driver and workers talk over (tests look at what crossed it).</summary>
+    internal ITransport Transport => _transport;
     /// <summary>Mailbox posts and thread wake-ups of the scheduler (zero on a scheduler that does not count them).</summary>
     public long MailboxPosts => (Scheduler as ICountsHandoffs)?.Handoffs.Posts ?? 0;
     public long Wakeups => (Scheduler as ICountsHandoffs)?.Handoffs.Wakeups ?? 0;

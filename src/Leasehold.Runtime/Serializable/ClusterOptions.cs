@@ -41,6 +41,8 @@ public sealed record ClusterOptions
     public TimeSpan RemoteOpLatency { get; init; } = TimeSpan.Zero;
     /// <summary>Waiting time added to each message between nodes.</summary>
     public TimeSpan LinkLatency { get; init; } = TimeSpan.Zero;
+    /// <summary>How the driver and the workers exchange messages: by reference, or through the wire codec (tests).</summary>
+    public Leasehold.Runtime.Transport.TransportKind Transport { get; init; } = Leasehold.Runtime.Transport.TransportKind.Inproc;
     public RoutingPolicy Routing { get; init; } = RoutingPolicy.SummedScore;
     public double AffinityWeight { get; init; } = 1.0;
     public double LoadWeight { get; init; } = 1.0;

@@ -1,6 +1,7 @@
 using Leasehold.Checkers.Histories;
 using Leasehold.Checkers.ListAppend;
 using Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Transport;
 using Leasehold.Tests.Support;
 using Leasehold.Workloads.ListAppend;
 
@@ -9,10 +10,11 @@ namespace Leasehold.Tests.Checkers;
 /// <summary>The engine against the checker: lease histories are strictly serializable; nocc's are not (the negative control).</summary>
 public class ListAppendEngineTests
 {
-    private static ClusterOptions Options(ProtocolKind protocol, int workers, int seed) => new()
+    private static ClusterOptions Options(ProtocolKind protocol, int workers, int seed, TransportKind transport = TransportKind.Inproc) => new()
     {
         Workers = workers,
         Protocol = protocol,
+        Transport = transport,
         MaxBatchSize = 1 + seed % 12,
         MaxBatchDelay = TimeSpan.FromMicroseconds(50),
         RemoteOpLatency = TimeSpan.FromMicroseconds(7),
@@ -27,12 +29,21 @@ public class ListAppendEngineTests
     [InlineData(2)]
     [InlineData(4)]
     [InlineData(8)]
-    public async Task Lease_histories_check_strictly_serializable(int workers)
+    public Task Lease_histories_check_strictly_serializable(int workers) => CheckLeaseHistories(workers, seeds: 25, TransportKind.Inproc);
+
+    /// <summary>The same histories with every message through the wire codec: nothing the checker relies on is shared between nodes.</summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public Task Lease_histories_over_the_serialising_transport_check_strictly_serializable(int workers) =>
+        CheckLeaseHistories(workers, seeds: 8, TransportKind.InprocSerialising);
+
+    private static async Task CheckLeaseHistories(int workers, int seeds, TransportKind transport)
     {
-        for (int seed = 1; seed <= 25; seed++)
+        for (int seed = 1; seed <= seeds; seed++)
         {
             var workload = new ListAppendWorkload(activeKeys: 5, maxAppendsPerKey: 12);
-            var (history, sim) = SimulatedHistoryRun.Run(seed, workload, Options(ProtocolKind.Lease, workers, seed), processes: 12, transactions: 400, timerBias: seed % 2 == 0 ? 0.3 : 0);
+            var (history, sim) = SimulatedHistoryRun.Run(seed, workload, Options(ProtocolKind.Lease, workers, seed, transport), processes: 12, transactions: 400, timerBias: seed % 2 == 0 ? 0.3 : 0);
             var result = new ListAppendChecker(new CheckerOptions { Strict = true }).Check(new MemoryHistory(history));
             Assert.True(result.Valid, $"seed {seed}, {workers} workers: {Describe(result)}");
             Assert.True(result.Committed > 300, $"seed {seed}: only {result.Committed} committed");

@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Transport;
 using System.Text;
 using Leasehold.Runtime.Serializable;
 
@@ -16,16 +17,18 @@ public static class RandomWorkflowRun
         public int Committed { get; init; }
         public int Requests { get; init; }
         public string Setup { get; init; } = "";
+        /// <summary>Bytes of frames the wire codec encoded (0 on the fast transport).</summary>
+        public long EncodedBytes { get; init; }
     }
 
-    public static void Check(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict)
+    public static void Check(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict, TransportKind transport = TransportKind.Inproc)
     {
-        var outcome = Run(seed, protocol, gating);
+        var outcome = Run(seed, protocol, gating, transport);
         if (!outcome.MatchesReference)
-            throw new Xunit.Sdk.XunitException($"seed {seed} ({protocol}): {outcome.Mismatch}\nreplay: RandomWorkflowRun.Run({seed}, ProtocolKind.{protocol}, WriteGating.{gating})");
+            throw new Xunit.Sdk.XunitException($"seed {seed} ({protocol}): {outcome.Mismatch}\nreplay: RandomWorkflowRun.Run({seed}, ProtocolKind.{protocol}, WriteGating.{gating}, TransportKind.{transport})");
     }
 
-    public static Outcome Run(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict)
+    public static Outcome Run(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict, TransportKind transport = TransportKind.Inproc)
     {
         var random = new Random(seed);
         int keySpace = random.Next(2, 7);
@@ -36,6 +39,7 @@ public static class RandomWorkflowRun
             ExecutorsPerWorker = random.Next(1, 4),
             Protocol = protocol,
             WriteGating = gating,
+            Transport = transport,
             MaxBatchSize = random.Next(1, 12),
             MaxBatchDelay = TimeSpan.FromMicroseconds(random.Next(5, 200)),
             RemoteOpLatency = TimeSpan.FromMicroseconds(random.Next(0, 20)),
@@ -80,6 +84,7 @@ public static class RandomWorkflowRun
         {
             Workers = options.Workers,
             RemoteOperations = sim.Cluster.RemoteOperations,
+            EncodedBytes = (sim.Cluster.Transport as SerialisingInprocTransport)?.BytesSent ?? 0,
             LeaseTransfers = sim.Cluster.Counters.LeaseTransfers,
             Aborted = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Aborted),
             Committed = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Committed),
