@@ -4,6 +4,7 @@ using Leasehold.Runtime.Serializable.Driver;
 using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Hosting;
 
@@ -22,6 +23,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     private readonly Dictionary<string, WorkflowDefinition> _workflows = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
     private readonly ITransport _transport;
+    /// <summary>The workers' one-sided memory, for the cluster's life: retired incarnations' keys stay known to it.</summary>
+    private readonly OneSidedMemory _memory;
     private readonly SemaphoreSlim _admission;
     private readonly IncarnationSupervisor _supervisor;
     private readonly object _gate = new();
@@ -36,7 +39,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Store = store;
         _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _admission, FindWorkflow);
+        _memory = new OneSidedMemory(scheduler, options.RemoteOpLatency);
+        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow);
     }
 
     public ClusterOptions Options { get; }
@@ -186,4 +190,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
 
     /// <summary>The driver in service (or the last one), for tests that look inside.</summary>
     internal ClusterDriver? Driver => _supervisor.Driver;
+
+    /// <summary>The workers' one-sided memory, for tests that look inside.</summary>
+    internal OneSidedMemory Memory => _memory;
 }

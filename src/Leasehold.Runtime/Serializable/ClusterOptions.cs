@@ -74,6 +74,15 @@ public sealed record ClusterOptions
     /// </summary>
     public TimeSpan StopDrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The largest value a function may write, in bytes: a larger write fails its workflow. Each worker's memory
+    /// region is sized for it (its largest extent and its segments), so it is bounded: 1 MiB to 64 MiB.
+    /// </summary>
+    public int MaxValueBytes { get; init; } = MinMaxValueBytes;
+
+    public const int MinMaxValueBytes = 1 << 20;
+    public const int MaxMaxValueBytes = 64 << 20;
+
     public void Validate()
     {
         static void Require(bool ok, string message)
@@ -96,5 +105,7 @@ public sealed record ClusterOptions
         Require(StopDrainTimeout >= TimeSpan.Zero, "the stop drain timeout cannot be negative");
         Require(RecoveryAttempts >= 0, "recovery attempts cannot be negative");
         Require(RecoveryBackoff >= TimeSpan.Zero && MaxRecoveryBackoff >= RecoveryBackoff, "the recovery backoff must be non-negative and at most its maximum");
+        Require(MaxValueBytes is >= MinMaxValueBytes and <= MaxMaxValueBytes,
+            $"the maximum value size (MaxValueBytes) must be in {MinMaxValueBytes}..{MaxMaxValueBytes} bytes (1 MiB..64 MiB), not {MaxValueBytes}");
     }
 }

@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Transport.Regions;
+
 namespace Leasehold.Runtime.Serializable;
 
 /// <summary>
@@ -14,6 +16,7 @@ internal sealed class OperationContext : FunctionContext
     private readonly byte[]?[] _values;
     private readonly byte[]?[] _outputs;
     private readonly DateTimeOffset _batchTime;
+    private readonly int _maxValueBytes;
     private Random? _random;
     private bool _closed;
     // Private, not the context itself: the body holds the context and may lock on it, and a guard it can take
@@ -21,8 +24,9 @@ internal sealed class OperationContext : FunctionContext
     private readonly object _guard = new();
 
     public OperationContext(WorkflowDefinition workflow, FunctionDefinition function, Args args, long ts, DateTimeOffset batchTime,
-        ResolvedAccess[] accesses, byte[]?[] values, byte[]?[] outputs)
+        ResolvedAccess[] accesses, byte[]?[] values, byte[]?[] outputs, int maxValueBytes = RegionMemory.DefaultMaxValueBytes)
     {
+        _maxValueBytes = maxValueBytes;
         _workflow = workflow;
         _function = function;
         Args = args;
@@ -97,7 +101,9 @@ internal sealed class OperationContext : FunctionContext
         lock (_guard)
         {
             EnsureOpen();
-            Keep(Find(table, key, forWrite: true), value is null ? null : (byte[])value.Clone());
+            int i = Find(table, key, forWrite: true);
+            if (value is not null) CheckSize(table, key, value.Length);
+            Keep(i, value is null ? null : (byte[])value.Clone());
         }
     }
 
@@ -107,8 +113,22 @@ internal sealed class OperationContext : FunctionContext
         lock (_guard)
         {
             EnsureOpen();
-            Keep(Find(table, key, forWrite: true), Value.FromLong(value));
+            int i = Find(table, key, forWrite: true);
+            var encoded = Value.FromLong(value);
+            CheckSize(table, key, encoded.Length);
+            Keep(i, encoded);
         }
+    }
+
+    /// <summary>
+    /// Refuses a value no region slot can hold, before it is kept: the workflow fails with the reason, and no
+    /// region is touched, so the value from before stays. A region would refuse it too, but only later, on a
+    /// worker's mailbox, where it could no longer fail just this workflow.
+    /// </summary>
+    private void CheckSize(string table, string key, int length)
+    {
+        if (length > _maxValueBytes)
+            throw Violation($"function '{_function.Name}' wrote {length} bytes to {table}/{key}; the configured maximum value size is {_maxValueBytes} bytes (MaxValueBytes)");
     }
 
     /// <summary>The value of access <paramref name="i"/> as this body sees it: its own write, or the acquired value.</summary>

@@ -3,6 +3,7 @@ using Leasehold.Runtime.Serializable.Driver;
 using Leasehold.Runtime.Serializable.Worker;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Serializable.Recovery;
 
@@ -18,6 +19,7 @@ internal sealed partial class IncarnationSupervisor
 {
     private readonly Func<string, WorkflowDefinition?> _findWorkflow;
     private readonly ITransport _transport;
+    private readonly OneSidedMemory _memory;
     private readonly SemaphoreSlim _admission;
     private readonly Mailbox _supervisor;
     private readonly object _gate = new();
@@ -28,18 +30,19 @@ internal sealed partial class IncarnationSupervisor
     private string? _halted;
     private int _failuresWithoutCommit;
     private long _committedAtLastFailure = -1;
-    private long _retiredRemoteOperations;
 
+    /// <param name="memory">the cluster's one-sided memory, for its whole life: each incarnation registers its workers' regions there.</param>
     /// <param name="admission">the cluster's admission permits: a request that holds one returns it when answered.</param>
     /// <param name="findWorkflow">the registered workflow of a name (null: none), for re-executing logged batches.</param>
     public IncarnationSupervisor(ClusterOptions options, IScheduler scheduler, IStateStore store, ClusterCounters counters, ITransport transport,
-        SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
+        OneSidedMemory memory, SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
     {
         Options = options;
         Scheduler = scheduler;
         Store = store;
         Counters = counters;
         _transport = transport;
+        _memory = memory;
         _admission = admission;
         _findWorkflow = findWorkflow;
         _supervisor = scheduler.CreateMailbox("supervisor");
@@ -50,7 +53,7 @@ internal sealed partial class IncarnationSupervisor
     private IStateStore Store { get; }
     private ClusterCounters Counters { get; }
 
-    public long RemoteOperations => Interlocked.Read(ref _retiredRemoteOperations) + (_last?.Memory.Operations ?? 0);
+    public long RemoteOperations => _memory.Operations;
     /// <summary>The driver in service (or the last one), for statistics and for tests that look inside.</summary>
     public ClusterDriver? Driver => _last?.Driver;
     /// <summary>The workers in service (or the last ones); empty before the first incarnation.</summary>
@@ -92,16 +95,22 @@ internal sealed partial class IncarnationSupervisor
 
     // ---- incarnations ---------------------------------------------------------------------------------
 
-    /// <summary>One driver and its workers, in service until a batch cannot commit.</summary>
     /// <summary>
     /// One driver and its workers, in service until a batch cannot commit. Each node fences its own store calls
-    /// with its own gate, as separate processes would; the incarnation is quiet once every gate is.
+    /// with its own gate, as separate processes would; the incarnation is quiet once every gate is. Its workers'
+    /// regions are registered under its number, so superseding it fences their one-sided operations too.
     /// </summary>
-    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, RemoteMemory Memory, long Epoch)
+    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, OneSidedMemory Memory, long Epoch)
     {
-        /// <summary>Supersedes every node's gate; <paramref name="whenQuiet"/> runs once, when none has a store call running.</summary>
+        /// <summary>
+        /// Retires its region keys and supersedes every node's gate; <paramref name="whenQuiet"/> runs once, when
+        /// none has a store call running. Then the incarnation before this one is dropped (see <see cref="DropPrevious"/>).
+        /// </summary>
         public void Supersede(Action whenQuiet)
         {
+            // At once, not when quiet: from here on, whatever this incarnation writes one-sidedly lands unseen.
+            Memory.RetireIncarnation(Number);
+            whenQuiet = DropPrevious + whenQuiet;
             int remaining = Gates.Length;
             foreach (var gate in Gates)
                 gate.Supersede(() =>
@@ -109,21 +118,38 @@ internal sealed partial class IncarnationSupervisor
                     if (Interlocked.Decrement(ref remaining) == 0) whenQuiet();
                 });
         }
+
+        /// <summary>
+        /// Frees the regions of the incarnation before this one. Not this one's own: a superseded worker's mailbox
+        /// may still run what was queued on it (a quiet gate only means its store calls are done), and while it
+        /// does its reads must find the region it wrote, or it would fault on a flag it never set. One more
+        /// incarnation's life gives that tail time to drain; an operation later still leads nowhere and harms
+        /// nothing (<see cref="OneSidedMemory.DropIncarnation"/>). So at most two incarnations' regions are held.
+        /// </summary>
+        private void DropPrevious()
+        {
+            if (Number > 0) Memory.DropIncarnation(Number - 1);
+        }
     }
 
     private Incarnation Build(int number, DriverStart start)
     {
         var driverGate = new Generation(number);
-        var regions = Enumerable.Range(0, Options.Workers).Select(i => new MemoryRegion(i)).ToArray();
-        var memory = new RemoteMemory(Scheduler, regions, Options.RemoteOpLatency);
+        // Fresh regions for every incarnation, each under its own key: an old worker's late write cannot reach them.
+        var regions = new RegionMemory[Options.Workers];
+        for (int i = 0; i < regions.Length; i++)
+        {
+            regions[i] = new RegionMemory(i, Options.MaxValueBytes);
+            _memory.Register(new RegionKey(i, number), regions[i]);
+        }
         Incarnation? self = null;
         var driver = new ClusterDriver(Options, Scheduler, _transport, Store, Counters, driverGate, start, _admission,
             Route, interruption => OnFailure(self!, interruption));
         var workerGates = Enumerable.Range(0, Options.Workers).Select(_ => new Generation(number)).ToArray();
         var workers = Enumerable.Range(0, Options.Workers)
-            .Select(i => new ClusterWorker(i, Options, Scheduler, _transport, memory, Store, Counters, workerGates[i], start.LastCommitted + 1, _findWorkflow))
+            .Select(i => new ClusterWorker(i, Options, Scheduler, _transport, _memory, regions[i], Store, Counters, workerGates[i], start.LastCommitted + 1, _findWorkflow))
             .ToArray();
-        return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, memory, start.Epoch);
+        return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, _memory, start.Epoch);
     }
 
     /// <summary>On the failed driver's mailbox: take it out of service, and recover once its store calls have drained.</summary>
@@ -158,7 +184,6 @@ internal sealed partial class IncarnationSupervisor
             if (previous is not null)
             {
                 Counters.RolledBack();
-                Interlocked.Add(ref _retiredRemoteOperations, previous.Memory.Operations);
                 if (interruption!.LastCommitted > _committedAtLastFailure) _failuresWithoutCommit = 0;
                 _committedAtLastFailure = interruption.LastCommitted;
             }

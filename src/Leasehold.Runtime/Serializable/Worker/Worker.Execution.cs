@@ -60,7 +60,7 @@ internal sealed partial class ClusterWorker
             }
             var run = op.Run;
             var context = new OperationContext(run.Workflow, op.Function, run.Args, run.Ts, batchTime,
-                op.Accesses, op.Values, run.Outputs);
+                op.Accesses, op.Values, run.Outputs, worker._options.MaxValueBytes);
             _outcome = FunctionRunner.Run(context, op.Function, time, worker._options.FunctionTimeLimit);
             Volatile.Write(ref op.Returned, true);
             worker.Mailbox.Post(OnWorker, this);

@@ -5,6 +5,7 @@ using Leasehold.Runtime.Serializable.Worker.Lease;
 using Leasehold.Runtime.Serializable.Worker.NoCC;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Serializable.Worker;
 
@@ -35,8 +36,9 @@ internal sealed partial class ClusterWorker : IMessageSink
     private long _nextToReport;
     private readonly IWorkerProtocol _protocol;
 
+    /// <param name="region">this worker's own memory region, registered for its incarnation in <paramref name="memory"/>.</param>
     /// <param name="workflows">the workflows deployed with this worker, by name: code, not shared state.</param>
-    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, RemoteMemory memory,
+    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, OneSidedMemory memory, RegionMemory region,
         IStateStore store, ClusterCounters counters, Generation generation, long firstBatch, Func<string, WorkflowDefinition?> workflows)
     {
         _nextToReport = firstBatch;
@@ -48,7 +50,7 @@ internal sealed partial class ClusterWorker : IMessageSink
         _store = store;
         _counters = counters;
         Mailbox = scheduler.CreateMailbox($"worker-{id}#{generation.Number}");
-        Region = memory.Region(id);
+        Region = region;
         _executors = new Executor[options.ExecutorsPerWorker];
         for (int i = 0; i < _executors.Length; i++) _executors[i] = new Executor(scheduler.CreateMailbox($"worker-{id}/executor-{i}"));
         _endpoint = transport.Register(NodeId.Worker(id), new Incarnation(generation.Number), Mailbox, this);
@@ -63,7 +65,7 @@ internal sealed partial class ClusterWorker : IMessageSink
     public int Id { get; }
     public IScheduler Scheduler { get; }
     public Mailbox Mailbox { get; }
-    public MemoryRegion Region { get; }
+    public RegionMemory Region { get; }
     public int Workers => _options.Workers;
 
     /// <summary>The worker's one dispatch point: the driver's plans here, every other message to the protocol.</summary>

@@ -19,12 +19,21 @@ namespace Leasehold.Runtime.Transport.Regions;
 /// scheduler's <see cref="IScheduler.Fault"/> and voids the run, and no completion ever carries a status
 /// every caller would have to check.
 /// </para>
+/// <para>
+/// <b>Dropping.</b> A retired incarnation's regions are freed by <see cref="DropIncarnation"/>. From then on
+/// its keys lead nowhere: an operation through one completes as a success that changed nothing, and a read
+/// sees an empty slot (<see cref="RegionMemory.NoOwner"/>, null). RDMA would fail such an operation instead;
+/// here only a fenced process can still hold the key, and whatever it concludes is refused anyway, so a
+/// failure would add a status every caller must check and protect nothing.
+/// </para>
 /// </summary>
 public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLatency) : IOneSided
 {
     private readonly Lock _registering = new();
     /// <summary>Copied on every registration, which is rare; operations read it without a lock.</summary>
     private Dictionary<RegionKey, Registration> _registrations = [];
+    /// <summary>Incarnations whose regions were dropped: their keys lead <see cref="Registration.Nowhere"/>. Copied on write, like the registrations.</summary>
+    private HashSet<int> _dropped = [];
     private long _operations, _landedInRetired;
 
     public TimeSpan OperationLatency { get; } = operationLatency;
@@ -40,7 +49,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         ArgumentNullException.ThrowIfNull(region);
         lock (_registering)
         {
-            if (_registrations.ContainsKey(key))
+            if (_registrations.ContainsKey(key) || _dropped.Contains(key.Incarnation))
                 throw new InvalidOperationException($"{key} is already registered: each incarnation registers fresh regions under its own key");
             Volatile.Write(ref _registrations, new Dictionary<RegionKey, Registration>(_registrations) { [key] = new Registration(key, region) });
         }
@@ -48,7 +57,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
 
     /// <summary>
     /// Retires one key. Its region stays registered, memory and all, so operations still in flight or issued
-    /// later land there unseen; nothing frees it yet (a later step can, once the fenced process is known gone).
+    /// later land there unseen, until <see cref="DropIncarnation"/> frees it.
     /// </summary>
     public void Retire(RegionKey key) => Find(key).Retire();
 
@@ -66,6 +75,35 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     }
 
     public bool IsRetired(RegionKey key) => Find(key).Retired;
+
+    /// <summary>
+    /// Frees the regions of <paramref name="incarnation"/>, which must all be retired: nothing references them
+    /// here any more, and an operation already in flight finishes on the region it resolved at issue. Later
+    /// operations through its keys lead nowhere (see the class remarks). The number of regions dropped.
+    /// </summary>
+    public int DropIncarnation(int incarnation)
+    {
+        lock (_registering)
+        {
+            var kept = new Dictionary<RegionKey, Registration>(_registrations.Count);
+            int dropped = 0;
+            foreach (var (key, registration) in _registrations)
+            {
+                if (key.Incarnation != incarnation) kept.Add(key, registration);
+                else if (!registration.Retired) throw new InvalidOperationException($"{key} is still in service: retire an incarnation before dropping its regions");
+                else dropped++;
+            }
+            Volatile.Write(ref _registrations, kept);
+            Volatile.Write(ref _dropped, new HashSet<int>(_dropped) { incarnation });
+            return dropped;
+        }
+    }
+
+    /// <summary>Whether <paramref name="key"/> leads to a region (in service or retired), not nowhere.</summary>
+    public bool HoldsRegion(RegionKey key) => Volatile.Read(ref _registrations).ContainsKey(key);
+
+    /// <summary>Regions registered and not dropped, in service or retired.</summary>
+    public int RegionCount => Volatile.Read(ref _registrations).Count;
 
     /// <summary>Reads the flag and a copy of the value in one operation; <paramref name="onDone"/>(<paramref name="state"/>, snapshot) runs on <paramref name="replyTo"/>.</summary>
     public void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
@@ -87,7 +125,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
             return false;
         }
         var target = Issue(key, slot);
-        snapshot = target.Region.Read(slot);
+        snapshot = target.Region?.Read(slot) ?? Empty;
         Landed(target);
         return true;
     }
@@ -154,42 +192,42 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
 
     private void ApplyRead(Registration target, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
     {
-        var snapshot = target.Region.Read(slot);
+        var snapshot = target.Region?.Read(slot) ?? Empty;
         Landed(target);
         scheduler.Post(replyTo, Completion<SlotSnapshot>.Deliver, new Completion<SlotSnapshot>(onDone, state, snapshot));
     }
 
     private void ApplyWriteValueThenFlag(Registration target, int slot, byte[]? value, int flag, Mailbox replyTo, Action<object> onDone, object state)
     {
-        target.Region.WriteValueThenFlag(slot, value, flag);
+        target.Region?.WriteValueThenFlag(slot, value, flag);
         Landed(target);
         scheduler.Post(replyTo, onDone, state);
     }
 
     private void ApplyWriteValue(Registration target, int slot, byte[]? value, Mailbox replyTo, Action<object> onDone, object state)
     {
-        target.Region.WriteValue(slot, value);
+        target.Region?.WriteValue(slot, value);
         Landed(target);
         scheduler.Post(replyTo, onDone, state);
     }
 
     private void ApplyWriteFlag(Registration target, int slot, int flag, Mailbox replyTo, Action<object> onDone, object state)
     {
-        target.Region.WriteFlag(slot, flag);
+        target.Region?.WriteFlag(slot, flag);
         Landed(target);
         scheduler.Post(replyTo, onDone, state);
     }
 
     private void ApplyCompareAndSwapFlag(Registration target, int slot, int expected, int desired, Mailbox replyTo, Action<object, bool> onDone, object state)
     {
-        bool swapped = target.Region.CompareAndSwapFlag(slot, expected, desired);
+        bool swapped = target.Region?.CompareAndSwapFlag(slot, expected, desired) ?? false;
         Landed(target);
         scheduler.Post(replyTo, Completion<bool>.Deliver, new Completion<bool>(onDone, state, swapped));
     }
 
     private void ApplyFetchAndAdd(Registration target, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state)
     {
-        ulong old = target.Region.FetchAndAdd(slot, delta);
+        ulong old = target.Region?.FetchAndAdd(slot, delta) ?? 0;
         Landed(target);
         scheduler.Post(replyTo, Completion<ulong>.Deliver, new Completion<ulong>(onDone, state, old));
     }
@@ -223,26 +261,43 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     {
         ArgumentOutOfRangeException.ThrowIfNegative(slot);
         var target = Find(key);
-        target.Region.CheckValueSize(value);
+        target.Region?.CheckValueSize(value);
         Interlocked.Increment(ref _operations);
         return target;
     }
 
-    private Registration Find(RegionKey key) =>
-        Volatile.Read(ref _registrations).TryGetValue(key, out var registration) ? registration : throw new UnknownRegionKeyException(key);
+    private Registration Find(RegionKey key)
+    {
+        if (Volatile.Read(ref _registrations).TryGetValue(key, out var registration)) return registration;
+        if (Volatile.Read(ref _dropped).Contains(key.Incarnation)) return Registration.Nowhere;
+        throw new UnknownRegionKeyException(key);
+    }
+
+    private static readonly SlotSnapshot Empty = new(RegionMemory.NoOwner, null);
 
     private void Landed(Registration target)
     {
         if (target.Retired) Interlocked.Increment(ref _landedInRetired);
     }
 
-    private sealed class Registration(RegionKey key, RegionMemory region)
+    private sealed class Registration(RegionKey key, RegionMemory? region)
     {
+        /// <summary>Where a dropped incarnation's keys lead: retired, with no memory behind it.</summary>
+        public static readonly Registration Nowhere = CreateNowhere();
+
         private volatile bool _retired;
         public RegionKey Key { get; } = key;
-        public RegionMemory Region { get; } = region;
+        /// <summary>Null only for <see cref="Nowhere"/>.</summary>
+        public RegionMemory? Region { get; } = region;
         public bool Retired => _retired;
         public void Retire() => _retired = true;
+
+        private static Registration CreateNowhere()
+        {
+            var nowhere = new Registration(new RegionKey(-1, -1), null);
+            nowhere.Retire();
+            return nowhere;
+        }
     }
 
     internal static class Run<T>

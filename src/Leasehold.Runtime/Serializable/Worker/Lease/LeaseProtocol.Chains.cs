@@ -24,17 +24,17 @@ internal sealed partial class LeaseProtocol
             if (key.TentativeTs >= 0 && key.TentativeTs != head.Ts) return; // a workflow's outcome is pending
             if (head.Kind != EntryKind.AwaitIn && !key.ValueReady) return;
             if (head.Batch > key.Batch) EnterBatch(key, head.Batch);
-            var slot = Region[key.Id];
             switch (head.Kind)
             {
                 case EntryKind.Local:
                     head.Active = true;
-                    head.Operation!.Values[head.AccessIndex] = slot.Read().Value;
+                    head.Operation!.Values[head.AccessIndex] = Region.Read(key.Id).Value;
                     _worker.AcquiredKey(head.Operation);
                     return;
                 case EntryKind.Virtual:
-                    if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: granting {head} but the flag is {slot.Flag}");
-                    Grant(slot, head);
+                    int granting = Region.Flag(key.Id);
+                    if (granting != Id) throw new InvalidOperationException($"worker {Id}: granting {head} but the flag is {granting}");
+                    Grant(head);
                     return;
                 case EntryKind.HandoverOut:
                     HandOver(key, head);
@@ -47,7 +47,8 @@ internal sealed partial class LeaseProtocol
                     }
                     if (key.ArrivalsPending == 0) return; // the old holder has not handed over yet
                     key.ArrivalsPending--;
-                    if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: hand-over of key {key.Id} arrived but the flag is {slot.Flag}");
+                    int arrived = Region.Flag(key.Id);
+                    if (arrived != Id) throw new InvalidOperationException($"worker {Id}: hand-over of key {key.Id} arrived but the flag is {arrived}");
                     key.ValueReady = true;
                     PopAndRetire(key, head);
                     continue;
@@ -56,11 +57,11 @@ internal sealed partial class LeaseProtocol
     }
 
     /// <summary>Lets another worker's operation at the head touch the key: the flag names it, and it hears so.</summary>
-    private void Grant(Slot slot, ChainEntry granted)
+    private void Grant(ChainEntry granted)
     {
         granted.Active = true;
-        granted.BeforeImage = slot.Read().Value;
-        slot.WriteFlag(granted.Peer);
+        granted.BeforeImage = Region.Read(granted.KeyId).Value;
+        Region.WriteFlag(granted.KeyId, granted.Peer);
         _endpoint.Send(NodeId.Worker(granted.Peer), new GrantMsg(granted.KeyId, granted.Ts, granted.Position, granted.AccessIndex));
     }
 
@@ -73,7 +74,7 @@ internal sealed partial class LeaseProtocol
         loading.Active = true;
         _generation.Call(() => _store.ReadCommittedAsync(key.Key), Mailbox, value =>
         {
-            Region[key.Id].WriteValueThenFlag(value, Id);
+            Region.WriteValueThenFlag(key.Id, value, Id);
             key.ValueReady = true;
             PopAndRetire(key, loading);
             Pump(key);
@@ -89,10 +90,9 @@ internal sealed partial class LeaseProtocol
     /// <summary>The old holder's last operation of earlier batches is done: value into the new holder's slot, then its flag, then a notice.</summary>
     private void HandOver(KeyState key, ChainEntry entry)
     {
-        var slot = Region[key.Id];
-        var value = slot.Read().Value;
+        var value = Region.Read(key.Id).Value;
         key.ValueReady = false;
-        slot.WriteFlag(entry.Peer);
+        Region.WriteFlag(key.Id, entry.Peer);
         PopAndRetire(key, entry);
         _counters.LeaseTransferred();
         SendHandOver(key.Id, entry.Peer, value);
@@ -100,7 +100,7 @@ internal sealed partial class LeaseProtocol
 
     // Its own method: the lambda captures the parameters, and inside HandOver its closure would be built on every call.
     private void SendHandOver(int keyId, int target, byte[]? value) =>
-        _memory.WriteValueThenFlag(target, keyId, value, target, Mailbox,
+        _memory.WriteValueThenFlag(RegionOf(target), keyId, value, target, Mailbox,
             () => _endpoint.Send(NodeId.Worker(target), new HandedOverMsg(keyId)));
 
     private void OnHandedOver(int keyId)
@@ -130,7 +130,7 @@ internal sealed partial class LeaseProtocol
                     if (hold) SetLocalTentative(key, run, entry.Batch);
                     else if (run.Outcome is null) run.ExposedBeforeOutcome = true;
                     MarkDirty(key, entry.Batch);
-                    Region[key.Id].WriteValue(value);
+                    Region.WriteValue(key.Id, value);
                 }
                 PopAndRetire(key, entry);
                 _worker.KeyReleased(op);

@@ -17,7 +17,7 @@ internal sealed partial class LeaseProtocol
     private void SetLocalTentative(KeyState key, WorkflowRun run, long batch)
     {
         if (key.TentativeTs == run.Ts) return;
-        SetTentative(key, run.Ts, batch, Region[key.Id].Read().Value);
+        SetTentative(key, run.Ts, batch, Region.Read(key.Id).Value);
         (run.LocalTentative ??= []).Add(key.Id);
     }
 
@@ -64,7 +64,7 @@ internal sealed partial class LeaseProtocol
     private void ResolveTentative(KeyState key, long ts, bool committed)
     {
         if (key.TentativeTs != ts) return;
-        if (!committed) Region[key.Id].WriteValue(key.BeforeImage);
+        if (!committed) Region.WriteValue(key.Id, key.BeforeImage);
         key.TentativeTs = -1;
         key.BeforeImage = null;
         _worker.Retire(key.TentativeBatch);

@@ -1,5 +1,6 @@
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Serializable.Worker.Lease;
 
@@ -12,16 +13,12 @@ namespace Leasehold.Runtime.Serializable.Worker.Lease;
 internal sealed partial class LeaseProtocol
 {
     /// <summary>
-    /// The message handlers, bound once: the remote-access path posts its <see cref="ChainEntry"/> as
-    /// their state, so a grant, a one-sided read or write and a release allocate no closure or delegate.
-    /// </summary>
-    /// <summary>
     /// The one-sided completions, bound once: the remote-access path passes its <see cref="RemoteAccess"/> as
     /// their state, so a one-sided read or write allocates no closure or delegate.
     /// </summary>
     private sealed class Handlers(LeaseProtocol protocol)
     {
-        public readonly Action<object, SlotContents> GrantedValueRead = (access, contents) => protocol.OnGrantedValueRead((RemoteAccess)access, contents);
+        public readonly Action<object, SlotSnapshot> GrantedValueRead = (access, contents) => protocol.OnGrantedValueRead((RemoteAccess)access, contents);
         public readonly Action<object> ReleaseLanded = access => protocol.OnReleaseLanded((RemoteAccess)access);
     }
 
@@ -40,11 +37,12 @@ internal sealed partial class LeaseProtocol
             return;
         }
         // The holder touches the slot no more until we release it, so reading now or after a completion post is the same read.
-        if (_memory.TryReadAtOnce(access.Holder, access.KeyId, out var contents)) OnGrantedValueRead(access, contents);
-        else _memory.Read(access.Holder, access.KeyId, Mailbox, _handlers.GrantedValueRead, access);
+        var holder = RegionOf(access.Holder);
+        if (_memory.TryReadAtOnce(holder, access.KeyId, out var contents)) OnGrantedValueRead(access, contents);
+        else _memory.Read(holder, access.KeyId, Mailbox, _handlers.GrantedValueRead, access);
     }
 
-    private void OnGrantedValueRead(RemoteAccess access, SlotContents contents)
+    private void OnGrantedValueRead(RemoteAccess access, SlotSnapshot contents)
     {
         var op = access.Operation;
         if (contents.Flag != Id) throw new InvalidOperationException($"worker {Id}: read key {access.KeyId} at {access.Holder} after a grant, but the flag is {contents.Flag}");
@@ -64,8 +62,8 @@ internal sealed partial class LeaseProtocol
         int holder = access.Holder;
         op.Run.ReleasesInFlight++;
         access.Written = written;
-        if (written) _memory.WriteValueThenFlag(holder, access.KeyId, value, holder, Mailbox, _handlers.ReleaseLanded, access);
-        else _memory.WriteFlag(holder, access.KeyId, holder, Mailbox, _handlers.ReleaseLanded, access);
+        if (written) _memory.WriteValueThenFlag(RegionOf(holder), access.KeyId, value, holder, Mailbox, _handlers.ReleaseLanded, access);
+        else _memory.WriteFlag(RegionOf(holder), access.KeyId, holder, Mailbox, _handlers.ReleaseLanded, access);
     }
 
     /// <summary>The value and the flag are back at the holder: tell it how to treat the write, now that more of the outcome may be known.</summary>
@@ -95,15 +93,15 @@ internal sealed partial class LeaseProtocol
         var entry = key.Chain.Head;
         if (entry is not { Kind: EntryKind.Virtual, Active: true } || entry.Ts != released.Ts || entry.Position != released.Position || entry.Peer != released.From.Index)
             throw new InvalidOperationException($"worker {Id}: {released.From} released key {key.Id} for ({released.Ts}, {released.Position}), but the chain's head is {entry?.ToString() ?? "nothing"}");
-        var slot = Region[key.Id];
-        if (slot.Flag != Id) throw new InvalidOperationException($"worker {Id}: release of {entry} but the flag is {slot.Flag}");
+        int flag = Region.Flag(key.Id);
+        if (flag != Id) throw new InvalidOperationException($"worker {Id}: release of {entry} but the flag is {flag}");
         if (written)
         {
             MarkDirty(key, entry.Batch);
             if (aborted)
             {
                 if (key.TentativeTs == entry.Ts) ResolveTentative(key, entry.Ts, committed: false);
-                else slot.WriteValue(entry.BeforeImage);
+                else Region.WriteValue(key.Id, entry.BeforeImage);
             }
             else if (tentative) SetTentative(key, entry.Ts, entry.Batch, entry.BeforeImage);
         }

@@ -20,7 +20,7 @@ internal sealed partial class LeaseProtocol
         if (key.DirtyBatch != 0 && key.DirtyBatch < batch && !key.Snapshotted)
         {
             if (_worker.TryGetBatch(key.DirtyBatch, out var dirty) && !dirty.Reported)
-                dirty.Snapshots[key.Id] = Region[key.Id].Read().Value;
+                dirty.Snapshots[key.Id] = Region.Read(key.Id).Value;
             key.Snapshotted = true;
         }
         key.Batch = batch;
@@ -34,7 +34,7 @@ internal sealed partial class LeaseProtocol
             var key = _worker.KeyOf(id);
             if (!batch.Snapshots.TryGetValue(id, out var value))
             {
-                value = Region[id].Read().Value;
+                value = Region.Read(id).Value;
                 if (key.DirtyBatch == batch.Id) key.Snapshotted = true;
             }
             writes.Add(new(key.Key, value));

@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Serializable.Worker.Lease;
 
@@ -17,7 +18,7 @@ internal sealed partial class LeaseProtocol : WorkerProtocolBase, IWorkerProtoco
     private readonly ClusterOptions _options;
     private readonly Handlers _handlers;
 
-    public LeaseProtocol(ClusterWorker worker, ClusterOptions options, Endpoint endpoint, RemoteMemory memory,
+    public LeaseProtocol(ClusterWorker worker, ClusterOptions options, Endpoint endpoint, OneSidedMemory memory,
         IStateStore store, ClusterCounters counters, Generation generation)
         : base(worker, endpoint, memory, store, counters, generation)
     {

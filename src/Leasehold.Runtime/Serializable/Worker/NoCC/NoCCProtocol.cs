@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 
@@ -10,7 +11,7 @@ namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 /// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
 /// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
 /// </summary>
-internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, RemoteMemory memory, IStateStore store,
+internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, OneSidedMemory memory, IStateStore store,
     ClusterCounters counters, Generation generation)
     : WorkerProtocolBase(worker, endpoint, memory, store, counters, generation), IWorkerProtocol
 {
@@ -56,16 +57,16 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, Remo
                 e => _worker.ReportStoreFailure($"worker {Id} could not load {key.Key} from the {_store.Name} store: {e.Message}"));
             return;
         }
-        _memory.Read(previous, key.Id, Mailbox, contents =>
+        _memory.Read(RegionOf(previous), key.Id, Mailbox, contents =>
         {
-            if (contents.Flag == Slot.NoOwner) Mailbox.PostAfter(RetryAfter, () => Load(key, previous));
+            if (contents.Flag == RegionMemory.NoOwner) Mailbox.PostAfter(RetryAfter, () => Load(key, previous));
             else Loaded(key, contents.Value);
         });
     }
 
     private void Loaded(KeyState key, byte[]? value)
     {
-        Region[key.Id].WriteValueThenFlag(value, Id);
+        Region.WriteValueThenFlag(key.Id, value, Id);
         key.ValueReady = true;
         if (key.Waiters is { } waiters)
         {
@@ -101,13 +102,13 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, Remo
                 (key.Waiters ??= []).Add(() => FetchOne(op, a));
                 return;
             }
-            op.Values[a] = Region[keyId].Read().Value;
+            op.Values[a] = Region.Read(keyId).Value;
             _worker.AcquiredKey(op);
             return;
         }
-        _memory.Read(holder, keyId, Mailbox, contents =>
+        _memory.Read(RegionOf(holder), keyId, Mailbox, contents =>
         {
-            if (contents.Flag == Slot.NoOwner)
+            if (contents.Flag == RegionMemory.NoOwner)
             {
                 Mailbox.PostAfter(RetryAfter, () => FetchOne(op, a));
                 return;
@@ -138,10 +139,10 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, Remo
     {
         if (holder == Id)
         {
-            Region[keyId].WriteValue(value);
+            Region.WriteValue(keyId, value);
             done();
         }
-        else _memory.WriteValue(holder, keyId, value, Mailbox, done);
+        else _memory.WriteValue(RegionOf(holder), keyId, value, Mailbox, done);
     }
 
     public void Cancel(Operation op)
@@ -182,7 +183,7 @@ internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, Remo
         var writes = new List<KeyValuePair<StateKey, byte[]?>>();
         foreach (var lease in batch.Plan!.Leases)
             if (lease.Written && lease.Holder == Id)
-                writes.Add(new(lease.Key, Region[lease.KeyId].Read().Value));
+                writes.Add(new(lease.Key, Region.Read(lease.KeyId).Value));
         return writes;
     }
 }
