@@ -51,6 +51,9 @@ public sealed class SerialisingOneSided : IOneSided
     public void Retire(RegionKey key) => _inner.Retire(key);
     public int RetireIncarnation(int incarnation) => _inner.RetireIncarnation(incarnation);
     public bool IsRetired(RegionKey key) => _inner.IsRetired(key);
+    public int DropIncarnation(int incarnation) => _inner.DropIncarnation(incarnation);
+    public bool HoldsRegion(RegionKey key) => _inner.HoldsRegion(key);
+    public int RegionCount => _inner.RegionCount;
 
     public void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
     {

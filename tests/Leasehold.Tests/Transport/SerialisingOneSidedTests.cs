@@ -165,6 +165,31 @@ public class SerialisingOneSidedTests
         Assert.Equal(new byte[] { 2 }, oldRegion.Read(9).Value); // it went to memory nobody reads
     }
 
+    [Theory]
+    [InlineData(TransportKind.Inproc)]
+    [InlineData(TransportKind.InprocSerialising)]
+    public void Through_a_dropped_incarnations_key_a_write_completes_and_a_read_sees_an_empty_slot(TransportKind kind)
+    {
+        var (scheduler, memory, _, requester) = Setup(kind, Latency);
+        var fresh = Key with { Incarnation = 2 };
+        memory.Register(fresh, new RegionMemory(owner: 1));
+        memory.RetireIncarnation(1);
+        Assert.Equal(1, memory.DropIncarnation(1));
+        Assert.False(memory.HoldsRegion(Key));
+        Assert.True(memory.HoldsRegion(fresh));
+        Assert.Equal(1, memory.RegionCount);
+
+        int written = 0;
+        SlotSnapshot? seen = null;
+        memory.WriteValueThenFlag(Key, 3, [1], 2, requester, () => written++);
+        memory.Read(Key, 3, requester, s => seen = s);
+        scheduler.RunToQuiescence();
+
+        Assert.Null(scheduler.Fault);
+        Assert.Equal(1, written);
+        Assert.Equal(new SlotSnapshot(RegionMemory.NoOwner, null), seen);
+    }
+
     [Fact]
     public void The_state_forms_pass_their_state_and_result_through()
     {

@@ -28,6 +28,15 @@ public interface IOneSided
 
     bool IsRetired(RegionKey key);
 
+    /// <summary>Frees the regions of a retired <paramref name="incarnation"/>: later operations through its keys lead nowhere. The number dropped.</summary>
+    int DropIncarnation(int incarnation);
+
+    /// <summary>Whether <paramref name="key"/> leads to a region (in service or retired), not nowhere.</summary>
+    bool HoldsRegion(RegionKey key);
+
+    /// <summary>Regions registered and not dropped, in service or retired.</summary>
+    int RegionCount { get; }
+
     /// <summary>Reads the flag and a copy of the value in one operation; <paramref name="onDone"/>(<paramref name="state"/>, snapshot) runs on <paramref name="replyTo"/>.</summary>
     void Read(RegionKey key, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state);
 
