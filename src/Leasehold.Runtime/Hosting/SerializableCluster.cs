@@ -5,6 +5,7 @@ using Leasehold.Runtime.Serializable.Recovery;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Transport.Regions;
+using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Runtime.Hosting;
 
@@ -24,7 +25,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     private readonly Dictionary<string, Consistency> _tables = new(StringComparer.Ordinal);
     private readonly ITransport _transport;
     /// <summary>The workers' one-sided memory, for the cluster's life: retired incarnations' keys stay known to it.</summary>
-    private readonly OneSidedMemory _memory;
+    private readonly IOneSided _memory;
     private readonly SemaphoreSlim _admission;
     private readonly IncarnationSupervisor _supervisor;
     private readonly object _gate = new();
@@ -37,9 +38,11 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Options = options;
         Scheduler = scheduler;
         Store = store;
-        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency);
+        // A value may be as large as the regions take, and a frame must hold one with room for its fields.
+        var limits = WireLimits.Default with { MaxValueBytes = options.MaxValueBytes, MaxFrameBytes = Math.Max(WireLimits.Default.MaxFrameBytes, options.MaxValueBytes + (64 << 10)) };
+        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, limits);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _memory = new OneSidedMemory(scheduler, options.RemoteOpLatency);
+        _memory = Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, limits);
         _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow);
     }
 
@@ -192,5 +195,5 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     internal ClusterDriver? Driver => _supervisor.Driver;
 
     /// <summary>The workers' one-sided memory, for tests that look inside.</summary>
-    internal OneSidedMemory Memory => _memory;
+    internal IOneSided Memory => _memory;
 }

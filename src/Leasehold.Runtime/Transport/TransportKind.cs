@@ -15,10 +15,11 @@ public enum TransportKind
 
 public static class Transports
 {
-    public static ITransport Create(TransportKind kind, IScheduler scheduler, TimeSpan linkLatency) => kind switch
+    /// <summary>A transport of <paramref name="kind"/>; <paramref name="limits"/> bound the serialising one's frames.</summary>
+    public static ITransport Create(TransportKind kind, IScheduler scheduler, TimeSpan linkLatency, WireLimits? limits = null) => kind switch
     {
         TransportKind.Inproc => new InprocTransport(scheduler, linkLatency),
-        TransportKind.InprocSerialising => new SerialisingInprocTransport(scheduler, linkLatency),
+        TransportKind.InprocSerialising => new SerialisingInprocTransport(scheduler, linkLatency, limits),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "unknown transport"),
     };
 

@@ -40,6 +40,7 @@ public class OracleTests
         var runs = Enumerable.Range(0, 200).Select(seed => (Seed: seed, Run: RandomWorkflowRun.Run(seed, ProtocolKind.Lease, transport: TransportKind.InprocSerialising))).ToList();
         Assert.All(runs, r => Assert.True(r.Run.MatchesReference, $"seed {r.Seed}: {r.Run.Mismatch}\nreplay: RandomWorkflowRun.Run({r.Seed}, ProtocolKind.Lease, transport: TransportKind.InprocSerialising)"));
         Assert.True(runs.All(r => r.Run.Workers == 1 || r.Run.EncodedBytes > 0), "a multi-worker run sent nothing through the codec");
+        Assert.True(runs.All(r => r.Run.RemoteOperations == 0 || r.Run.OneSidedBytes > 0), "a run's one-sided operations bypassed the codec");
         Assert.True(runs.Sum(r => r.Run.RemoteOperations) > 1000, "few remote operations");
         Assert.True(runs.Sum(r => r.Run.Aborted) > 100, "few aborts");
     }

@@ -19,6 +19,8 @@ public static class RandomWorkflowRun
         public string Setup { get; init; } = "";
         /// <summary>Bytes of frames the wire codec encoded (0 on the fast transport).</summary>
         public long EncodedBytes { get; init; }
+        /// <summary>Bytes of one-sided operations and completions the wire codec carried (0 in place).</summary>
+        public long OneSidedBytes { get; init; }
     }
 
     public static void Check(int seed, ProtocolKind protocol, WriteGating gating = WriteGating.Strict, TransportKind transport = TransportKind.Inproc)
@@ -85,6 +87,7 @@ public static class RandomWorkflowRun
             Workers = options.Workers,
             RemoteOperations = sim.Cluster.RemoteOperations,
             EncodedBytes = (sim.Cluster.Transport as SerialisingInprocTransport)?.BytesSent ?? 0,
+            OneSidedBytes = (sim.Cluster.Memory as SerialisingOneSided)?.BytesCarried ?? 0,
             LeaseTransfers = sim.Cluster.Counters.LeaseTransfers,
             Aborted = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Aborted),
             Committed = sim.Submitted.Count(x => x.Result!.Status == WorkflowStatus.Committed),

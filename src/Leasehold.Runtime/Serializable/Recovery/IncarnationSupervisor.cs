@@ -19,7 +19,7 @@ internal sealed partial class IncarnationSupervisor
 {
     private readonly Func<string, WorkflowDefinition?> _findWorkflow;
     private readonly ITransport _transport;
-    private readonly OneSidedMemory _memory;
+    private readonly IOneSided _memory;
     private readonly SemaphoreSlim _admission;
     private readonly Mailbox _supervisor;
     private readonly object _gate = new();
@@ -35,7 +35,7 @@ internal sealed partial class IncarnationSupervisor
     /// <param name="admission">the cluster's admission permits: a request that holds one returns it when answered.</param>
     /// <param name="findWorkflow">the registered workflow of a name (null: none), for re-executing logged batches.</param>
     public IncarnationSupervisor(ClusterOptions options, IScheduler scheduler, IStateStore store, ClusterCounters counters, ITransport transport,
-        OneSidedMemory memory, SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
+        IOneSided memory, SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
     {
         Options = options;
         Scheduler = scheduler;
@@ -100,7 +100,7 @@ internal sealed partial class IncarnationSupervisor
     /// with its own gate, as separate processes would; the incarnation is quiet once every gate is. Its workers'
     /// regions are registered under its number, so superseding it fences their one-sided operations too.
     /// </summary>
-    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, OneSidedMemory Memory, long Epoch)
+    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, IOneSided Memory, long Epoch)
     {
         /// <summary>
         /// Retires its region keys and supersedes every node's gate; <paramref name="whenQuiet"/> runs once, when

@@ -38,7 +38,7 @@ internal sealed partial class ClusterWorker : IMessageSink
 
     /// <param name="region">this worker's own memory region, registered for its incarnation in <paramref name="memory"/>.</param>
     /// <param name="workflows">the workflows deployed with this worker, by name: code, not shared state.</param>
-    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, OneSidedMemory memory, RegionMemory region,
+    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, IOneSided memory, RegionMemory region,
         IStateStore store, ClusterCounters counters, Generation generation, long firstBatch, Func<string, WorkflowDefinition?> workflows)
     {
         _nextToReport = firstBatch;

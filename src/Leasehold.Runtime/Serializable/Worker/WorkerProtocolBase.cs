@@ -14,14 +14,14 @@ internal abstract class WorkerProtocolBase
 {
     protected readonly ClusterWorker _worker;
     protected readonly Endpoint _endpoint;
-    protected readonly OneSidedMemory _memory;
+    protected readonly IOneSided _memory;
     protected readonly IStateStore _store;
     protected readonly ClusterCounters _counters;
     protected readonly Generation _generation;
     /// <summary>The workers of the cluster, this one included.</summary>
     protected readonly int _workers;
 
-    protected WorkerProtocolBase(ClusterWorker worker, Endpoint endpoint, OneSidedMemory memory, IStateStore store,
+    protected WorkerProtocolBase(ClusterWorker worker, Endpoint endpoint, IOneSided memory, IStateStore store,
         ClusterCounters counters, Generation generation)
     {
         _worker = worker;

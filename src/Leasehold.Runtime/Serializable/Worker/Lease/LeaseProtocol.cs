@@ -18,7 +18,7 @@ internal sealed partial class LeaseProtocol : WorkerProtocolBase, IWorkerProtoco
     private readonly ClusterOptions _options;
     private readonly Handlers _handlers;
 
-    public LeaseProtocol(ClusterWorker worker, ClusterOptions options, Endpoint endpoint, OneSidedMemory memory,
+    public LeaseProtocol(ClusterWorker worker, ClusterOptions options, Endpoint endpoint, IOneSided memory,
         IStateStore store, ClusterCounters counters, Generation generation)
         : base(worker, endpoint, memory, store, counters, generation)
     {

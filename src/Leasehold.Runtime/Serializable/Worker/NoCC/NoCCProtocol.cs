@@ -11,7 +11,7 @@ namespace Leasehold.Runtime.Serializable.Worker.NoCC;
 /// virtual vertices, no flag hand-shake, no outcome barrier. Unsafe by design: the upper bound that
 /// shows what the protocol costs. An abort puts old values back blindly, clobbering whatever ran since.
 /// </summary>
-internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, OneSidedMemory memory, IStateStore store,
+internal sealed class NoCCProtocol(ClusterWorker worker, Endpoint endpoint, IOneSided memory, IStateStore store,
     ClusterCounters counters, Generation generation)
     : WorkerProtocolBase(worker, endpoint, memory, store, counters, generation), IWorkerProtocol
 {
