@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Leasehold.Runtime.Serializable;
+using Leasehold.Runtime.Transport;
 using Spectre.Console;
 
 namespace Leasehold.Cli.Bench;
@@ -35,6 +36,7 @@ internal static class BenchCommand
         var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
         var batchSize = new Option<int>("--batch-size") { Description = "a batch closes when the pipeline has room, or at this many requests…", DefaultValueFactory = _ => 1000 };
         var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or, if the pipeline has room, this many milliseconds after its first request (a backstop: while the pipeline is full a batch keeps gathering)", DefaultValueFactory = _ => 2 };
+        var transport = new Option<string>("--transport") { Description = "how the driver and the workers exchange messages and one-sided operations: inproc (by reference, the default) | inproc-serialising (every one through the wire codec: what crossing a process would cost in encoding alone); a comma list runs each, side by side", DefaultValueFactory = _ => "inproc" };
         var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "batches executing or committing at once; while it is full, arrivals gather into the next batch", DefaultValueFactory = _ => 2 };
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };
@@ -55,7 +57,7 @@ internal static class BenchCommand
 
         var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
         {
-            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay, pipelineDepth,
+            mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay, pipelineDepth, transport,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
         command.SetAction(async (parse, cancellation) =>
@@ -67,7 +69,7 @@ internal static class BenchCommand
                 string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
                     : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
                     : IgnoredFlags.Find(parse,
-                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly), (pipelineDepth, false, serializableOnly),
+                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly), (pipelineDepth, false, serializableOnly), (transport, false, serializableOnly),
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
                         (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
@@ -179,8 +181,9 @@ internal static class BenchCommand
             };
             var protocols = ParseList(parse.GetValue(protocol) ?? "lease", "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
             var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });
+            var transports = ParseList(parse.GetValue(transport)!, "--transport", new Dictionary<string, TransportKind> { ["inproc"] = TransportKind.Inproc, ["inproc-serialising"] = TransportKind.InprocSerialising });
             int roundCount = parse.GetValue(rounds);
-            string? error = protocols.Error ?? gatings.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);
+            string? error = protocols.Error ?? gatings.Error ?? transports.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);
             if (error is not null)
             {
                 Console.Error.WriteLine($"leasehold bench: {error}");
@@ -192,7 +195,8 @@ internal static class BenchCommand
                 foreach (var st in stores)
                     foreach (var p in protocols.Values)
                         foreach (var g in gatings.Values)
-                            variants.Add(settings with { Protocol = p, Gating = g, Store = st });
+                            foreach (var t in transports.Values)
+                                variants.Add(settings with { Protocol = p, Gating = g, Store = st, Transport = t });
             return await RunAsync(variants, cancellation);
         });
         return command;
@@ -306,7 +310,8 @@ internal static class BenchCommand
 
     private static string Name(BenchSettings s) =>
         (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared") +
-        (s.Store == "memory" ? "" : "@" + Stores.StoreSpec.Parse(s.Store).Spec?.Engine);
+        (s.Store == "memory" ? "" : "@" + Stores.StoreSpec.Parse(s.Store).Spec?.Engine) +
+        (s.Transport == TransportKind.Inproc ? "" : "/serialising");
 
     private static void PrintComparison(List<BenchResult> results)
     {

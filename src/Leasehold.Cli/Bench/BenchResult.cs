@@ -76,6 +76,7 @@ internal sealed record BenchResult
         w.WriteNumber("batch_size", s.BatchSize);
         w.WriteNumber("batch_delay_ms", s.BatchDelayMs);
         w.WriteNumber("pipeline_depth", s.PipelineDepth);
+        w.WriteString("transport", s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising");
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
         w.WriteNumber("seed", s.Seed);
         w.WriteNumber("theta", s.Theta);

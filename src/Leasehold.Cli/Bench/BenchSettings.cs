@@ -22,6 +22,7 @@ internal sealed record BenchSettings
     public int BatchSize { get; init; } = 1000;
     public double BatchDelayMs { get; init; } = 2;
     public int PipelineDepth { get; init; } = 2;
+    public Runtime.Transport.TransportKind Transport { get; init; } = Runtime.Transport.TransportKind.Inproc;
     public double RemoteOpUs { get; init; }
     public double? LinkUs { get; init; }
     public int Seed { get; init; } = 1;
@@ -80,6 +81,7 @@ internal sealed record BenchSettings
         MaxBatchSize = BatchSize,
         MaxBatchDelay = TimeSpan.FromMilliseconds(BatchDelayMs),
         PipelineDepth = PipelineDepth,
+        Transport = Transport,
         RemoteOpLatency = TimeSpan.FromMicroseconds(RemoteOpUs),
         LinkLatency = TimeSpan.FromMicroseconds(EffectiveLinkUs),
         Routing = Routing,

@@ -37,12 +37,13 @@ public class BenchCommandTests
             using var doc = JsonDocument.Parse(File.ReadAllText(json));
             var root = doc.RootElement;
             foreach (var field in new[] { "schema_version", "mode", "workload", "protocol", "store", "workers", "executors", "clients", "rate",
-                         "remote_op_us", "batch_size", "batch_delay_ms", "pipeline_depth", "duration_s", "seed", "theta", "submitted", "committed", "aborted",
+                         "remote_op_us", "batch_size", "batch_delay_ms", "pipeline_depth", "transport", "duration_s", "seed", "theta", "submitted", "committed", "aborted",
                          "throughput_tps", "latency_ms", "remote_ops", "lease_transfers", "local_ratio", "peak_working_set_mb",
                          "alloc_bytes_per_txn", "posts_per_txn", "wakeups_per_txn", "cpu_us_per_txn", "invariant" })
                 Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
             Assert.Equal("serializable", root.GetProperty("mode").GetString());
             Assert.Equal("lease", root.GetProperty("protocol").GetString());
+            Assert.Equal("inproc", root.GetProperty("transport").GetString());
             Assert.True(root.GetProperty("committed").GetInt64() > 0);
             Assert.True(root.GetProperty("invariant").GetProperty("ok").GetBoolean(), root.GetProperty("invariant").GetProperty("detail").GetString());
             foreach (var p in new[] { "p50", "p90", "p99", "max" })
