@@ -104,23 +104,11 @@ public sealed class SerialisingOneSided : IOneSided
         _inner.FetchAndAdd(request.Key, request.Slot, request.Delta, replyTo, _deliverFetched, new Pending<ulong>(onDone, state));
     }
 
-    public void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone) =>
-        Read(key, slot, replyTo, OneSidedMemory.Run<SlotSnapshot>.Action, onDone);
 
-    public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
-        WriteValueThenFlag(key, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
-        WriteValue(key, slot, value, replyTo, MailboxItem.RunAction, onDone);
 
-    public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone) =>
-        WriteFlag(key, slot, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
-        CompareAndSwapFlag(key, slot, expected, desired, replyTo, OneSidedMemory.Run<bool>.Action, onDone);
 
-    public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone) =>
-        FetchAndAdd(key, slot, delta, replyTo, OneSidedMemory.Run<ulong>.Action, onDone);
 
     private void DeliverSnapshot(object pending, SlotSnapshot snapshot)
     {

@@ -55,17 +55,35 @@ public interface IOneSided
 
     /// <summary>Adds <paramref name="delta"/> to the slot's sequence; the completion gets the sequence before the addition.</summary>
     void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<object, ulong> onDone, object state);
+}
 
-    // Closure forms, for callers off the hot path.
-    void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone);
+/// <summary>
+/// Closure forms of the one-sided operations, for callers off the hot path: the delegate is the state, run by a
+/// handler bound once. One definition for every <see cref="IOneSided"/>.
+/// </summary>
+public static class OneSidedClosures
+{
+    public static void Read(this IOneSided memory, RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone) =>
+        memory.Read(key, slot, replyTo, Run<SlotSnapshot>.Action, onDone);
 
-    void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone);
+    public static void WriteValueThenFlag(this IOneSided memory, RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
+        memory.WriteValueThenFlag(key, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone);
+    public static void WriteValue(this IOneSided memory, RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
+        memory.WriteValue(key, slot, value, replyTo, MailboxItem.RunAction, onDone);
 
-    void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone);
+    public static void WriteFlag(this IOneSided memory, RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone) =>
+        memory.WriteFlag(key, slot, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone);
+    public static void CompareAndSwapFlag(this IOneSided memory, RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
+        memory.CompareAndSwapFlag(key, slot, expected, desired, replyTo, Run<bool>.Action, onDone);
 
-    void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone);
+    public static void FetchAndAdd(this IOneSided memory, RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone) =>
+        memory.FetchAndAdd(key, slot, delta, replyTo, Run<ulong>.Action, onDone);
+
+    /// <summary>The handler that runs a closure completion passed as the state.</summary>
+    internal static class Run<T>
+    {
+        public static readonly Action<object, T> Action = static (onDone, result) => ((Action<T>)onDone)(result);
+    }
 }

@@ -172,23 +172,11 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         else scheduler.After(OperationLatency, LaterFetchAndAdd(target, slot, delta, replyTo, onDone, state));
     }
 
-    // Closure forms for callers off the hot path: the delegate is the state, run by a handler bound once.
-    public void Read(RegionKey key, int slot, Mailbox replyTo, Action<SlotSnapshot> onDone) => Read(key, slot, replyTo, Run<SlotSnapshot>.Action, onDone);
 
-    public void WriteValueThenFlag(RegionKey key, int slot, byte[]? value, int flag, Mailbox replyTo, Action onDone) =>
-        WriteValueThenFlag(key, slot, value, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    public void WriteValue(RegionKey key, int slot, byte[]? value, Mailbox replyTo, Action onDone) =>
-        WriteValue(key, slot, value, replyTo, MailboxItem.RunAction, onDone);
 
-    public void WriteFlag(RegionKey key, int slot, int flag, Mailbox replyTo, Action onDone) =>
-        WriteFlag(key, slot, flag, replyTo, MailboxItem.RunAction, onDone);
 
-    public void CompareAndSwapFlag(RegionKey key, int slot, int expected, int desired, Mailbox replyTo, Action<bool> onDone) =>
-        CompareAndSwapFlag(key, slot, expected, desired, replyTo, Run<bool>.Action, onDone);
 
-    public void FetchAndAdd(RegionKey key, int slot, ulong delta, Mailbox replyTo, Action<ulong> onDone) =>
-        FetchAndAdd(key, slot, delta, replyTo, Run<ulong>.Action, onDone);
 
     private void ApplyRead(Registration target, int slot, Mailbox replyTo, Action<object, SlotSnapshot> onDone, object state)
     {
@@ -298,11 +286,6 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
             nowhere.Retire();
             return nowhere;
         }
-    }
-
-    internal static class Run<T>
-    {
-        public static readonly Action<object, T> Action = static (onDone, result) => ((Action<T>)onDone)(result);
     }
 
     /// <summary>A result on its way to the requester's mailbox, posted as its own state.</summary>

@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Transport.Regions;
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Transport;
 
