@@ -181,4 +181,31 @@ public class CausalTransportBoundaryTests
         Assert.Contains(typeof(EventualPropagateMsg), watching!.Kinds);
         Assert.Empty(watching.Problems);
     }
+
+    private sealed class Silent : IMessageSink
+    {
+        public void Receive(Message message) { }
+    }
+
+    [Theory]
+    [InlineData(1, 1, "which had sent it one already")]
+    [InlineData(2, 0, "which is not one of its parents")]
+    public void A_fan_in_refuses_a_hop_from_a_function_that_is_not_a_waiting_parent(int parent, int repeats, string reason)
+    {
+        var scheduler = new DeterministicScheduler(1);
+        ITransport? transport = null;
+        var cluster = new CausalCluster(new CausalOptions { Servers = 3 }, scheduler, null, null, inner => transport = inner);
+        cluster.Register(Diamond("diamond", failing: false));
+        // A node that is no server sends the join (function 2, parents 0 and 1) hops as a server would.
+        var stray = transport!.Register(NodeId.Worker(0), new Incarnation(0), scheduler.CreateMailbox("stray"), new Silent());
+        FunctionHopMsg Hop() => new(new FunctionCall(1, "diamond", 2, Args.Empty, [0, 1, 2], new CausalSession(), new byte[]?[3], 0, 0, false), parent);
+        stray.Mailbox.Post(() =>
+        {
+            for (int i = 0; i <= repeats; i++) stray.Send(NodeId.CacheServer(2), Hop());
+        });
+        scheduler.RunToQuiescence();
+        Assert.NotNull(scheduler.Fault);
+        Assert.Contains(reason, scheduler.Fault!.Message);
+        Assert.Contains("'join' of 'diamond'", scheduler.Fault.Message);
+    }
 }

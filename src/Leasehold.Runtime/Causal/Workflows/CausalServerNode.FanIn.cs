@@ -14,6 +14,7 @@ internal sealed partial class CausalServerNode
     private sealed class FanIn(int parents)
     {
         public readonly FunctionCall?[] Calls = new FunctionCall?[parents];
+        public readonly bool[] Arrived = new bool[parents];
         public int Left = parents;
         public bool Skipped;
     }
@@ -31,7 +32,13 @@ internal sealed partial class CausalServerNode
         if (function.Parents.Length > 1)
         {
             if (!_fanIns.TryGetValue((runId, index), out var fanIn)) _fanIns[(runId, index)] = fanIn = new FanIn(function.Parents.Length);
-            fanIn.Calls[Array.IndexOf(function.Parents, parent)] = call;
+            int slot = Array.IndexOf(function.Parents, parent);
+            // Counting a stray or repeated hop would run the fan-in without a parent's session: refused, naming it.
+            if (slot < 0 || fanIn.Arrived[slot])
+                throw new InvalidOperationException($"server {server.Id}: run {runId} sent function '{function.Name}' of '{workflow.Name}' a hop from function {parent}, "
+                    + (slot < 0 ? "which is not one of its parents" : "which had sent it one already"));
+            fanIn.Arrived[slot] = true;
+            fanIn.Calls[slot] = call;
             fanIn.Skipped |= call is null;
             if (--fanIn.Left > 0) return;
             _fanIns.Remove((runId, index));
@@ -53,7 +60,7 @@ internal sealed partial class CausalServerNode
     private static FunctionCall Joined(FunctionCall[] calls, FunctionDefinition function, int functions)
     {
         var outputs = new byte[]?[functions];
-        foreach (int parent in function.Parents) outputs[parent] = calls[Array.IndexOf(function.Parents, parent)].ParentOutputs[parent];
+        for (int p = 0; p < calls.Length; p++) outputs[function.Parents[p]] = calls[p].ParentOutputs[function.Parents[p]];
         return calls[0] with { Session = CausalSession.Merge(calls.Select(c => c.Session)), ParentOutputs = outputs };
     }
 }
