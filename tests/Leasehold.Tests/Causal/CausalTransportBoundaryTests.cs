@@ -208,4 +208,19 @@ public class CausalTransportBoundaryTests
         Assert.Contains(reason, scheduler.Fault!.Message);
         Assert.Contains("'join' of 'diamond'", scheduler.Fault.Message);
     }
+
+    [Fact]
+    public void A_transaction_start_whose_roots_and_servers_differ_in_number_is_refused_naming_both()
+    {
+        var scheduler = new DeterministicScheduler(1);
+        ITransport? transport = null;
+        var cluster = new CausalCluster(new CausalOptions { Servers = 3 }, scheduler, null, null, inner => transport = inner);
+        cluster.Register(TwoSinks());
+        var stray = transport!.Register(NodeId.Worker(0), new Incarnation(0), scheduler.CreateMailbox("stray"), new Silent());
+        var first = new FunctionCall(1, "two-sinks", 0, Args.Create().Set("k", 0).Set("v", 1).Build(), [0, 1, 2, 0], new CausalSession(), new byte[]?[4], 0, 0, false);
+        stray.Mailbox.Post(() => stray.Send(NodeId.CacheServer(0), new StartTransactionMsg(first, [1], [], null)));
+        scheduler.RunToQuiescence();
+        Assert.NotNull(scheduler.Fault);
+        Assert.Contains("starts with 1 other roots but names 0 servers", scheduler.Fault!.Message);
+    }
 }

@@ -49,12 +49,14 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
     /// </summary>
     private void StartTransaction(StartTransactionMsg start)
     {
+        if (start.OtherRoots.Length != start.OtherServers.Length)
+            throw new InvalidOperationException($"server {server.Id}: run {start.First.RunId} starts with {start.OtherRoots.Length} other roots but names {start.OtherServers.Length} servers for them");
         var first = start.First;
         var session = first.Session;
         session.Snapshot = server.TakeSnapshot(session, start.SnapshotHint);
         var others = new CausalSession[start.OtherRoots.Length];
         for (int r = 0; r < others.Length; r++) others[r] = session.Clone();
-        Serve(first with { Session = session });
+        Serve(first);
         for (int r = 0; r < others.Length; r++)
             Endpoint.Send(NodeId.CacheServer(start.OtherServers[r]), new FunctionHopMsg(first with { Function = start.OtherRoots[r], Session = others[r] }));
     }
