@@ -5,12 +5,11 @@ namespace Leasehold.Runtime.Causal.Messages;
 /// <summary>
 /// One function of one attempt, as it travels to the server that runs it: the workflow by name (deployed code
 /// every server has), the arguments, where every function runs (a finished function sends its children on
-/// itself), the parents' outputs and the session the function continues. The session becomes the receiver's:
-/// a sender keeps none it sends.
+/// itself), the parents' outputs and the session the function continues (as data: the receiver builds its own).
 /// </summary>
 /// <param name="ParentOutputs">one slot per function of the workflow; the sending parent's (or, joined, every parent's) is filled.</param>
 /// <param name="Record">whether the server reports a history record of the execution.</param>
-internal sealed record FunctionCall(long RunId, string Workflow, int Function, Args Args, int[] Placement, CausalSession Session, byte[]?[] ParentOutputs,
+internal sealed record FunctionCall(long RunId, string Workflow, int Function, Args Args, int[] Placement, SessionData Session, byte[]?[] ParentOutputs,
     long Process, long Seq, bool Record);
 
 /// <summary>
@@ -37,16 +36,16 @@ internal sealed record FunctionSkippedMsg(long RunId, string Workflow, int Funct
 /// A function finished: its output and the session it handed on. <paramref name="Committed"/>: it was the
 /// transaction's one sink, whose session holds every other function's, and its server committed the transaction.
 /// </summary>
-internal sealed record FunctionDoneMsg(long RunId, int Function, CausalSession Session, byte[]? Output, CausalFunctionRecord? Record, bool Committed = false) : Message;
+internal sealed record FunctionDoneMsg(long RunId, int Function, SessionData Session, byte[]? Output, FunctionRecordData? Record, bool Committed = false) : Message;
 
 /// <summary>A function failed: the attempt ends with <paramref name="Reason"/>.</summary>
-internal sealed record FunctionFailedMsg(long RunId, int Function, CausalSession Session, string Reason, CausalFunctionRecord? Record) : Message;
+internal sealed record FunctionFailedMsg(long RunId, int Function, SessionData Session, string Reason, FunctionRecordData? Record) : Message;
 
 /// <summary>A transaction's snapshot is gone on the sending server: the attempt aborts; its retry joins <paramref name="SnapshotHint"/> into its snapshot.</summary>
 internal sealed record AttemptAbortedMsg(long RunId, VectorClock? SnapshotHint) : Message;
 
 /// <summary>Commits a transaction whose functions all finished, with the receiver as the writes' head.</summary>
-internal sealed record CommitMsg(long RunId, CausalSession Final) : Message;
+internal sealed record CommitMsg(long RunId, SessionData Final) : Message;
 
 /// <summary>The transaction's writes are on the ring: <paramref name="Final"/> holds them (what the caller's token carries).</summary>
-internal sealed record TransactionCommittedMsg(long RunId, CausalSession Final) : Message;
+internal sealed record TransactionCommittedMsg(long RunId, SessionData Final) : Message;
