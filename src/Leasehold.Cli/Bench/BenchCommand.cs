@@ -311,7 +311,7 @@ internal static class BenchCommand
     private static string Name(BenchSettings s) =>
         (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared") +
         (s.Store == "memory" ? "" : "@" + Stores.StoreSpec.Parse(s.Store).Spec?.Engine) +
-        (s.Transport == TransportKind.Inproc ? "" : "/serialising");
+        (s.Transport == TransportKind.Inproc ? "" : "/codec"); // inproc-serialising: every message through the codec
 
     private static void PrintComparison(List<BenchResult> results)
     {
