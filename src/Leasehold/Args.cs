@@ -28,6 +28,9 @@ public sealed class Args
     /// <summary>A long, a string or a copy of the bytes.</summary>
     public object ValueAt(int index) => _values[index] is byte[] b ? b.Clone() : _values[index];
 
+    /// <summary>The value as stored, bytes uncopied: for the runtime's encoders and bounds, which only read it.</summary>
+    internal object StoredValueAt(int index) => _values[index];
+
     public long GetLong(string name) => Get(name) switch
     {
         long l => l,

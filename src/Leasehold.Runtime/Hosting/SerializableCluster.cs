@@ -41,7 +41,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Scheduler = scheduler;
         Store = store;
         // A value may be as large as the regions take, and a frame must hold one with room for its fields.
-        _limits = WireLimits.Default with { MaxValueBytes = options.MaxValueBytes, MaxFrameBytes = Math.Max(WireLimits.Default.MaxFrameBytes, options.MaxValueBytes + (64 << 10)) };
+        _limits = WireLimits.ForValues(options.MaxValueBytes);
         _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, _limits);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
         _memory = Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, _limits);

@@ -84,16 +84,6 @@ public class WireBoundaryTests
     }
 
     [Fact]
-    public void A_batch_whose_outputs_together_exceed_the_frame_limit_still_reports_every_workflow()
-    {
-        var options = new ClusterOptions { Workers = 1, MaxBatchSize = 80, Transport = TransportKind.InprocSerialising };
-        var sim = new SimulatedCluster(1, options, [], Emit());
-        var runs = Enumerable.Range(0, 70).Select(_ => sim.Submit("emit", Args.Create().Set("size", MiB).Build())).ToList();
-        sim.RunToCompletion();
-        Assert.All(runs, r => Assert.True(sim.Result(r).IsCommitted, sim.Result(r).ToString()));
-    }
-
-    [Fact]
     public void A_batch_whose_parameters_together_exceed_the_frame_limit_still_runs_every_workflow()
     {
         var options = new ClusterOptions { Workers = 1, MaxBatchSize = 80, Transport = TransportKind.InprocSerialising };
@@ -101,5 +91,19 @@ public class WireBoundaryTests
         var runs = Enumerable.Range(0, 70).Select(_ => sim.Submit("echo", Args.Create().Set("blob", new byte[MiB]).Build())).ToList();
         sim.RunToCompletion();
         Assert.All(runs, r => Assert.True(sim.Result(r).IsCommitted, sim.Result(r).ToString()));
+    }
+
+    [Theory]
+    [InlineData(TransportKind.Inproc)]
+    [InlineData(TransportKind.InprocSerialising)]
+    public void A_request_whose_parameters_together_cannot_fit_in_a_plan_is_refused_naming_the_bound(TransportKind transport)
+    {
+        var sim = new SimulatedCluster(1, Options(transport), [], Echo());
+        var args = Args.Create().Set("blob", new byte[] { 1 });
+        for (int i = 0; i < 70; i++) args.Set($"p{i}", new byte[MiB]);
+        int over = sim.Submit("echo", args.Build());
+        sim.RunToCompletion();
+        Assert.Equal(WorkflowStatus.Rejected, sim.Result(over).Status);
+        Assert.Contains("fit in a plan", sim.Result(over).Reason);
     }
 }
