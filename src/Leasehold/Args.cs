@@ -3,6 +3,8 @@ namespace Leasehold;
 /// <summary>
 /// The parameters of one request: a small, immutable map from name to a long, a string or bytes.
 /// Key selectors are pure functions of these, so the driver knows a request's keys before it runs.
+/// Bytes are copied in and out: the driver keeps a request's parameters (to admit it again after a
+/// rollback) while a worker runs it, so an array anyone could change in place would be shared between nodes.
 /// </summary>
 public sealed class Args
 {
@@ -23,7 +25,11 @@ public sealed class Args
 
     public string NameAt(int index) => _names[index];
 
-    public object ValueAt(int index) => _values[index];
+    /// <summary>A long, a string or a copy of the bytes.</summary>
+    public object ValueAt(int index) => _values[index] is byte[] b ? b.Clone() : _values[index];
+
+    /// <summary>The value as stored, bytes uncopied: for the runtime's encoders and bounds, which only read it.</summary>
+    internal object StoredValueAt(int index) => _values[index];
 
     public long GetLong(string name) => Get(name) switch
     {
@@ -40,7 +46,7 @@ public sealed class Args
 
     public byte[] GetBytes(string name) => Get(name) switch
     {
-        byte[] b => b,
+        byte[] b => (byte[])b.Clone(),
         var other => throw new ArgumentException($"parameter '{name}' is {other.GetType().Name}, not bytes"),
     };
 
@@ -63,7 +69,11 @@ public sealed class Args
 
         public ArgsBuilder Set(string name, long value) => Add(name, value);
         public ArgsBuilder Set(string name, string value) => Add(name, value);
-        public ArgsBuilder Set(string name, byte[] value) => Add(name, value);
+        public ArgsBuilder Set(string name, byte[] value)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            return Add(name, (byte[])value.Clone());
+        }
 
         private ArgsBuilder Add(string name, object value)
         {

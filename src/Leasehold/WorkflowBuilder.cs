@@ -210,7 +210,11 @@ public sealed class FunctionBuilder
         return this;
     }
 
-    /// <summary>The body: synchronous, deterministic given its context; it returns the function's output.</summary>
+    /// <summary>
+    /// The body: synchronous, deterministic given its context; it returns the function's output. The returned
+    /// array is handed over, not copied (on the in-process transport it reaches the caller as it is): do not
+    /// change it after returning, for example by returning a buffer the body reuses.
+    /// </summary>
     public FunctionBuilder Body(Func<FunctionContext, byte[]?> body)
     {
         ArgumentNullException.ThrowIfNull(body);

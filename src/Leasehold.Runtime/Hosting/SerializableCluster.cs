@@ -29,6 +29,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     private readonly SemaphoreSlim _admission;
     private readonly IncarnationSupervisor _supervisor;
     private readonly object _gate = new();
+    /// <summary>What the driver's and workers' messages may carry: a request's parameters are checked against it at submission.</summary>
+    private readonly WireLimits _limits;
 
     /// <param name="ownsStore">true when the cluster disposes <paramref name="store"/> as it stops; false (the default) leaves it to the caller</param>
     public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore = false)
@@ -39,10 +41,10 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Scheduler = scheduler;
         Store = store;
         // A value may be as large as the regions take, and a frame must hold one with room for its fields.
-        var limits = WireLimits.Default with { MaxValueBytes = options.MaxValueBytes, MaxFrameBytes = Math.Max(WireLimits.Default.MaxFrameBytes, options.MaxValueBytes + (64 << 10)) };
-        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, limits);
+        _limits = WireLimits.ForValues(options.MaxValueBytes);
+        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, _limits);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _memory = Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, limits);
+        _memory = Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, _limits);
         _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow);
     }
 
@@ -123,7 +125,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public void Submit(string workflow, Args args, Action<WorkflowResult> onDone, string? idempotencyKey = null)
     {
         ArgumentNullException.ThrowIfNull(onDone);
-        if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal)
+        if (Refusal(workflow, args, idempotencyKey, out var definition) is { } refusal)
         {
             Counters.Callbacks.Deliver(onDone, WorkflowResult.Rejected(refusal));
             return;
@@ -145,7 +147,7 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     {
         try
         {
-            if (Refusal(workflow, idempotencyKey, out var definition) is { } refusal) return Task.FromResult(WorkflowResult.Rejected(refusal));
+            if (Refusal(workflow, args, idempotencyKey, out var definition) is { } refusal) return Task.FromResult(WorkflowResult.Rejected(refusal));
             // Room in the queue (the usual case): no async state machine, only the task the caller awaits.
             if (!cancellation.IsCancellationRequested && _admission.Wait(0)) return Admitted(definition!, args, idempotencyKey);
             return AdmitWhenRoomAsync(definition!, args, idempotencyKey, cancellation);
@@ -176,10 +178,12 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         public void Deliver(WorkflowResult result) => TrySetResult(result);
     }
 
-    private string? Refusal(string workflow, string? idempotencyKey, out WorkflowDefinition? definition)
+    private string? Refusal(string workflow, Args args, string? idempotencyKey, out WorkflowDefinition? definition)
     {
         definition = FindWorkflow(workflow);
         if (definition is null) return $"no workflow named '{workflow}' is registered";
+        ArgumentNullException.ThrowIfNull(args);
+        if (ArgsBounds.Refusal(args, _limits) is { } badArgs) return badArgs;
         if (idempotencyKey is { Length: 0 or > 512 }) return $"an idempotency key must have 1 to 512 characters, not {idempotencyKey.Length}";
         if (_supervisor.Stopping) return IncarnationSupervisor.StoppedRefusal;
         if (_supervisor.StopReason is { } halted) return $"the cluster stopped: {halted}";

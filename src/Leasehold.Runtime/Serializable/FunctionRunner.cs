@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Transport.Wire;
+
 namespace Leasehold.Runtime.Serializable;
 
 /// <summary>What running one function body produced: an output and writes, or the reason it ended the workflow.</summary>
@@ -13,7 +15,27 @@ internal readonly record struct FunctionOutcome(WorkflowStatus Status, byte[]? O
 /// </summary>
 internal static class FunctionRunner
 {
+    /// <summary>
+    /// The longest reason an outcome keeps: the reason crosses from worker to driver in a message, and the wire
+    /// refuses a longer string, so an exception with a huge message would otherwise be undeliverable.
+    /// </summary>
+    public static int MaxReasonChars => WireLimits.Default.MaxStringChars;
+
     public static FunctionOutcome Run(OperationContext context, FunctionDefinition function, TimeProvider time, TimeSpan limit)
+    {
+        var outcome = RunBody(context, function, time, limit);
+        return outcome.Reason is { } reason && reason.Length > MaxReasonChars ? outcome with { Reason = Clip(reason) } : outcome;
+    }
+
+    /// <summary>The first <see cref="MaxReasonChars"/> characters of <paramref name="reason"/>, saying how long it was.</summary>
+    public static string Clip(string reason)
+    {
+        if (reason.Length <= MaxReasonChars) return reason;
+        string tail = $"… ({reason.Length} characters, clipped)";
+        return string.Concat(reason.AsSpan(0, MaxReasonChars - tail.Length), tail);
+    }
+
+    private static FunctionOutcome RunBody(OperationContext context, FunctionDefinition function, TimeProvider time, TimeSpan limit)
     {
         long start = time.GetTimestamp();
         byte[]? output;
@@ -42,6 +64,9 @@ internal static class FunctionRunner
         var elapsed = time.GetElapsedTime(start);
         if (elapsed > limit)
             return new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' ran {elapsed.TotalMilliseconds:F1} ms, past its time limit of {limit.TotalMilliseconds:F1} ms");
+        // An output travels to the driver and the caller as a value does: one a region could not hold fails like an oversized write.
+        if (output is not null && output.Length > context.MaxValueBytes)
+            return new(WorkflowStatus.Failed, null, null, $"function '{function.Name}' returned {output.Length} bytes; the configured maximum value size is {context.MaxValueBytes} bytes (MaxValueBytes)");
         return new(WorkflowStatus.Committed, output, context.Writes, null);
     }
 

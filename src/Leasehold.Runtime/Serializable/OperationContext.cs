@@ -39,6 +39,9 @@ internal sealed class OperationContext : FunctionContext
 
     public WriteSet? Writes { get; private set; }
 
+    /// <summary>The largest value a region slot holds, and so the largest output a function may return.</summary>
+    public int MaxValueBytes => _maxValueBytes;
+
     /// <summary>
     /// Called when the body has returned (or thrown): from then on the context refuses every call, so a Task the
     /// body left running can neither change the writes or the outcome the engine took nor read state it no longer owns. Every

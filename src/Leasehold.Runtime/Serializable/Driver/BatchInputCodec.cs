@@ -89,7 +89,7 @@ public static class BatchInputCodec
         for (int i = 0; i < args.Count; i++)
         {
             w.Write(args.NameAt(i));
-            switch (args.ValueAt(i))
+            switch (args.StoredValueAt(i))
             {
                 case long l: w.Write(LongArg); w.Write(l); break;
                 case string s: w.Write(StringArg); w.Write(s); break;

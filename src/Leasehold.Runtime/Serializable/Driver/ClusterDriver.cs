@@ -2,6 +2,7 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable.Messages;
 using Leasehold.Runtime.Storage;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Runtime.Serializable.Driver;
 
@@ -23,6 +24,7 @@ namespace Leasehold.Runtime.Serializable.Driver;
 internal sealed class ClusterDriver : IMessageSink
 {
     private readonly ClusterOptions _options;
+    private readonly long _maxParameterBytes;
     private readonly IScheduler _scheduler;
     private readonly Endpoint _endpoint;
     private readonly IStateStore _store;
@@ -60,6 +62,8 @@ internal sealed class ClusterDriver : IMessageSink
         public readonly List<Request> All = [];
         public readonly List<Request>[] PerWorker = Enumerable.Range(0, workers).Select(_ => new List<Request>()).ToArray();
         public readonly List<(int KeyId, bool Written)> Touched = [];
+        /// <summary>Bytes its requests' parameters take at most in its plans (<see cref="ArgsBounds.EncodedBytes"/>).</summary>
+        public long ParameterBytes;
     }
 
     private sealed class InFlightBatch(long id, List<Request> requests, Request[][] perWorker)
@@ -87,6 +91,7 @@ internal sealed class ClusterDriver : IMessageSink
         Generation generation, DriverStart start, SemaphoreSlim admission, Action<Request> reroute, Action<Interruption> onFailure)
     {
         _options = options;
+        _maxParameterBytes = WireLimits.ForValues(options.MaxValueBytes).MaxParameterBytes;
         _scheduler = scheduler;
         _store = store;
         _counters = counters;
@@ -244,7 +249,12 @@ internal sealed class ClusterDriver : IMessageSink
             return false;
         }
         if (request.IdempotencyKey is { } key) _byKey[key] = request;
+        // A plan (and the batch's logged input) must fit in one frame: a request that would take the open batch's
+        // parameters past that starts the next batch. Alone, each fits: submission refused any that does not.
+        long parameterBytes = request.Args.Count == 0 ? 0 : ArgsBounds.EncodedBytes(request.Args);
+        if (_open is { } full && full.All.Count > 0 && full.ParameterBytes + parameterBytes > _maxParameterBytes) Close(full);
         var batch = _open ??= StartBatch();
+        batch.ParameterBytes += parameterBytes;
         request.Ts = _nextTs++;
         request.Batch = batch.Id;
         if (batch.All.Count == 0) batch.FirstTs = request.Ts;

@@ -207,7 +207,7 @@ internal sealed partial class ClusterWorker : IMessageSink
     }
 
     /// <summary>The store failed under us: the driver rolls the cluster back to the last commit (§7).</summary>
-    public void ReportStoreFailure(string reason) => _endpoint.Send(NodeId.Driver, new WorkerFailedMsg(reason));
+    public void ReportStoreFailure(string reason) => _endpoint.Send(NodeId.Driver, new WorkerFailedMsg(FunctionRunner.Clip(reason)));
 
     /// <summary>The batch is executed and its writes are in the store: the driver hears every outcome, in plan order.</summary>
     private void ReportExecuted(long batchId)

@@ -20,7 +20,7 @@ internal sealed class ArgsFormatter : MemoryPackFormatter<Args>
         for (int i = 0; i < value.Count; i++)
         {
             writer.WriteString(value.NameAt(i));
-            switch (value.ValueAt(i))
+            switch (value.StoredValueAt(i))
             {
                 case long l: writer.WriteUnmanaged(LongArg, l); break;
                 case string s: writer.WriteUnmanaged(StringArg); writer.WriteString(s); break;

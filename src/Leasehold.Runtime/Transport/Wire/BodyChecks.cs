@@ -95,7 +95,7 @@ internal static class BodyChecks
         for (int i = 0; i < args.Count; i++)
         {
             if (String(args.NameAt(i), "Args name", l) is { } badName) return badName;
-            switch (args.ValueAt(i))
+            switch (args.StoredValueAt(i))
             {
                 case string s when s.Length > l.MaxStringChars: return WireRefusal.FieldOutOfBounds($"Args '{args.NameAt(i)}'");
                 case byte[] b when b.Length > l.MaxValueBytes: return WireRefusal.FieldOutOfBounds($"Args '{args.NameAt(i)}'");

@@ -25,4 +25,14 @@ public sealed record WireLimits
     public int MaxKeysPerBatch { get; init; } = 1 << 20;
     /// <summary>Worker indexes (lease holders) lie in [0, MaxWorkers): <c>ClusterOptions.Workers</c> is at most 1024.</summary>
     public int MaxWorkers { get; init; } = 1024;
+
+    /// <summary>The limits of a cluster whose values may be <paramref name="maxValueBytes"/> long: a frame holds one with room for its fields.</summary>
+    public static WireLimits ForValues(int maxValueBytes) =>
+        Default with { MaxValueBytes = maxValueBytes, MaxFrameBytes = Math.Max(Default.MaxFrameBytes, maxValueBytes + FieldsHeadroomBytes) };
+
+    /// <summary>Room a frame keeps beside the values and parameters it carries, for every other field of the message.</summary>
+    public const int FieldsHeadroomBytes = 64 << 10;
+
+    /// <summary>How many bytes of parameters one plan may carry: the frame less its headroom.</summary>
+    public long MaxParameterBytes => MaxFrameBytes - FieldsHeadroomBytes;
 }
