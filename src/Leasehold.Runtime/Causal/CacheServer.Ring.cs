@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Causal.Messages;
+
 namespace Leasehold.Runtime.Causal;
 
 /// <summary>A write on its way around the ring: its key and version, its head, and which lap it is on.</summary>
@@ -8,6 +10,9 @@ namespace Leasehold.Runtime.Causal;
 /// </remarks>
 internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap, VectorClock Stable,
     (StateKey Key, CausalVersion Version)[]? Siblings = null);
+
+/// <summary>A write is visible at its tail (<paramref name="Tail"/>): passed round so every server integrates it.</summary>
+internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
 
 internal sealed partial class CacheServer
 {
@@ -26,9 +31,7 @@ internal sealed partial class CacheServer
             AddToICache(p.Key, p.Version);
             if (p.Siblings is { } siblings)
                 foreach (var (key, version) in siblings) AddToICache(key, version);
-            var next = p with { Lap = tail ? 2 : p.Lap, Stable = StableSnapshot() };
-            var successor = _successor!;
-            _next!.Send(() => successor.Receive(next));
+            SendRing(new RingPropagateMsg(p with { Lap = tail ? 2 : p.Lap, Stable = StableSnapshot() }));
             return;
         }
         JoinClock(p.Version.Clock);
@@ -37,16 +40,9 @@ internal sealed partial class CacheServer
         _store?.Enqueue(p.Key, p.Version, p.Head, p.Siblings); // visible at its tail (with a transaction's other writes): now it may be persisted (CausalStore)
         if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, p.Version);
         if (Servers == 1) MarkStable(p.Head, p.Version.Clock);
-        else
-        {
-            var notice = new StableNotice(p.Key, p.Version.Clock, p.Head, Id, StableSnapshot());
-            var successor = _successor!;
-            _next!.Send(() => successor.ReceiveStable(notice));
-        }
+        else SendRing(new RingStableMsg(new StableNotice(p.Key, p.Version.Clock, p.Head, Id, StableSnapshot())));
         EvictIfFull();
     }
-
-    internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
 
     /// <summary>
     /// §4's Decision: the write is visible at its tail; a server may integrate it now rather than when a read needs it.
@@ -57,12 +53,7 @@ internal sealed partial class CacheServer
         LearnStable(notice.Stable);
         if (_options.EagerIntegration) Integrate([new(notice.Key, notice.Clock)]);
         else _noticed[notice.Key] = _noticed.TryGetValue(notice.Key, out var before) ? before.Join(notice.Clock) : notice.Clock;
-        if ((Id + 1) % Servers != notice.Tail)
-        {
-            var successor = _successor!;
-            var next = notice with { Stable = StableSnapshot() };
-            _next!.Send(() => successor.ReceiveStable(next));
-        }
+        if ((Id + 1) % Servers != notice.Tail) SendRing(new RingStableMsg(notice with { Stable = StableSnapshot() }));
         else MarkStable(notice.Head, notice.Clock); // the notice's last stop: every server has integrated the write
         EvictIfFull();
     }

@@ -1,4 +1,6 @@
+using Leasehold.Runtime.Causal.Messages;
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Causal;
 
@@ -17,8 +19,9 @@ internal sealed partial class CacheServer : ICacheServer
     private readonly Dictionary<StateKey, List<CausalVersion>> _i = [];
     // Without eager integration: per key, the join of the stable notices received and not yet integrated.
     private readonly Dictionary<StateKey, VectorClock> _noticed = [];
-    private RingLink? _next;
-    private CacheServer? _successor;
+    private Endpoint? _endpoint;
+    private NodeId _successor;
+    private long _ringSent;
 
     public CacheServer(int id, CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?> initial)
     {
@@ -36,10 +39,31 @@ internal sealed partial class CacheServer : ICacheServer
     /// <summary>The head whose tail this server is: the server after it on the ring.</summary>
     private int HeadOfMyTail => (Id + 1) % Servers;
 
-    public void Connect(RingLink next, CacheServer successor)
+    /// <summary>This server's node on the transport, and the next server on the ring.</summary>
+    public void Connect(Endpoint endpoint, NodeId successor)
     {
-        _next = next;
+        _endpoint = endpoint;
         _successor = successor;
+    }
+
+    /// <summary>Ring messages this server sent (a ring of one sends to itself; those count too).</summary>
+    public long RingSent => Interlocked.Read(ref _ringSent);
+
+    /// <summary>Sends a ring message to the next server; the link keeps the two-lap argument's FIFO order.</summary>
+    private void SendRing(Message message)
+    {
+        Interlocked.Increment(ref _ringSent);
+        _endpoint!.Send(_successor, message);
+    }
+
+    public void ReceiveRing(Message message)
+    {
+        switch (message)
+        {
+            case RingPropagateMsg m: Receive(m.Propagation); break;
+            case RingStableMsg m: ReceiveStable(m.Notice); break;
+            default: throw new InvalidOperationException($"server {Id}: {message.GetType().Name} is not a ring message");
+        }
     }
 
     // Views for the invariant checks (tests): read on this server's mailbox, or when the run is quiet.
@@ -99,9 +123,7 @@ internal sealed partial class CacheServer : ICacheServer
                 if (!clock.LessOrEqual(version.Clock)) throw new CausalInvariantException($"server {Id}: monotonic writes broken: {version.Clock} does not dominate {clock}");
         AddToICache(key, version);
         foreach (var (k, mine) in session.Local) AddToICache(k, mine);
-        var propagation = new Propagation(key, version, Id, Lap: 1, StableSnapshot());
-        var successor = _successor!;
-        _next!.Send(() => successor.Receive(propagation));
+        SendRing(new RingPropagateMsg(new Propagation(key, version, Id, Lap: 1, StableSnapshot())));
         session.Local[key] = version;
         session.NoteWrite(Id, version.Clock);
     }

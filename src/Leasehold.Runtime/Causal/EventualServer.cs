@@ -1,4 +1,6 @@
+using Leasehold.Runtime.Causal.Messages;
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Causal;
 
@@ -13,8 +15,9 @@ internal sealed class EventualServer : ICacheServer
     private readonly Func<StateKey, byte[]?> _initial;
     private readonly long[] _clock;
     private readonly Dictionary<StateKey, CausalVersion> _c = [];
-    private RingLink? _next;
-    private EventualServer? _successor;
+    private Endpoint? _endpoint;
+    private NodeId _successor;
+    private long _ringSent;
 
     public EventualServer(int id, int servers, IScheduler scheduler, Func<StateKey, byte[]?> initial)
     {
@@ -27,10 +30,19 @@ internal sealed class EventualServer : ICacheServer
     public int Id { get; }
     public Mailbox Mailbox { get; }
 
-    public void Connect(RingLink next, EventualServer successor)
+    /// <summary>This server's node on the transport, and the next server on the ring.</summary>
+    public void Connect(Endpoint endpoint, NodeId successor)
     {
-        _next = next;
+        _endpoint = endpoint;
         _successor = successor;
+    }
+
+    public long RingSent => Interlocked.Read(ref _ringSent);
+
+    public void ReceiveRing(Message message)
+    {
+        if (message is not EventualPropagateMsg m) throw new InvalidOperationException($"server {Id}: {message.GetType().Name} is not a ring message");
+        Receive(m.Key, m.Version, m.Head);
     }
 
     private CausalVersion Visible(StateKey key) => _c.TryGetValue(key, out var v) ? v : CausalVersion.Initial(_initial(key), _clock.Length);
@@ -65,8 +77,8 @@ internal sealed class EventualServer : ICacheServer
 
     private void Forward(StateKey key, CausalVersion version, int head)
     {
-        var successor = _successor!;
-        _next!.Send(() => successor.Receive(key, version, head));
+        Interlocked.Increment(ref _ringSent);
+        _endpoint!.Send(_successor, new EventualPropagateMsg(key, version, head));
     }
 
     private void Receive(StateKey key, CausalVersion version, int head)

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Runtime.Causal;
 
@@ -20,4 +21,11 @@ internal interface ICacheServer
     CausalVersion ReadInSnapshot(CausalSession session, StateKey key);
     /// <summary>Makes a read-write transaction's buffered writes visible, together, with this server as their head.</summary>
     void Commit(CausalSession session);
+
+    /// <summary>This server's node on the transport, and the next server on the ring.</summary>
+    void Connect(Endpoint endpoint, NodeId successor);
+    /// <summary>A message from the previous server on the ring, on this server's mailbox.</summary>
+    void ReceiveRing(Message message);
+    /// <summary>Ring messages this server sent.</summary>
+    long RingSent { get; }
 }

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Causal.Messages;
 using Leasehold.Runtime.Causal.Persistence;
 using Leasehold.Runtime.Causal.Workflows;
 using Leasehold.Runtime.Scheduling;
@@ -15,13 +16,20 @@ namespace Leasehold.Runtime.Hosting;
 public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
 {
     private readonly CausalWorkflowEngine _engine;
-    private readonly Network _network;
-    private readonly List<RingLink> _links = [];
+    private readonly InprocTransport _transport;
+    private readonly ICacheServer[] _servers;
     private readonly ServerCpu[] _cpus;
+    private readonly CausalServerNode[] _nodes;
     private readonly CausalStore? _store;
 
     /// <param name="store">The store to persist into and load misses from (§6; <see cref="CausalStore.OpenAsync"/>); needs a durability other than None.</param>
     public CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial = null, CausalStore? store = null)
+        : this(options, scheduler, initial, store, wrapTransport: null)
+    {
+    }
+
+    /// <param name="wrapTransport">wraps the transport the nodes register on (tests: to watch every message that crosses).</param>
+    internal CausalCluster(CausalOptions options, IScheduler scheduler, Func<StateKey, byte[]?>? initial, CausalStore? store, Func<ITransport, ITransport>? wrapTransport)
     {
         options.Validate();
         if ((store is null) != (options.Durability == CausalDurability.None))
@@ -31,50 +39,49 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         Options = options;
         Scheduler = scheduler;
         initial ??= static _ => null;
-        _network = new Network(scheduler, options.LinkLatency);
+        _transport = new InprocTransport(scheduler, options.LinkLatency);
+        var nodes = wrapTransport?.Invoke(_transport) ?? _transport;
         // Created before the servers' mailboxes, as it always was: the deterministic mode's schedule depends on the order.
         var client = scheduler.CreateMailbox("causal-clients");
         int n = options.Servers;
         Identity = new ClusterIdentity(store?.ClusterId ?? ClusterIdentity.Draw(options.Seed, scheduler.Time), n);
-        var jitter = new Random(options.Seed ^ 0x5eed);
-        _cpus = new ServerCpu[n];
-        ICacheServer[] all;
         if (options.Protocol == CausalProtocol.CausalMesh)
         {
             var servers = Enumerable.Range(0, n).Select(i => new CacheServer(i, options, scheduler, initial)).ToArray();
-            for (int i = 0; i < n; i++) _cpus[i] = new ServerCpu(scheduler, servers[i].Mailbox);
-            for (int i = 0; i < n; i++)
-            {
-                var next = servers[(i + 1) % n];
-                var link = NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]);
-                servers[i].Connect(link, next);
-            }
             if (store is not null) foreach (var s in servers) s.AttachStore(store);
             CacheServers = servers;
-            all = servers;
+            _servers = servers;
         }
         else
         {
-            var servers = Enumerable.Range(0, n).Select(i => new EventualServer(i, n, scheduler, initial)).ToArray();
-            for (int i = 0; i < n; i++) _cpus[i] = new ServerCpu(scheduler, servers[i].Mailbox);
-            for (int i = 0; i < n; i++)
-            {
-                var next = servers[(i + 1) % n];
-                servers[i].Connect(NewLink(servers[i].Mailbox, next.Mailbox, jitter, _cpus[(i + 1) % n]), next);
-            }
             CacheServers = [];
-            all = servers;
+            _servers = [.. Enumerable.Range(0, n).Select(i => new EventualServer(i, n, scheduler, initial))];
         }
-        _engine = new CausalWorkflowEngine(options, scheduler, _network, client, all, CacheServers, _cpus, store, Identity);
+        var workflows = new CausalWorkflowTable();
+        _cpus = new ServerCpu[n];
+        _nodes = new CausalServerNode[n];
+        for (int i = 0; i < n; i++)
+        {
+            var server = _servers[i];
+            _cpus[i] = new ServerCpu(scheduler, server.Mailbox);
+            var node = _nodes[i] = new CausalServerNode(server, _cpus[i], options, workflows, scheduler.Time);
+            var endpoint = nodes.Register(NodeId.CacheServer(i), ServersIncarnation, server.Mailbox, node);
+            node.Attach(endpoint);
+            server.Connect(endpoint, NodeId.CacheServer((i + 1) % n));
+        }
+        // The deterministic mode's reorderings: each ring link delays its ring messages at random, in order; a workflow's
+        // hop between the same two servers is not held behind them (it may overtake a write's lap, as on two connections).
+        if (options.RingJitter > TimeSpan.Zero && n > 1)
+        {
+            var jitter = new Random(options.Seed ^ 0x5eed);
+            for (int i = 0; i < n; i++)
+                _transport.Jitter(NodeId.CacheServer(i), NodeId.CacheServer((i + 1) % n), options.RingJitter, new Random(jitter.Next()), static m => m is IRingMessage);
+        }
+        _engine = new CausalWorkflowEngine(options, scheduler, nodes, client, n, workflows, store, Identity);
     }
 
-    private RingLink NewLink(Mailbox from, Mailbox to, Random jitter, ServerCpu cpu)
-    {
-        var link = new RingLink(Scheduler, _network, from, to, Options.LinkLatency, Options.RingJitter, Options.RingJitter > TimeSpan.Zero ? new Random(jitter.Next()) : null,
-            cpu, Options.MessageServiceTime);
-        _links.Add(link);
-        return link;
-    }
+    /// <summary>The servers are never rolled back: one incarnation for the cluster's life.</summary>
+    private static readonly Incarnation ServersIncarnation = new(0);
 
     public CausalOptions Options { get; }
     /// <summary>The store the cluster persists into (null: none).</summary>
@@ -87,12 +94,12 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     public ClusterIdentity Identity { get; }
     /// <summary>The CausalMesh servers, for the invariant checks (empty under another protocol).</summary>
     internal IReadOnlyList<CacheServer> CacheServers { get; }
-    /// <summary>
-    /// Every message sent: ring traffic, workflow hops, client requests and replies. A ring link without jitter
-    /// sends through the network, which counts it; with jitter it schedules its own deliveries, so those are added.
-    /// </summary>
-    public long Messages => _network.Messages + _links.Sum(l => Options.RingJitter > TimeSpan.Zero && !l.ToSelf ? l.Sent : 0);
-    public long RingMessages => _links.Sum(l => l.Sent);
+    /// <summary>Every message sent between two nodes: ring traffic, workflow hops, results, commits.</summary>
+    public long Messages => _transport.Messages;
+    /// <summary>Ring messages sent (a ring of one server sends them to itself; they count here, not in <see cref="Messages"/>).</summary>
+    public long RingMessages => _servers.Sum(s => s.RingSent);
+    /// <summary>Fan-ins waiting for a parent's hop, over all servers (tests: none once every attempt ended; read when quiet).</summary>
+    internal int WaitingFanIns => _nodes.Sum(n => n.WaitingFanIns);
     /// <summary>Modelled busy time of each server (deterministic mode with service times).</summary>
     public IReadOnlyList<TimeSpan> ServerBusy => [.. _cpus.Select(c => c.Busy)];
 
@@ -108,7 +115,13 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         set => _engine.OnFunction = value;
     }
 
-    public void Register(WorkflowDefinition workflow) => _engine.Register(workflow);
+    public void Register(WorkflowDefinition workflow)
+    {
+        _engine.Register(workflow);
+        // Deployment, before any transaction runs: the servers start keeping the versions snapshots read.
+        if (workflow.Consistency == Consistency.TransactionalCausal)
+            foreach (var server in CacheServers) server.ServeTransactions();
+    }
 
     /// <summary>
     /// Runs a workflow; the callback gets its result (with the session token for the next one). Thread-safe. If the

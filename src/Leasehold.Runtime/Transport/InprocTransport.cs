@@ -13,6 +13,8 @@ public sealed class InprocTransport(IScheduler scheduler, TimeSpan linkLatency) 
     private readonly Lock _registering = new();
     // Copy on write, indexed [role][index]: arrivals read it without a lock.
     private Registration?[][] _nodes = [[], [], [], []];
+    // Copy on write, like _nodes; null (the usual case) costs sends one read.
+    private Dictionary<(NodeId From, NodeId To), JitteredLink>? _jittered;
     private long _messages;
     private long _stale;
     private long _undeliverable;
@@ -43,6 +45,24 @@ public sealed class InprocTransport(IScheduler scheduler, TimeSpan linkLatency) 
         return registration;
     }
 
+    /// <summary>
+    /// Delays each message from <paramref name="from"/> to <paramref name="to"/> that <paramref name="applies"/> selects
+    /// (all, if null) by the link latency plus a random part of <paramref name="jitter"/> drawn from
+    /// <paramref name="random"/> (the deterministic mode's reorderings across links), never before the one selected
+    /// ahead of it: the selected messages form a channel of their own that stays in order, as a second connection
+    /// between the two nodes would; the others keep the plain link, also in order.
+    /// </summary>
+    public void Jitter(NodeId from, NodeId to, TimeSpan jitter, Random random, Func<Message, bool>? applies = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(jitter, TimeSpan.Zero);
+        lock (_registering)
+        {
+            var jittered = _jittered is null ? [] : new Dictionary<(NodeId, NodeId), JitteredLink>(_jittered);
+            jittered[(from, to)] = new JitteredLink(this, to, jitter, random, applies);
+            Volatile.Write(ref _jittered, jittered);
+        }
+    }
+
     private void Send(Registration from, NodeId to, Message message)
     {
         message.Stamp(from.Node, from.Incarnation);
@@ -52,7 +72,8 @@ public sealed class InprocTransport(IScheduler scheduler, TimeSpan linkLatency) 
             return;
         }
         Interlocked.Increment(ref _messages);
-        if (LinkLatency <= TimeSpan.Zero) Arrive(to, message);
+        if (Volatile.Read(ref _jittered) is { } jittered && jittered.TryGetValue((from.Node, to), out var link) && link.Applies(message)) link.Send(message);
+        else if (LinkLatency <= TimeSpan.Zero) Arrive(to, message);
         else Scheduler.After(LinkLatency, Arrival.Of(this, to, message));
     }
 
@@ -95,5 +116,40 @@ public sealed class InprocTransport(IScheduler scheduler, TimeSpan linkLatency) 
     {
         public static Action Of(InprocTransport transport, NodeId to, Message message) => new Arrival(transport, to, message).Land;
         public void Land() => transport.Arrive(to, message);
+    }
+
+    /// <summary>A link whose messages each wait a random extra delay, delivered in the order sent all the same.</summary>
+    private sealed class JitteredLink(InprocTransport transport, NodeId to, TimeSpan jitter, Random random, Func<Message, bool>? applies)
+    {
+        public bool Applies(Message message) => applies is null || applies(message);
+
+        private readonly Queue<Message> _inFlight = new();
+        private DateTimeOffset _lastDelivery = DateTimeOffset.MinValue;
+        private Action? _land; // bound once: a send then allocates no closure
+
+        public void Send(Message message)
+        {
+            var scheduler = transport.Scheduler;
+            TimeSpan wait;
+            lock (_inFlight)
+            {
+                var now = scheduler.Time.GetUtcNow();
+                var at = now + transport.LinkLatency + TimeSpan.FromTicks((long)(random.NextDouble() * jitter.Ticks));
+                if (at < _lastDelivery) at = _lastDelivery; // equal deadlines run in the order they were scheduled
+                _lastDelivery = at;
+                _inFlight.Enqueue(message);
+                wait = at - now;
+            }
+            scheduler.After(wait, _land ??= Land);
+        }
+
+        // Each timer delivers the oldest message in flight, not its own: timers that round to the same instant
+        // (virtual time is in ns, GetUtcNow in 100 ns ticks) may fire in either order; the link may not.
+        private void Land()
+        {
+            Message next;
+            lock (_inFlight) next = _inFlight.Dequeue();
+            transport.Arrive(to, next);
+        }
     }
 }

@@ -102,14 +102,14 @@ public class CausalMeshTests
     public void One_lap_is_caught_by_the_invariant_checks()
     {
         var workload = new CausalMicroWorkload(keys: 6, theta: 0.5);
-        var run = new CausalRun(3, new CausalOptions
+        var run = new CausalRun(2, new CausalOptions
         {
             Servers = 4, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(200), UnsafeOneLap = true,
         });
         run.Cluster.Register(workload.Workflow);
         var e = Assert.ThrowsAny<Exception>(() => run.Run(4, 60, r => (CausalMicroWorkload.Name, workload.Next(r)), checkEveryStep: true));
         Assert.Contains("invariant 2", e.Message);
-        Assert.Contains("seed 3", e.Message);
+        Assert.Contains("seed 2", e.Message);
     }
 
     public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 40)];
@@ -125,12 +125,13 @@ public class MediaCausalTests
     /// <summary>
     /// §5's Decision as written (drop an I-cache version its key's C-cache clock dominates) is unsound:
     /// this seed left a dangling review id with it (seed 6 did before the ring links were made strictly
-    /// FIFO in virtual time; seeds 3 and 15 still do). It is off; this keeps the finding from coming back.
+    /// FIFO in virtual time, seeds 3 and 15 before a workflow's hops became transport messages, which moved
+    /// the schedule; 54, 99, 105, 111, 141 and 150 of 31–150 do now). It is off; this keeps the finding from coming back.
     /// </summary>
     [Fact]
     public void Dropping_dominated_I_cache_versions_leaves_a_dangling_reference_on_a_fixed_seed()
     {
-        var e = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Media(3, eager: false, dropDominated: true));
+        var e = Assert.ThrowsAny<Xunit.Sdk.XunitException>(() => Media(99, eager: false, dropDominated: true));
         Assert.Contains("pointed to a review that could not be read", e.Message);
     }
 

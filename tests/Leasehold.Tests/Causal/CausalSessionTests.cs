@@ -217,40 +217,6 @@ public sealed class CausalSessionSweepTests
     }
 }
 
-/// <summary>The ring links the two-lap argument relies on must stay first-in-first-out under jitter.</summary>
-public class RingLinkFifoTests
-{
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void A_jittered_link_delivers_in_the_order_sent(int seed)
-    {
-        var scheduler = new DeterministicScheduler(seed, timerBias: 0.3);
-        var from = scheduler.CreateMailbox("from");
-        var to = scheduler.CreateMailbox("to");
-        var network = new Leasehold.Runtime.Transport.Network(scheduler, TimeSpan.FromMicroseconds(10));
-        var link = new RingLink(scheduler, network, from, to, TimeSpan.FromMicroseconds(10), TimeSpan.FromMicroseconds(1268), new Random(seed), new ServerCpu(scheduler, to), TimeSpan.Zero);
-        var random = new Random(seed * 7);
-        var received = new List<int>();
-        int sent = 0;
-        // Sends at odd virtual times (other traffic's deadlines are not whole 100 ns ticks), a few at a time.
-        for (int i = 0; i < 300; i++)
-            scheduler.After(TimeSpan.FromTicks(random.Next(1, 50_000)), () => from.Post(() =>
-            {
-                for (int k = random.Next(1, 3); k > 0; k--)
-                {
-                    int n = sent++;
-                    link.Send(() => received.Add(n));
-                }
-            }));
-        scheduler.RunToQuiescence();
-        Assert.Equal(sent, received.Count);
-        for (int i = 0; i < received.Count; i++)
-            Assert.True(received[i] == i, $"message {received[i]} delivered {i}th: the link reordered");
-    }
-}
-
 /// <summary>Two branches of one workflow write the same key; the fan-in child writes.</summary>
 public class CausalFanInTests
 {

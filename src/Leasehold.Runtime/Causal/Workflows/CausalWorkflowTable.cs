@@ -23,6 +23,13 @@ internal sealed class CausalWorkflowTable
             if (!_workflows.TryAdd(workflow.Name, workflow)) throw new WorkflowDefinitionException($"a workflow named '{workflow.Name}' is already registered");
     }
 
+    /// <summary>A registered workflow by name: the deployed code a server runs a hop's function from.</summary>
+    public WorkflowDefinition Get(string workflow)
+    {
+        lock (_workflows)
+            return _workflows.TryGetValue(workflow, out var found) ? found : throw new InvalidOperationException($"no workflow named '{workflow}' is registered on this server");
+    }
+
     /// <summary>
     /// The registered workflow and its placement (the invocation's, checked, or drawn from <paramref name="random"/>);
     /// false when the request is rejected, after <paramref name="onDone"/> was told why. A rejected request hands

@@ -6,7 +6,8 @@ namespace Leasehold.Runtime.Causal.Workflows;
 /// the DAG's progress — the state each finished function handed on, which children are ready, when all are
 /// done, and whether the attempt already ended. <typeparamref name="TState"/> is what travels along the
 /// edges (CausalMesh's session, a baseline's flow); the protocol says how states join at a fan-in.
-/// Thread-safe: branches finish on different servers' mailboxes.
+/// Thread-safe, for the baselines, whose branches finish on different servers' mailboxes (CausalMesh's attempts
+/// live on the client node alone).
 /// </summary>
 internal abstract class WorkflowAttempt<TState>(WorkflowDefinition workflow, Args args, long id, int[] placement, CausalInvocation invocation,
     Action<CausalResult> onDone, int aborts) where TState : class
