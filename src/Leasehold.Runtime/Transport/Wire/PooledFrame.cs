@@ -11,11 +11,14 @@ internal sealed record PooledFrame : Message
 {
     private byte[]? _buffer;
     public int Length { get; }
+    /// <summary>The type of the message encoded: what a link may select frames by (the ring's jitter).</summary>
+    public Type MessageType { get; }
 
-    private PooledFrame(byte[] buffer, int length)
+    private PooledFrame(byte[] buffer, int length, Type messageType)
     {
         _buffer = buffer;
         Length = length;
+        MessageType = messageType;
     }
 
     public ReadOnlySpan<byte> AsSpan() => _buffer is { } buffer ? buffer.AsSpan(0, Length) : throw new InvalidOperationException("a frame read after its buffer was returned");
@@ -30,7 +33,7 @@ internal sealed record PooledFrame : Message
     {
         var writer = new Writer();
         WireCodec.Encode(message, writer);
-        return new PooledFrame(writer.Buffer, writer.Written);
+        return new PooledFrame(writer.Buffer, writer.Written, message.GetType());
     }
 
     private sealed class Writer : IBufferWriter<byte>

@@ -25,4 +25,6 @@ public sealed record WireLimits
     public int MaxKeysPerBatch { get; init; } = 1 << 20;
     /// <summary>Worker indexes (lease holders) lie in [0, MaxWorkers): <c>ClusterOptions.Workers</c> is at most 1024.</summary>
     public int MaxWorkers { get; init; } = 1024;
+    /// <summary>Cache servers: a vector clock has at most this many entries, a server index lies below it (<c>CausalOptions.Servers</c> is at most 1024).</summary>
+    public int MaxServers { get; init; } = 1024;
 }
