@@ -137,15 +137,17 @@ public class MediaCausalTests
     [MemberData(nameof(Seeds))]
     public void CausalMesh_never_leaves_a_dangling_reference(int seed, bool eager) => Media(seed, eager, dropDominated: false);
 
-    /// <summary>The same over the wire codec, on fewer seeds (CI's budget): both integration modes, two to four servers.</summary>
+    /// <summary>
+    /// The same over the wire codec, shorter and on fewer seeds (CI's budget): both integration modes. Shorter because a
+    /// media session's own writes each carry their dependency map, which the fast transport shares by reference and the
+    /// codec copies: at 300 workflows a hop averages about 200 KB.
+    /// </summary>
     [Theory]
     [InlineData(1, false)]
     [InlineData(2, true)]
-    [InlineData(3, false)]
-    [InlineData(4, true)]
     public void CausalMesh_never_leaves_a_dangling_reference_over_the_serialising_transport(int seed, bool eager)
     {
-        var run = Media(seed, eager, dropDominated: false, TransportKind.InprocSerialising);
+        var run = Media(seed, eager, dropDominated: false, TransportKind.InprocSerialising, workflows: 100);
         Assert.True(run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
     }
 
@@ -169,7 +171,7 @@ public class MediaCausalTests
         return data;
     }
 
-    private static CausalRun Media(int seed, bool eager, bool dropDominated, TransportKind transport = TransportKind.Inproc)
+    private static CausalRun Media(int seed, bool eager, bool dropDominated, TransportKind transport = TransportKind.Inproc, int workflows = 300)
     {
         var media = new MediaWorkload(movies: 3, users: 3);
         var run = new CausalRun(seed, new CausalOptions
@@ -178,7 +180,7 @@ public class MediaCausalTests
             EagerIntegration = eager, CheckInvariants = true, UnsafeDropDominatedVersions = dropDominated, Transport = transport,
         }, media.Initial);
         foreach (var w in media.Workflows) run.Cluster.Register(w);
-        run.Run(processes: 6, workflows: 300, media.Next, checkEveryStep: false, observe: media.Observe);
+        run.Run(processes: 6, workflows: workflows, media.Next, checkEveryStep: false, observe: media.Observe);
         if (!media.Check().Ok) throw new Xunit.Sdk.XunitException($"seed {seed}: {media.Check().Detail}");
         return run;
     }
