@@ -9,7 +9,10 @@ namespace Leasehold.Runtime.Causal;
 /// lists the others among its deps, so the tail's integration makes them all visible in one step.
 /// </remarks>
 internal readonly record struct Propagation(StateKey Key, CausalVersion Version, int Head, int Lap, VectorClock Stable,
-    (StateKey Key, CausalVersion Version)[]? Siblings = null);
+    KeyedVersion[]? Siblings = null);
+
+/// <summary>A key's version, as data: a transaction's write beside the others.</summary>
+internal readonly record struct KeyedVersion(StateKey Key, CausalVersion Version);
 
 /// <summary>A write is visible at its tail (<paramref name="Tail"/>): passed round so every server integrates it.</summary>
 internal readonly record struct StableNotice(StateKey Key, VectorClock Clock, int Head, int Tail, VectorClock Stable);
@@ -37,7 +40,7 @@ internal sealed partial class CacheServer
         JoinClock(p.Version.Clock);
         Integrate(p.Version.Deps);
         MergeVisible(p.Key, p.Version);
-        _store?.Enqueue(p.Key, p.Version, p.Head, p.Siblings); // visible at its tail (with a transaction's other writes): now it may be persisted (CausalStore)
+        _store?.Enqueue(p.Key, p.Version, p.Head, p.Siblings is { } written ? [.. written.Select(w => (w.Key, w.Version))] : null); // visible at its tail (with a transaction's other writes): now it may be persisted (CausalStore)
         if (_options.CheckInvariants) Invariants.VersionCovered(this, p.Key, p.Version);
         if (Servers == 1) MarkStable(p.Head, p.Version.Clock);
         else SendRing(new RingStableMsg(new StableNotice(p.Key, p.Version.Clock, p.Head, Id, StableSnapshot())));

@@ -177,7 +177,7 @@ internal sealed partial class CacheServer
         for (int i = 0; i < keys.Length; i++) writes[i] = (keys[i], new CausalVersion(pending[keys[i]].Value, clockOfAll, deps));
         foreach (var (key, version) in writes) AddToICache(key, version);
         foreach (var (k, mine) in session.Local) AddToICache(k, mine);
-        SendRing(new RingPropagateMsg(new Propagation(writes[0].Key, writes[0].Version, Id, Lap: 1, StableSnapshot(), writes.Length > 1 ? writes[1..] : null)));
+        SendRing(new RingPropagateMsg(new Propagation(writes[0].Key, writes[0].Version, Id, Lap: 1, StableSnapshot(), writes.Length > 1 ? [.. writes[1..].Select(w => new KeyedVersion(w.Key, w.Version))] : null)));
         foreach (var (key, version) in writes) session.Local[key] = version;
         session.NoteWrite(Id, clockOfAll);
         pending.Clear();

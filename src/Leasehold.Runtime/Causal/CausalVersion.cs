@@ -6,12 +6,10 @@ namespace Leasehold.Runtime.Causal;
 /// individual writes. A merged version's <see cref="Clock"/> is the join of every write merged into it;
 /// <see cref="Writer"/> is the clock of the write whose value it holds (an individual write: its own).
 /// </summary>
-public sealed record CausalVersion(byte[]? Value, VectorClock Clock, IReadOnlyDictionary<StateKey, VectorClock> Deps, VectorClock? WriterClock = null)
+public sealed record CausalVersion(byte[]? Value, VectorClock Clock, Dependencies Deps, VectorClock? WriterClock = null)
 {
-    private static readonly IReadOnlyDictionary<StateKey, VectorClock> NoDeps = new Dictionary<StateKey, VectorClock>();
-
     /// <summary>The version every server starts with for a key nobody wrote (or loaded from the store): clock zero.</summary>
-    public static CausalVersion Initial(byte[]? value, int servers) => new(value, VectorClock.Zero(servers), NoDeps);
+    public static CausalVersion Initial(byte[]? value, int servers) => new(value, VectorClock.Zero(servers), Dependencies.None);
 
     public VectorClock Writer => WriterClock ?? Clock;
 

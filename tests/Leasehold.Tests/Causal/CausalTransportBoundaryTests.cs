@@ -198,7 +198,7 @@ public class CausalTransportBoundaryTests
         cluster.Register(Diamond("diamond", failing: false));
         // A node that is no server sends the join (function 2, parents 0 and 1) hops as a server would.
         var stray = transport!.Register(NodeId.Worker(0), new Incarnation(0), scheduler.CreateMailbox("stray"), new Silent());
-        FunctionHopMsg Hop() => new(new FunctionCall(1, "diamond", 2, Args.Empty, [0, 1, 2], new CausalSession(), new byte[]?[3], 0, 0, false), parent);
+        FunctionHopMsg Hop() => new(new FunctionCall(1, "diamond", 2, Args.Empty, [0, 1, 2], SessionData.Of(new CausalSession()), new byte[]?[3], 0, 0, false), parent);
         stray.Mailbox.Post(() =>
         {
             for (int i = 0; i <= repeats; i++) stray.Send(NodeId.CacheServer(2), Hop());
@@ -217,10 +217,33 @@ public class CausalTransportBoundaryTests
         var cluster = new CausalCluster(new CausalOptions { Servers = 3 }, scheduler, null, null, inner => transport = inner);
         cluster.Register(TwoSinks());
         var stray = transport!.Register(NodeId.Worker(0), new Incarnation(0), scheduler.CreateMailbox("stray"), new Silent());
-        var first = new FunctionCall(1, "two-sinks", 0, Args.Create().Set("k", 0).Set("v", 1).Build(), [0, 1, 2, 0], new CausalSession(), new byte[]?[4], 0, 0, false);
+        var first = new FunctionCall(1, "two-sinks", 0, Args.Create().Set("k", 0).Set("v", 1).Build(), [0, 1, 2, 0], SessionData.Of(new CausalSession()), new byte[]?[4], 0, 0, false);
         stray.Mailbox.Post(() => stray.Send(NodeId.CacheServer(0), new StartTransactionMsg(first, [1], [], null)));
         scheduler.RunToQuiescence();
         Assert.NotNull(scheduler.Fault);
         Assert.Contains("starts with 1 other roots but names 0 servers", scheduler.Fault!.Message);
+    }
+
+    [Fact]
+    public void A_session_sent_as_data_arrives_whole_and_the_receivers_copy_is_its_own()
+    {
+        var k = new StateKey(T, "k");
+        var j = new StateKey(T, "j");
+        var version = new CausalVersion([7], VectorClock.Of(1, 2), new Dictionary<StateKey, VectorClock> { [j] = VectorClock.Of(1, 0) });
+        var sent = new CausalSession { Floor = VectorClock.Of(1, 1), Snapshot = VectorClock.Of(3, 3), Written = VectorClock.Of(0, 2), Pending = new() { [k] = ([9], 2) } };
+        sent.Deps[j] = VectorClock.Of(1, 0);
+        sent.Local[k] = version;
+        var data = SessionData.Of(sent);
+        var received = data.ToSession();
+        Assert.Equal(sent.Deps, received.Deps);
+        Assert.Equal(sent.Local, received.Local);
+        Assert.Equal([(k, 2)], received.Pending!.Select(p => (p.Key, p.Value.Function)));
+        Assert.Equal(new byte[] { 9 }, received.Pending![k].Value);
+        Assert.Equal((sent.Floor, sent.Snapshot, sent.Written), (received.Floor, received.Snapshot, received.Written));
+        // The receiver mutates its own session; the data, and so every other receiver's copy, is untouched.
+        received.Deps.Clear();
+        received.Pending!.Clear();
+        Assert.Single(data.ToSession().Deps);
+        Assert.Single(data.ToSession().Pending!);
     }
 }

@@ -29,24 +29,20 @@ internal static class CausalMessageGenerators
 
     /// <summary>A version whose writer clock, when it has one, lies within its clock (as a merge leaves it).</summary>
     private static Gen<CausalVersion> Version(int n) => Gen.Select(Value, Clock(n), Map(Clock(n)), Gen.Bool,
-        (value, clock, deps, ownWriter) => new CausalVersion(value, clock, deps, ownWriter ? VectorClock.Of([.. clock.Entries.ToArray().Select(e => e / 2)]) : null));
+        (value, clock, deps, ownWriter) => new CausalVersion(value, clock, Dependencies.Of(deps), ownWriter ? VectorClock.Of([.. clock.Entries.ToArray().Select(e => e / 2)]) : null));
 
-    private static Gen<CausalSession> Session(int n) => Gen.Select(Map(Clock(n)), Map(Version(n)), Gen.Int[-1, n - 1],
+    private static Gen<KeyedVersion[]> Versions(int n) => Map(Version(n)).Select(map => map.Select(kv => new KeyedVersion(kv.Key, kv.Value)).ToArray());
+
+    private static Gen<SessionData> Session(int n) => Gen.Select(Map(Clock(n)), Versions(n),
         Gen.Select(Clock(n).Null(), Clock(n).Null(), Clock(n).Null()), Map(Gen.Select(Value, Gen.Int[0, 5])).Null(),
-        (deps, local, integratedAt, clocks, pending) =>
-        {
-            var session = new CausalSession { IntegratedAt = integratedAt, Floor = clocks.Item1, Snapshot = clocks.Item2, Written = clocks.Item3 };
-            foreach (var (key, clock) in deps) session.Deps.Add(key, clock);
-            foreach (var (key, version) in local) session.Local.Add(key, version);
-            if (pending is not null) session.Pending = pending.ToDictionary(p => p.Key, p => (p.Value.Item1, p.Value.Item2));
-            return session;
-        });
+        (deps, local, clocks, pending) => new SessionData([.. deps.Select(d => new KeyClock(d.Key, d.Value))], local, clocks.Item1, clocks.Item2,
+            pending is null ? null : [.. pending.Select(p => new PendingWrite(p.Key, p.Value.Item1, p.Value.Item2))], clocks.Item3));
 
     private static readonly Gen<CausalOp> Op = Gen.Select(Gen.Bool, Key, Value, Gen.Bool, (write, key, value, initial) => new CausalOp(write, key, value, initial));
 
-    private static Gen<CausalFunctionRecord?> Record(int n) => Gen.Select(Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Int[0, 1023]), Gen.Int[0, 1023].Array[0, 3],
-        Gen.Bool, Gen.Int[0, n - 1], Op.List[0, 4], Gen.Bool,
-        (ids, parents, ok, server, ops, transaction) => new CausalFunctionRecord(ids.Item1, ids.Item2, ids.Item3, ids.Item4, parents, ok, server, ops) { Transaction = transaction }).Null();
+    private static Gen<FunctionRecordData?> Record(int n) => Gen.Select(Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Int[0, 1023]), Gen.Int[0, 1023].Array[0, 3],
+        Gen.Bool, Gen.Int[0, n - 1], Op.Array[0, 4], Gen.Bool,
+        (ids, parents, ok, server, ops, transaction) => new FunctionRecordData(ids.Item1, ids.Item2, ids.Item3, ids.Item4, parents, ok, server, ops, transaction)).Null();
 
     private static Gen<FunctionCall> Call(int n, int functions) => Gen.Select(
         Gen.Select(Gen.Long, AnyString, Gen.Int[0, functions - 1]), WireMessageGenerators.ArgsGen, Gen.Int[0, n - 1].Array[functions, functions],
@@ -72,7 +68,7 @@ internal static class CausalMessageGenerators
         [typeof(AttemptAbortedMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Clock(n).Null(), (run, hint) => (Message)new AttemptAbortedMsg(run, hint))),
         [typeof(CommitMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Session(n), (run, final) => (Message)new CommitMsg(run, final))),
         [typeof(TransactionCommittedMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Session(n), (run, final) => (Message)new TransactionCommittedMsg(run, final))),
-        [typeof(RingPropagateMsg)] = Sized((n, f) => Gen.Select(Key, Version(n), Gen.Int[0, n - 1], Gen.Int[1, 2], Clock(n), Gen.Select(Key, Version(n)).Array[0, 2].Null(),
+        [typeof(RingPropagateMsg)] = Sized((n, f) => Gen.Select(Key, Version(n), Gen.Int[0, n - 1], Gen.Int[1, 2], Clock(n), Versions(n).Null(),
             (key, version, head, lap, stable, siblings) => (Message)new RingPropagateMsg(new Propagation(key, version, head, lap, stable, siblings)))),
         [typeof(RingStableMsg)] = Sized((n, f) => Gen.Select(Key, Clock(n), Gen.Int[0, n - 1], Gen.Int[0, n - 1], Clock(n),
             (key, clock, head, tail, stable) => (Message)new RingStableMsg(new StableNotice(key, clock, head, tail, stable)))),

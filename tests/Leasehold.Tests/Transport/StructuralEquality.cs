@@ -1,6 +1,5 @@
 using System.Collections;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using Leasehold.Runtime.Causal;
 
 namespace Leasehold.Tests.Transport;
@@ -27,18 +26,8 @@ internal static class StructuralEquality
         }
         if (expected is Args args) return ArgsDifference(args, (Args)actual, path);
         if (expected is VectorClock clock) return clock.Equals(actual) ? null : $"{path}: {clock} vs {actual}";
-        if (expected is CausalSession session) return SessionDifference(session, (CausalSession)actual, path);
-        if (expected is ITuple tuple)
-        {
-            var other = (ITuple)actual;
-            for (int i = 0; i < tuple.Length; i++)
-                if (FirstDifference(tuple[i], other[i], $"{path}.Item{i + 1}") is { } d) return d;
-            return null;
-        }
-        // Maps in their enumeration order: the codec rebuilds them in the sender's order, so the receiver iterates them alike.
-        if (expected is IDictionary map) return Sequence([.. map.Keys.Cast<object>().Zip(map.Values.Cast<object>(), (k, v) => (object)(k, v))],
-            [.. ((IDictionary)actual).Keys.Cast<object>().Zip(((IDictionary)actual).Values.Cast<object>(), (k, v) => (object)(k, v))], path);
-        if (expected is IList list && expected is not Array) return Sequence([.. list.Cast<object?>()], [.. ((IList)actual).Cast<object?>()], path);
+        // In enumeration order: the codec rebuilds them in the sender's order, so the receiver iterates them alike.
+        if (expected is Dependencies deps) return Sequence([.. deps.Cast<object>()], [.. ((Dependencies)actual).Cast<object>()], path);
         if (expected is Array array)
         {
             var other = (Array)actual;
@@ -63,13 +52,6 @@ internal static class StructuralEquality
             if (FirstDifference(expected[i], actual[i], $"{path}[{i}]") is { } d) return d;
         return null;
     }
-
-    /// <summary>A session's public maps and the internal fields a function continues from.</summary>
-    private static string? SessionDifference(CausalSession expected, CausalSession actual, string path) =>
-        FirstDifference(expected.Deps, actual.Deps, $"{path}.Deps") ?? FirstDifference(expected.Local, actual.Local, $"{path}.Local")
-        ?? FirstDifference(expected.IntegratedAt, actual.IntegratedAt, $"{path}.IntegratedAt") ?? FirstDifference(expected.Floor, actual.Floor, $"{path}.Floor")
-        ?? FirstDifference(expected.Snapshot, actual.Snapshot, $"{path}.Snapshot") ?? FirstDifference(expected.Written, actual.Written, $"{path}.Written")
-        ?? FirstDifference(expected.Pending, actual.Pending, $"{path}.Pending") ?? FirstDifference(expected.Baseline, actual.Baseline, $"{path}.Baseline");
 
     private static string? ArgsDifference(Args expected, Args actual, string path)
     {

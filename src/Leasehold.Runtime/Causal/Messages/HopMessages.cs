@@ -7,13 +7,12 @@ namespace Leasehold.Runtime.Causal.Messages;
 /// <summary>
 /// One function of one attempt, as it travels to the server that runs it: the workflow by name (deployed code
 /// every server has), the arguments, where every function runs (a finished function sends its children on
-/// itself), the parents' outputs and the session the function continues. The session becomes the receiver's:
-/// a sender keeps none it sends.
+/// itself), the parents' outputs and the session the function continues (as data: the receiver builds its own).
 /// </summary>
 /// <param name="ParentOutputs">one slot per function of the workflow; the sending parent's (or, joined, every parent's) is filled.</param>
 /// <param name="Record">whether the server reports a history record of the execution.</param>
 [MemoryPackable]
-internal sealed partial record FunctionCall(long RunId, string Workflow, int Function, [property: MemoryPackAllowSerialize] Args Args, int[] Placement, [property: MemoryPackAllowSerialize] CausalSession Session, byte[]?[] ParentOutputs,
+internal sealed partial record FunctionCall(long RunId, string Workflow, int Function, [property: MemoryPackAllowSerialize] Args Args, int[] Placement, [property: MemoryPackAllowSerialize] SessionData Session, byte[]?[] ParentOutputs,
     long Process, long Seq, [property: WireBool] bool Record);
 
 /// <summary>
@@ -44,11 +43,11 @@ internal sealed partial record FunctionSkippedMsg(long RunId, string Workflow, i
 /// transaction's one sink, whose session holds every other function's, and its server committed the transaction.
 /// </summary>
 [MemoryPackable]
-internal sealed partial record FunctionDoneMsg(long RunId, int Function, [property: MemoryPackAllowSerialize] CausalSession Session, byte[]? Output, [property: MemoryPackAllowSerialize] CausalFunctionRecord? Record, [property: WireBool] bool Committed = false) : Message;
+internal sealed partial record FunctionDoneMsg(long RunId, int Function, [property: MemoryPackAllowSerialize] SessionData Session, byte[]? Output, [property: MemoryPackAllowSerialize] FunctionRecordData? Record, [property: WireBool] bool Committed = false) : Message;
 
 /// <summary>A function failed: the attempt ends with <paramref name="Reason"/>.</summary>
 [MemoryPackable]
-internal sealed partial record FunctionFailedMsg(long RunId, int Function, [property: MemoryPackAllowSerialize] CausalSession Session, string Reason, [property: MemoryPackAllowSerialize] CausalFunctionRecord? Record) : Message;
+internal sealed partial record FunctionFailedMsg(long RunId, int Function, [property: MemoryPackAllowSerialize] SessionData Session, string Reason, [property: MemoryPackAllowSerialize] FunctionRecordData? Record) : Message;
 
 /// <summary>A transaction's snapshot is gone on the sending server: the attempt aborts; its retry joins <paramref name="SnapshotHint"/> into its snapshot.</summary>
 [MemoryPackable]
@@ -56,8 +55,8 @@ internal sealed partial record AttemptAbortedMsg(long RunId, [property: MemoryPa
 
 /// <summary>Commits a transaction whose functions all finished, with the receiver as the writes' head.</summary>
 [MemoryPackable]
-internal sealed partial record CommitMsg(long RunId, [property: MemoryPackAllowSerialize] CausalSession Final) : Message;
+internal sealed partial record CommitMsg(long RunId, [property: MemoryPackAllowSerialize] SessionData Final) : Message;
 
 /// <summary>The transaction's writes are on the ring: <paramref name="Final"/> holds them (what the caller's token carries).</summary>
 [MemoryPackable]
-internal sealed partial record TransactionCommittedMsg(long RunId, [property: MemoryPackAllowSerialize] CausalSession Final) : Message;
+internal sealed partial record TransactionCommittedMsg(long RunId, [property: MemoryPackAllowSerialize] SessionData Final) : Message;

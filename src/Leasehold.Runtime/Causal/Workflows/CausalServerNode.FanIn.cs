@@ -42,10 +42,12 @@ internal sealed partial class CausalServerNode
             fanIn.Skipped |= call is null;
             if (--fanIn.Left > 0) return;
             _fanIns.Remove((runId, index));
-            call = fanIn.Skipped ? null : Joined(fanIn.Calls!, function, workflow.Functions.Count);
+            if (fanIn.Skipped) SkipChildren(runId, workflow, function, placement);
+            else Serve(Joined(fanIn.Calls!, function, workflow.Functions.Count), CausalSession.Merge(fanIn.Calls.Select(c => c!.Session.ToSession())));
+            return;
         }
         if (call is null) SkipChildren(runId, workflow, function, placement);
-        else Serve(call);
+        else Serve(call, call.Session.ToSession());
     }
 
     private void SkipChildren(long runId, WorkflowDefinition workflow, FunctionDefinition function, int[] placement)
@@ -54,13 +56,13 @@ internal sealed partial class CausalServerNode
             Endpoint.Send(NodeId.CacheServer(placement[child]), new FunctionSkippedMsg(runId, workflow.Name, child, function.Index, placement));
     }
 
-    private void Serve(FunctionCall call) => cpu.Serve(options.FunctionServiceTime, () => Run(call, call.Session));
+    private void Serve(FunctionCall call, CausalSession session) => cpu.Serve(options.FunctionServiceTime, () => Run(call, session));
 
-    /// <summary>The parents' sessions joined in their order (as they were when one attempt object held them), and their outputs.</summary>
+    /// <summary>The call with every parent's output; its sessions are joined in the parents' order (as when one attempt object held them).</summary>
     private static FunctionCall Joined(FunctionCall[] calls, FunctionDefinition function, int functions)
     {
         var outputs = new byte[]?[functions];
         for (int p = 0; p < calls.Length; p++) outputs[function.Parents[p]] = calls[p].ParentOutputs[function.Parents[p]];
-        return calls[0] with { Session = CausalSession.Merge(calls.Select(c => c.Session)), ParentOutputs = outputs };
+        return calls[0] with { ParentOutputs = outputs };
     }
 }

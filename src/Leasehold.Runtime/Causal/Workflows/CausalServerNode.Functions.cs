@@ -56,30 +56,30 @@ internal sealed partial class CausalServerNode
         session = attempt;
         failure ??= context.Violation;
         var record = call.Record
-            ? new CausalFunctionRecord(call.Process, call.Seq, call.RunId, call.Function, function.Parents, true, server.Id, context.Ops!) { Transaction = transactional }
+            ? new FunctionRecordData(call.Process, call.Seq, call.RunId, call.Function, function.Parents, true, server.Id, [.. context.Ops!], transactional)
             : null;
         if (failure is not null)
         {
             Failed(call, workflow, session, failure, record);
             return;
         }
+        // A transaction's one sink finishes last, and its session holds every other function's: it commits here, as the writes' head.
+        bool commit = transactional && function.Children.Length == 0 && workflow.Functions.Count(f => f.Children.Length == 0) == 1;
+        if (commit) server.Commit(session);
+        var handedOn = SessionData.Of(session); // immutable: every child and the client build their own from it
         foreach (int child in function.Children)
         {
             var outputs = new byte[]?[workflow.Functions.Count];
             outputs[call.Function] = output;
-            Endpoint.Send(NodeId.CacheServer(call.Placement[child]),
-                new FunctionHopMsg(call with { Function = child, Session = session.Clone(), ParentOutputs = outputs }, Parent: call.Function));
+            Endpoint.Send(NodeId.CacheServer(call.Placement[child]), new FunctionHopMsg(call with { Function = child, Session = handedOn, ParentOutputs = outputs }, Parent: call.Function));
         }
-        // A transaction's one sink finishes last, and its session holds every other function's: it commits here, as the writes' head.
-        bool commit = transactional && function.Children.Length == 0 && workflow.Functions.Count(f => f.Children.Length == 0) == 1;
-        if (commit) server.Commit(session);
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionDoneMsg(call.RunId, call.Function, session, output, record, Committed: commit));
+        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionDoneMsg(call.RunId, call.Function, handedOn, output, record, Committed: commit));
         (server as CacheServer)?.EvictIfFull();
     }
 
-    private void Failed(FunctionCall call, WorkflowDefinition workflow, CausalSession session, string reason, CausalFunctionRecord? record)
+    private void Failed(FunctionCall call, WorkflowDefinition workflow, CausalSession session, string reason, FunctionRecordData? record)
     {
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionFailedMsg(call.RunId, call.Function, session, reason, record));
+        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionFailedMsg(call.RunId, call.Function, SessionData.Of(session), reason, record));
         SkipChildren(call.RunId, workflow, workflow.Functions[call.Function], call.Placement);
     }
 }

@@ -45,27 +45,28 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
 
     /// <summary>
     /// The snapshot is taken on arrival, so every root reads the same one: the first root runs here, the others
-    /// are sent on with a copy of the session each (cloned before the first root runs and changes its own).
+    /// are sent on with the session as it was before the first root ran.
     /// </summary>
     private void StartTransaction(StartTransactionMsg start)
     {
         if (start.OtherRoots.Length != start.OtherServers.Length)
             throw new InvalidOperationException($"server {server.Id}: run {start.First.RunId} starts with {start.OtherRoots.Length} other roots but names {start.OtherServers.Length} servers for them");
         var first = start.First;
-        var session = first.Session;
+        var session = first.Session.ToSession();
         session.Snapshot = server.TakeSnapshot(session, start.SnapshotHint);
-        var others = new CausalSession[start.OtherRoots.Length];
-        for (int r = 0; r < others.Length; r++) others[r] = session.Clone();
-        Serve(first);
-        for (int r = 0; r < others.Length; r++)
-            Endpoint.Send(NodeId.CacheServer(start.OtherServers[r]), new FunctionHopMsg(first with { Function = start.OtherRoots[r], Session = others[r] }));
+        // Taken before the first root runs (it may run at once) and changes its session; one immutable copy serves every other root.
+        var others = start.OtherRoots.Length > 0 ? SessionData.Of(session) : null;
+        Serve(first, session);
+        for (int r = 0; r < start.OtherRoots.Length; r++)
+            Endpoint.Send(NodeId.CacheServer(start.OtherServers[r]), new FunctionHopMsg(first with { Function = start.OtherRoots[r], Session = others! }));
     }
 
     /// <summary>Every function of the transaction finished: its buffered writes go on the ring with this server as their head.</summary>
     private void Commit(CommitMsg commit)
     {
-        server.Commit(commit.Final);
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new TransactionCommittedMsg(commit.RunId, commit.Final));
+        var final = commit.Final.ToSession();
+        server.Commit(final);
+        Endpoint.Send(CausalWorkflowEngine.ClientNode, new TransactionCommittedMsg(commit.RunId, SessionData.Of(final)));
         (server as CacheServer)?.EvictIfFull();
     }
 }

@@ -101,7 +101,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     }
 
     private FunctionCall Call(WorkflowRun run, int function, CausalSession session) =>
-        new(run.Id, run.Workflow.Name, function, run.Args, run.Placement, session, new byte[]?[run.Workflow.Functions.Count], run.Invocation.Process, run.Invocation.Seq,
+        new(run.Id, run.Workflow.Name, function, run.Args, run.Placement, SessionData.Of(session), new byte[]?[run.Workflow.Functions.Count], run.Invocation.Process, run.Invocation.Seq,
             OnFunction is not null);
 
     /// <summary>The client's one dispatch point, on its mailbox.</summary>
@@ -113,7 +113,11 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
             case FunctionFailedMsg failed: OnFunctionFailed(failed); break;
             case AttemptAbortedMsg aborted: OnAttemptAborted(aborted); break;
             case TransactionCommittedMsg committed:
-                if (_runs.TryGetValue(committed.RunId, out var run)) Finish(run, committed.Final, null, committed.Final);
+                if (_runs.TryGetValue(committed.RunId, out var run))
+                {
+                    var final = committed.Final.ToSession();
+                    Finish(run, final, null, final);
+                }
                 break;
             default: throw new InvalidOperationException($"the causal client got {message.GetType().Name} from {message.From}, which it does not handle");
         }
@@ -123,15 +127,16 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     {
         if (Recorded(done.RunId, done.Record) is not { } run) return; // the attempt already ended (another branch failed)
         run.Outputs[done.Function] = done.Output;
+        var session = done.Session.ToSession();
         if (done.Committed)
         {
-            Finish(run, done.Session, null, done.Session);
+            Finish(run, session, null, session);
             return;
         }
-        run.Done(done.Function, done.Session);
+        run.Done(done.Function, session);
         if (!run.AllDone(out var final)) return;
         // A transaction with several sinks: the server of the function that finished last is its writes' head.
-        if (run.Transactional) _endpoint.Send(done.From, new CommitMsg(run.Id, final));
+        if (run.Transactional) _endpoint.Send(done.From, new CommitMsg(run.Id, SessionData.Of(final)));
         else Finish(run, final, null, final);
     }
 
@@ -142,7 +147,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     private void OnFunctionFailed(FunctionFailedMsg failed)
     {
         if (Recorded(failed.RunId, failed.Record) is not { } run) return;
-        var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(failed.Session);
+        var soFar = run.Transactional ? run.Invocation.Token?.Open() ?? new CausalSession() : run.SessionSoFar(failed.Session.ToSession());
         Finish(run, null, new CausalResult(WorkflowStatus.Failed, run.Id, failed.Reason, run.Outputs, new SessionToken(soFar, _identity), run.Aborts) { Workflow = run.Workflow }, soFar);
     }
 
@@ -150,13 +155,13 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     /// Reports a function's record (a transaction's is held until it ends) and finds its attempt; null once it
     /// ended. A plain causal function's writes are visible however its attempt ended, so its record always counts.
     /// </summary>
-    private WorkflowRun? Recorded(long runId, CausalFunctionRecord? record)
+    private WorkflowRun? Recorded(long runId, FunctionRecordData? record)
     {
         _runs.TryGetValue(runId, out var run);
         if (record is not null && OnFunction is { } sink)
         {
-            if (!record.Transaction) sink(record);
-            else run?.Hold(record);
+            if (!record.Transaction) sink(record.ToRecord());
+            else run?.Hold(record.ToRecord());
         }
         return run;
     }

@@ -94,16 +94,17 @@ internal static partial class BodyChecks
         return null;
     }
 
-    private static WireRefusal? Session(CausalSession? s, string field, WireLimits l)
+    private static WireRefusal? Session(SessionData? s, string field, WireLimits l)
     {
         if (s is null) return Null(field);
-        if (s.Deps.Count + s.Local.Count + (s.Pending?.Count ?? 0) > l.MaxKeysPerBatch) return WireRefusal.FieldOutOfBounds($"{field}: keys");
-        foreach (var key in s.Deps.Keys)
+        if (s.Deps is null || s.Local is null) return Null($"{field} part");
+        if (s.Deps.Length + s.Local.Length + (s.Pending?.Length ?? 0) > l.MaxKeysPerBatch) return WireRefusal.FieldOutOfBounds($"{field}: keys");
+        foreach (var (key, _) in s.Deps)
             if (Key(key, l) is { } bad) return bad;
         foreach (var (key, version) in s.Local)
             if ((Key(key, l) ?? Version(version, $"{field}.Local", l)) is { } bad) return bad;
         if (s.Pending is not null)
-            foreach (var (key, (value, _)) in s.Pending)
+            foreach (var (key, value, _) in s.Pending)
                 if ((Key(key, l) ?? Value(value, $"{field}.Pending", l)) is { } bad) return bad;
         return null;
     }
@@ -117,15 +118,15 @@ internal static partial class BodyChecks
         return null;
     }
 
-    private static WireRefusal? Record(CausalFunctionRecord? r, WireLimits l)
+    private static WireRefusal? Record(FunctionRecordData? r, WireLimits l)
     {
         if (r is null) return null;
-        if (!IsIndex(r.Function, l.MaxFunctionsPerWorkflow)) return WireRefusal.FieldOutOfBounds("CausalFunctionRecord.Function");
-        if (!IsIndex(r.Server, l.MaxServers)) return WireRefusal.FieldOutOfBounds("CausalFunctionRecord.Server");
-        if (Array(r.Parents, "CausalFunctionRecord.Parents", l.MaxFunctionsPerWorkflow) is { } bad) return bad;
+        if (!IsIndex(r.Function, l.MaxFunctionsPerWorkflow)) return WireRefusal.FieldOutOfBounds("FunctionRecordData.Function");
+        if (!IsIndex(r.Server, l.MaxServers)) return WireRefusal.FieldOutOfBounds("FunctionRecordData.Server");
+        if (Array(r.Parents, "FunctionRecordData.Parents", l.MaxFunctionsPerWorkflow) is { } bad) return bad;
         foreach (int parent in r.Parents)
-            if (!IsIndex(parent, l.MaxFunctionsPerWorkflow)) return WireRefusal.FieldOutOfBounds("CausalFunctionRecord.Parents[]");
-        if (r.Ops.Count > l.MaxKeysPerBatch) return WireRefusal.FieldOutOfBounds("CausalFunctionRecord.Ops");
+            if (!IsIndex(parent, l.MaxFunctionsPerWorkflow)) return WireRefusal.FieldOutOfBounds("FunctionRecordData.Parents[]");
+        if (Array(r.Ops, "FunctionRecordData.Ops", l.MaxKeysPerBatch) is { } badOps) return badOps;
         foreach (var op in r.Ops)
             if ((Key(op.Key, l) ?? Value(op.Value, "CausalOp.Value", l)) is { } badOp) return badOp;
         return null;

@@ -1,10 +1,11 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Causal.Messages;
 using MemoryPack;
 
 namespace Leasehold.Runtime.Transport.Wire;
 
 // Formatters for the causal runtime's values. None of them is a plain record the serializer could generate:
-// a vector clock hides its entries, a session keeps internal fields, versions and sessions hold dictionaries.
+// a vector clock hides its entries, a version's dependencies are a map, and every clock must be checked.
 // Each writes its fields in a fixed order. A dictionary goes in the sender's enumeration order and is rebuilt
 // in it, so the receiver iterates it as the sender did (the deterministic mode replays over both transports).
 // What one value can check on its own is checked here, while decoding: clock sizes within the servers limit,
@@ -95,7 +96,7 @@ internal sealed class CausalVersionFormatter : MemoryPackFormatter<CausalVersion
         if (writerClock is not null && !writerClock.LessOrEqual(clock)) throw new WireRefusedException(WireRefusal.FieldOutOfBounds("CausalVersion.WriterClock is not within its Clock"));
         byte[]? bytes = reader.ReadUnmanagedArray<byte>();
         var deps = KeyedClock.ReadAll(ref reader, "CausalVersion.Deps", clock.Count) ?? throw WireRefusedException.Null("CausalVersion.Deps");
-        value = new CausalVersion(bytes, clock, deps, writerClock);
+        value = new CausalVersion(bytes, clock, Dependencies.Of(deps), writerClock);
     }
 
     public static CausalVersion Required(ref MemoryPackReader reader, string field)
@@ -153,40 +154,33 @@ internal static class KeyedClock
 }
 
 /// <summary>
-/// A workflow's session: deps, own writes, where its deps are integrated, floor, snapshot, pending writes and
-/// written clock. A baseline protocol's session is the baseline's own object and never crosses this wire.
+/// A session as a message carries it: deps, own writes, floor, snapshot, written clock and a transaction's pending
+/// writes, each entry in the sender's order. One clock size throughout, and no key twice in one part.
 /// </summary>
-internal sealed class CausalSessionFormatter : MemoryPackFormatter<CausalSession>
+internal sealed class SessionDataFormatter : MemoryPackFormatter<SessionData>
 {
-    public static readonly CausalSessionFormatter Instance = new();
-    private const byte Members = 7;
+    public static readonly SessionDataFormatter Instance = new();
+    private const byte Members = 6;
 
-    public override void Serialize<TBufferWriter>(ref MemoryPackWriter<TBufferWriter> writer, scoped ref CausalSession? value)
+    public override void Serialize<TBufferWriter>(ref MemoryPackWriter<TBufferWriter> writer, scoped ref SessionData? value)
     {
         if (value is null)
         {
             writer.WriteNullObjectHeader();
             return;
         }
-        if (value.Baseline is not null) throw new InvalidOperationException("a baseline protocol's session has no wire form: baselines keep their own sends");
         writer.WriteObjectHeader(Members);
-        KeyedClock.WriteAll(ref writer, value.Deps);
-        writer.WriteCollectionHeader(value.Local.Count);
-        foreach (var (key, version) in value.Local)
-        {
-            var k = key;
-            StateKeyFormatter.Instance.Serialize(ref writer, ref k);
-            CausalVersionFormatter.Write(ref writer, version);
-        }
-        writer.WriteUnmanaged(value.IntegratedAt);
+        writer.WriteCollectionHeader(value.Deps.Length);
+        foreach (var (key, clock) in value.Deps) KeyedClock.Write(ref writer, key, clock);
+        KeyedVersions.Write(ref writer, value.Local);
         VectorClockFormatter.Write(ref writer, value.Floor);
         VectorClockFormatter.Write(ref writer, value.Snapshot);
         VectorClockFormatter.Write(ref writer, value.Written);
         if (value.Pending is null) writer.WriteNullCollectionHeader();
         else
         {
-            writer.WriteCollectionHeader(value.Pending.Count);
-            foreach (var (key, (bytes, function)) in value.Pending)
+            writer.WriteCollectionHeader(value.Pending.Length);
+            foreach (var (key, bytes, function) in value.Pending)
             {
                 var k = key;
                 StateKeyFormatter.Instance.Serialize(ref writer, ref k);
@@ -196,55 +190,85 @@ internal sealed class CausalSessionFormatter : MemoryPackFormatter<CausalSession
         }
     }
 
-    public override void Deserialize(ref MemoryPackReader reader, scoped ref CausalSession? value)
+    public override void Deserialize(ref MemoryPackReader reader, scoped ref SessionData? value)
     {
         if (!reader.TryReadObjectHeader(out byte members))
         {
             value = null;
             return;
         }
-        if (members != Members) throw new WireRefusedException(WireRefusal.Malformed($"CausalSession has {Members} members, not {members}"));
-        var session = new CausalSession();
-        var deps = KeyedClock.ReadAll(ref reader, "CausalSession.Deps", -1) ?? throw WireRefusedException.Null("CausalSession.Deps");
+        if (members != Members) throw new WireRefusedException(WireRefusal.Malformed($"SessionData has {Members} members, not {members}"));
+        var depsMap = KeyedClock.ReadAll(ref reader, "SessionData.Deps", -1) ?? throw WireRefusedException.Null("SessionData.Deps");
         // One clock size for the whole session: the first clock read sets it.
-        int entries = deps.Count > 0 ? deps.First().Value.Count : -1;
-        foreach (var (key, clock) in deps) session.Deps.Add(key, clock);
-        if (!reader.TryReadCollectionHeader(out int local)) throw WireRefusedException.Null("CausalSession.Local");
-        for (int i = 0; i < local; i++)
+        int entries = depsMap.Count > 0 ? depsMap.First().Value.Count : -1;
+        KeyClock[] deps = [.. depsMap.Select(d => new KeyClock(d.Key, d.Value))];
+        var local = KeyedVersions.Read(ref reader, "SessionData.Local", ref entries) ?? throw WireRefusedException.Null("SessionData.Local");
+        var floor = VectorClockFormatter.Optional(ref reader, "SessionData.Floor", entries);
+        if (floor is not null) entries = floor.Count;
+        var snapshot = VectorClockFormatter.Optional(ref reader, "SessionData.Snapshot", entries);
+        if (snapshot is not null) entries = snapshot.Count;
+        var written = VectorClockFormatter.Optional(ref reader, "SessionData.Written", entries);
+        PendingWrite[]? pending = null;
+        if (reader.TryReadCollectionHeader(out int count))
         {
-            StateKey key = default;
-            StateKeyFormatter.Instance.Deserialize(ref reader, ref key);
-            var version = CausalVersionFormatter.Required(ref reader, $"CausalSession.Local[{key}]");
-            entries = SameSize(entries, version.Clock, "CausalSession.Local");
-            if (!session.Local.TryAdd(key, version)) throw new WireRefusedException(WireRefusal.Malformed($"CausalSession.Local holds {key} twice"));
-        }
-        session.IntegratedAt = reader.ReadUnmanaged<int>();
-        if (session.IntegratedAt < -1 || session.IntegratedAt >= WireCodec.DecodingLimits.MaxServers)
-            throw new WireRefusedException(WireRefusal.FieldOutOfBounds("CausalSession.IntegratedAt"));
-        session.Floor = VectorClockFormatter.Optional(ref reader, "CausalSession.Floor", entries);
-        if (session.Floor is not null) entries = session.Floor.Count;
-        session.Snapshot = VectorClockFormatter.Optional(ref reader, "CausalSession.Snapshot", entries);
-        if (session.Snapshot is not null) entries = session.Snapshot.Count;
-        session.Written = VectorClockFormatter.Optional(ref reader, "CausalSession.Written", entries);
-        if (reader.TryReadCollectionHeader(out int pending))
-        {
-            session.Pending = [];
-            for (int i = 0; i < pending; i++)
+            var seen = new HashSet<StateKey>();
+            var writes = new List<PendingWrite>();
+            for (int i = 0; i < count; i++)
             {
                 StateKey key = default;
                 StateKeyFormatter.Instance.Deserialize(ref reader, ref key);
                 byte[]? bytes = reader.ReadUnmanagedArray<byte>();
                 int function = reader.ReadUnmanaged<int>();
                 if (function < 0 || function >= WireCodec.DecodingLimits.MaxFunctionsPerWorkflow)
-                    throw new WireRefusedException(WireRefusal.FieldOutOfBounds("CausalSession.Pending function"));
-                if (!session.Pending.TryAdd(key, (bytes, function))) throw new WireRefusedException(WireRefusal.Malformed($"CausalSession.Pending holds {key} twice"));
+                    throw new WireRefusedException(WireRefusal.FieldOutOfBounds("SessionData.Pending function"));
+                if (!seen.Add(key)) throw new WireRefusedException(WireRefusal.Malformed($"SessionData.Pending holds {key} twice"));
+                writes.Add(new PendingWrite(key, bytes, function));
             }
+            pending = [.. writes];
         }
-        value = session;
+        value = new SessionData(deps, local, floor, snapshot, pending, written);
+    }
+}
+
+/// <summary>Keys and their versions (a session's own writes, a transaction's sibling writes), one clock size, no key twice.</summary>
+internal static class KeyedVersions
+{
+    public static void Write<TBufferWriter>(ref MemoryPackWriter<TBufferWriter> writer, KeyedVersion[]? versions)
+        where TBufferWriter : System.Buffers.IBufferWriter<byte>
+    {
+        if (versions is null)
+        {
+            writer.WriteNullCollectionHeader();
+            return;
+        }
+        writer.WriteCollectionHeader(versions.Length);
+        foreach (var (key, version) in versions)
+        {
+            var k = key;
+            StateKeyFormatter.Instance.Serialize(ref writer, ref k);
+            CausalVersionFormatter.Write(ref writer, version);
+        }
     }
 
-    private static int SameSize(int entries, VectorClock clock, string field) =>
-        entries < 0 || clock.Count == entries ? clock.Count : throw new WireRefusedException(WireRefusal.FieldOutOfBounds($"{field} mixes clocks of {entries} and {clock.Count} entries"));
+    /// <summary>The versions, or null; <paramref name="entries"/> is the clock size so far (−1: none yet), updated.</summary>
+    public static KeyedVersion[]? Read(ref MemoryPackReader reader, string field, ref int entries)
+    {
+        if (!reader.TryReadCollectionHeader(out int count)) return null;
+        var seen = new HashSet<StateKey>();
+        var versions = new List<KeyedVersion>();
+        for (int i = 0; i < count; i++)
+        {
+            StateKey key = default;
+            StateKeyFormatter.Instance.Deserialize(ref reader, ref key);
+            var version = CausalVersionFormatter.Required(ref reader, $"{field}[{key}]");
+            if (entries >= 0 && version.Clock.Count != entries)
+                throw new WireRefusedException(WireRefusal.FieldOutOfBounds($"{field} mixes clocks of {entries} and {version.Clock.Count} entries"));
+            entries = version.Clock.Count;
+            if (!seen.Add(key)) throw new WireRefusedException(WireRefusal.Malformed($"{field} holds {key} twice"));
+            versions.Add(new KeyedVersion(key, version));
+        }
+        return [.. versions];
+    }
 }
 
 /// <summary>One read or write as a history records it.</summary>
@@ -272,11 +296,11 @@ internal sealed class CausalOpFormatter : MemoryPackFormatter<CausalOp>
 }
 
 /// <summary>A function execution's history record (null: the caller asked for none).</summary>
-internal sealed class CausalFunctionRecordFormatter : MemoryPackFormatter<CausalFunctionRecord>
+internal sealed class FunctionRecordDataFormatter : MemoryPackFormatter<FunctionRecordData>
 {
     private const byte Members = 9;
 
-    public override void Serialize<TBufferWriter>(ref MemoryPackWriter<TBufferWriter> writer, scoped ref CausalFunctionRecord? value)
+    public override void Serialize<TBufferWriter>(ref MemoryPackWriter<TBufferWriter> writer, scoped ref FunctionRecordData? value)
     {
         if (value is null)
         {
@@ -288,7 +312,7 @@ internal sealed class CausalFunctionRecordFormatter : MemoryPackFormatter<Causal
         writer.WriteUnmanagedArray(value.Parents);
         StrictBool.Write(ref writer, value.Ok);
         writer.WriteUnmanaged(value.Server);
-        writer.WriteCollectionHeader(value.Ops.Count);
+        writer.WriteCollectionHeader(value.Ops.Length);
         foreach (var op in value.Ops)
         {
             var o = op;
@@ -297,19 +321,19 @@ internal sealed class CausalFunctionRecordFormatter : MemoryPackFormatter<Causal
         StrictBool.Write(ref writer, value.Transaction);
     }
 
-    public override void Deserialize(ref MemoryPackReader reader, scoped ref CausalFunctionRecord? value)
+    public override void Deserialize(ref MemoryPackReader reader, scoped ref FunctionRecordData? value)
     {
         if (!reader.TryReadObjectHeader(out byte members))
         {
             value = null;
             return;
         }
-        if (members != Members) throw new WireRefusedException(WireRefusal.Malformed($"CausalFunctionRecord has {Members} members, not {members}"));
+        if (members != Members) throw new WireRefusedException(WireRefusal.Malformed($"FunctionRecordData has {Members} members, not {members}"));
         reader.ReadUnmanaged(out long process, out long seq, out long workflow, out int function);
-        int[] parents = reader.ReadUnmanagedArray<int>() ?? throw WireRefusedException.Null("CausalFunctionRecord.Parents");
-        bool ok = StrictBool.Read(ref reader, "CausalFunctionRecord.Ok");
+        int[] parents = reader.ReadUnmanagedArray<int>() ?? throw WireRefusedException.Null("FunctionRecordData.Parents");
+        bool ok = StrictBool.Read(ref reader, "FunctionRecordData.Ok");
         int server = reader.ReadUnmanaged<int>();
-        if (!reader.TryReadCollectionHeader(out int count)) throw WireRefusedException.Null("CausalFunctionRecord.Ops");
+        if (!reader.TryReadCollectionHeader(out int count)) throw WireRefusedException.Null("FunctionRecordData.Ops");
         var ops = new List<CausalOp>();
         for (int i = 0; i < count; i++)
         {
@@ -317,6 +341,6 @@ internal sealed class CausalFunctionRecordFormatter : MemoryPackFormatter<Causal
             CausalOpFormatter.Instance.Deserialize(ref reader, ref op);
             ops.Add(op);
         }
-        value = new CausalFunctionRecord(process, seq, workflow, function, parents, ok, server, ops) { Transaction = StrictBool.Read(ref reader, "CausalFunctionRecord.Transaction") };
+        value = new FunctionRecordData(process, seq, workflow, function, parents, ok, server, [.. ops], StrictBool.Read(ref reader, "FunctionRecordData.Transaction"));
     }
 }

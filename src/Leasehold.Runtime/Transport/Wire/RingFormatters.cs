@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Causal.Messages;
 using MemoryPack;
 
 namespace Leasehold.Runtime.Transport.Wire;
@@ -16,18 +17,7 @@ internal sealed class PropagationFormatter : MemoryPackFormatter<Propagation>
         CausalVersionFormatter.Write(ref writer, value.Version);
         writer.WriteUnmanaged(value.Head, value.Lap);
         VectorClockFormatter.Write(ref writer, value.Stable);
-        if (value.Siblings is null)
-        {
-            writer.WriteNullCollectionHeader();
-            return;
-        }
-        writer.WriteCollectionHeader(value.Siblings.Length);
-        foreach (var (siblingKey, version) in value.Siblings)
-        {
-            var k = siblingKey;
-            StateKeyFormatter.Instance.Serialize(ref writer, ref k);
-            CausalVersionFormatter.Write(ref writer, version);
-        }
+        KeyedVersions.Write(ref writer, value.Siblings);
     }
 
     public override void Deserialize(ref MemoryPackReader reader, scoped ref Propagation value)
@@ -38,21 +28,7 @@ internal sealed class PropagationFormatter : MemoryPackFormatter<Propagation>
         int entries = version.Clock.Count;
         reader.ReadUnmanaged(out int head, out int lap);
         var stable = VectorClockFormatter.Required(ref reader, "Propagation.Stable", entries);
-        (StateKey, CausalVersion)[]? siblings = null;
-        if (reader.TryReadCollectionHeader(out int count))
-        {
-            // Each sibling takes at least a key and a version header: a forged count runs out of bytes first.
-            if (count > reader.Remaining) throw new WireRefusedException(WireRefusal.Malformed($"Propagation.Siblings count {count} with {reader.Remaining} bytes left"));
-            siblings = new (StateKey, CausalVersion)[count];
-            for (int i = 0; i < count; i++)
-            {
-                StateKey siblingKey = default;
-                StateKeyFormatter.Instance.Deserialize(ref reader, ref siblingKey);
-                var sibling = CausalVersionFormatter.Required(ref reader, "Propagation.Siblings[]");
-                if (sibling.Clock.Count != entries) throw new WireRefusedException(WireRefusal.FieldOutOfBounds("Propagation.Siblings[] clock size"));
-                siblings[i] = (siblingKey, sibling);
-            }
-        }
+        var siblings = KeyedVersions.Read(ref reader, "Propagation.Siblings", ref entries);
         value = new Propagation(key, version, head, lap, stable, siblings);
     }
 }

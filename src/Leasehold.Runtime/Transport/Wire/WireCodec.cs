@@ -36,8 +36,8 @@ public static class WireCodec
         MemoryPackFormatterProvider.Register(new ArrayFormatter<VirtualVertex>());
         MemoryPackFormatterProvider.Register(VectorClockFormatter.Instance);
         MemoryPackFormatterProvider.Register(CausalVersionFormatter.Instance);
-        MemoryPackFormatterProvider.Register(CausalSessionFormatter.Instance);
-        MemoryPackFormatterProvider.Register(new CausalFunctionRecordFormatter());
+        MemoryPackFormatterProvider.Register(SessionDataFormatter.Instance);
+        MemoryPackFormatterProvider.Register(new FunctionRecordDataFormatter());
         MemoryPackFormatterProvider.Register(new PropagationFormatter());
         MemoryPackFormatterProvider.Register(new StableNoticeFormatter());
     }
