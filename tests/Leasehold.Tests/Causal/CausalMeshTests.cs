@@ -145,6 +145,8 @@ public class MediaCausalTests
     [Theory]
     [InlineData(1, false)]
     [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
     public void CausalMesh_never_leaves_a_dangling_reference_over_the_serialising_transport(int seed, bool eager)
     {
         var run = Media(seed, eager, dropDominated: false, TransportKind.InprocSerialising, workflows: 100);
