@@ -11,15 +11,14 @@ internal sealed record PooledFrame : Message
 {
     private byte[]? _buffer;
     public int Length { get; }
-    /// <summary>The type of the message encoded: what a link may select frames by (the ring's jitter).</summary>
-    public Type MessageType { get; }
-
-    private PooledFrame(byte[] buffer, int length, Type messageType)
+    private PooledFrame(byte[] buffer, int length)
     {
         _buffer = buffer;
         Length = length;
-        MessageType = messageType;
     }
+
+    /// <summary>The type of the message encoded, read from the header: what a link may select frames by (the ring's jitter).</summary>
+    public Type MessageType => MessageKinds.Find(WireHeader.Read(AsSpan()).Kind)!.Type;
 
     public ReadOnlySpan<byte> AsSpan() => _buffer is { } buffer ? buffer.AsSpan(0, Length) : throw new InvalidOperationException("a frame read after its buffer was returned");
 
@@ -33,7 +32,7 @@ internal sealed record PooledFrame : Message
     {
         var writer = new Writer();
         WireCodec.Encode(message, writer);
-        return new PooledFrame(writer.Buffer, writer.Written, message.GetType());
+        return new PooledFrame(writer.Buffer, writer.Written);
     }
 
     private sealed class Writer : IBufferWriter<byte>
