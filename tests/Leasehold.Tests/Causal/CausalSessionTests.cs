@@ -212,7 +212,7 @@ public sealed class CausalSessionSweepTests
         Assert.True(run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
     }
 
-    /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_CAUSAL_SWEEP=from:to[:mode]); reports every failing one.</summary>
+    /// <summary>Sweeps random configurations (seeds 200–259, or LEASEHOLD_CAUSAL_SWEEP=from:to[:mode], mode noeager, nothink or serialising); reports every failing one.</summary>
     [Fact]
     [Trait("Category", "Long")]
     public void Random_configurations_stay_causal_with_convergence()
@@ -227,7 +227,7 @@ public sealed class CausalSessionSweepTests
             var c = Random(seed);
             if (mode == "noeager") c = c with { Eager = false };
             if (mode == "nothink") c = c with { Think = TimeSpan.Zero };
-            var (problem, _) = Micro(c);
+            var (problem, _) = Micro(c, transport: mode == "serialising" ? TransportKind.InprocSerialising : TransportKind.Inproc);
             if (problem is not null) failures.Add(problem);
         }
         File.WriteAllLines($"/tmp/causal-sweep-{from}-{to}-{mode}.txt", failures.Count == 0 ? ["ok"] : failures);
