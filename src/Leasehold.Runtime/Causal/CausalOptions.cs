@@ -1,3 +1,5 @@
+using Leasehold.Runtime.Transport;
+
 namespace Leasehold.Runtime.Causal;
 
 /// <summary>The protocol the cache servers run.</summary>
@@ -36,6 +38,8 @@ public sealed record CausalOptions
     public CausalProtocol Protocol { get; init; } = CausalProtocol.CausalMesh;
     /// <summary>Waiting time of each message hop: ring links, a workflow moving to another server, client to server.</summary>
     public TimeSpan LinkLatency { get; init; } = TimeSpan.Zero;
+    /// <summary>How the servers and the client exchange messages: by reference (the default), or every message through the wire codec.</summary>
+    public TransportKind Transport { get; init; } = TransportKind.Inproc;
     /// <summary>Extra random delay per ring message (deterministic mode); links stay first-in-first-out.</summary>
     public TimeSpan RingJitter { get; init; } = TimeSpan.Zero;
     /// <summary>
@@ -103,6 +107,7 @@ public sealed record CausalOptions
     public void Validate()
     {
         if (Servers is < 1 or > 1024) throw new ArgumentException($"servers must be in 1..1024, not {Servers}");
+        if (!Enum.IsDefined(Transport)) throw new ArgumentException($"transport {Transport} is not one of {string.Join(", ", Enum.GetNames<TransportKind>())}");
         if (LinkLatency < TimeSpan.Zero || RingJitter < TimeSpan.Zero || StoreLatency < TimeSpan.Zero) throw new ArgumentException("latencies cannot be negative");
         if (Capacity < 0) throw new ArgumentException($"capacity must be 0 (unbounded) or positive, not {Capacity}");
         if (Capacity > 0 && Durability == CausalDurability.None)

@@ -4,6 +4,7 @@ using Leasehold.Runtime.Causal.Persistence;
 using Leasehold.Runtime.Causal.Workflows;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Runtime.Hosting;
 
@@ -16,7 +17,7 @@ namespace Leasehold.Runtime.Hosting;
 public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
 {
     private readonly CausalWorkflowEngine _engine;
-    private readonly InprocTransport _transport;
+    private readonly ITransport _transport;
     private readonly ICacheServer[] _servers;
     private readonly ServerCpu[] _cpus;
     private readonly CausalServerNode[] _nodes;
@@ -39,11 +40,12 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         Options = options;
         Scheduler = scheduler;
         initial ??= static _ => null;
-        _transport = new InprocTransport(scheduler, options.LinkLatency);
+        int n = options.Servers;
+        // Clocks have one entry per server: the codec refuses a larger one.
+        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, new WireLimits { MaxServers = n });
         var nodes = wrapTransport?.Invoke(_transport) ?? _transport;
         // Created before the servers' mailboxes, as it always was: the deterministic mode's schedule depends on the order.
         var client = scheduler.CreateMailbox("causal-clients");
-        int n = options.Servers;
         Identity = new ClusterIdentity(store?.ClusterId ?? ClusterIdentity.Draw(options.Seed, scheduler.Time), n);
         if (options.Protocol == CausalProtocol.CausalMesh)
         {
@@ -75,9 +77,19 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
         {
             var jitter = new Random(options.Seed ^ 0x5eed);
             for (int i = 0; i < n; i++)
-                _transport.Jitter(NodeId.CacheServer(i), NodeId.CacheServer((i + 1) % n), options.RingJitter, new Random(jitter.Next()), static m => m is IRingMessage);
+                JitterRing(_transport, NodeId.CacheServer(i), NodeId.CacheServer((i + 1) % n), options.RingJitter, new Random(jitter.Next()));
         }
         _engine = new CausalWorkflowEngine(options, scheduler, nodes, client, n, workflows, store, Identity);
+    }
+
+    private static void JitterRing(ITransport transport, NodeId from, NodeId to, TimeSpan jitter, Random random)
+    {
+        switch (transport)
+        {
+            case InprocTransport inproc: inproc.Jitter(from, to, jitter, random, static m => m is IRingMessage); break;
+            case SerialisingInprocTransport serialising: serialising.Jitter(from, to, jitter, random, static type => type.IsAssignableTo(typeof(IRingMessage))); break;
+            default: throw new NotSupportedException($"{transport.GetType().Name} cannot delay the ring's links");
+        }
     }
 
     /// <summary>The servers are never rolled back: one incarnation for the cluster's life.</summary>
@@ -96,6 +108,8 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     internal IReadOnlyList<CacheServer> CacheServers { get; }
     /// <summary>Every message sent between two nodes: ring traffic, workflow hops, results, commits.</summary>
     public long Messages => _transport.Messages;
+    /// <summary>The transport the nodes talk over (tests: how many bytes crossed the codec).</summary>
+    internal ITransport Transport => _transport;
     /// <summary>Ring messages sent (a ring of one server sends them to itself; they count here, not in <see cref="Messages"/>).</summary>
     public long RingMessages => _servers.Sum(s => s.RingSent);
     /// <summary>Fan-ins waiting for a parent's hop, over all servers (tests: none once every attempt ended; read when quiet).</summary>

@@ -27,6 +27,14 @@ public sealed class SerialisingInprocTransport(IScheduler scheduler, TimeSpan li
     /// <summary>Frame bytes encoded, headers included.</summary>
     public long BytesSent => Interlocked.Read(ref _bytes);
 
+    /// <summary>
+    /// As <see cref="InprocTransport.Jitter"/>: delays the messages from <paramref name="from"/> to <paramref name="to"/>
+    /// whose type <paramref name="applies"/> selects (all, if null). It asks about the type: a frame in flight holds
+    /// bytes, not the message.
+    /// </summary>
+    public void Jitter(NodeId from, NodeId to, TimeSpan jitter, Random random, Func<Type, bool>? applies = null) =>
+        _frames.Jitter(from, to, jitter, random, applies is null ? null : frame => applies(((PooledFrame)frame).MessageType));
+
     public Endpoint Register(NodeId node, Incarnation incarnation, Mailbox mailbox, IMessageSink sink) =>
         new EncodingEndpoint(this, _frames.Register(node, incarnation, mailbox, new DecodingSink(sink, Limits)));
 

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Workloads.Causal;
@@ -80,7 +81,18 @@ public class CausalMeshTests
     /// <summary>§7: the invariants after every step of randomized runs, with ring messages delayed at random (links stay FIFO).</summary>
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void The_invariants_hold_after_every_step(int seed)
+    public void The_invariants_hold_after_every_step(int seed) => InvariantRun(seed, TransportKind.Inproc);
+
+    /// <summary>The same over the wire codec, on the seeds that cover one to five servers twice (CI's budget).</summary>
+    [Theory]
+    [MemberData(nameof(SerialisingSeeds))]
+    public void The_invariants_hold_after_every_step_over_the_serialising_transport(int seed)
+    {
+        var run = InvariantRun(seed, TransportKind.InprocSerialising);
+        Assert.True(run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
+    }
+
+    private static CausalRun InvariantRun(int seed, TransportKind transport)
     {
         var workload = new CausalMicroWorkload(keys: 6, theta: 0.5, length: 3 + seed % 3);
         var options = new CausalOptions
@@ -90,11 +102,13 @@ public class CausalMeshTests
             RingJitter = TimeSpan.FromMicroseconds(200),
             EagerIntegration = seed % 2 == 0,
             CheckInvariants = true,
+            Transport = transport,
         };
         var run = new CausalRun(seed, options);
         run.Cluster.Register(workload.Workflow);
         run.Run(processes: 4, workflows: 60, r => (CausalMicroWorkload.Name, workload.Next(r)), checkEveryStep: true);
         Assert.All(run.Results, r => Assert.True(r.Succeeded, r.Reason));
+        return run;
     }
 
     /// <summary>The negative control: a write made visible after one lap is caught by invariant 2 on a fixed seed.</summary>
@@ -113,6 +127,7 @@ public class CausalMeshTests
     }
 
     public static TheoryData<int> Seeds() => [.. Enumerable.Range(1, 40)];
+    public static TheoryData<int> SerialisingSeeds() => [.. Enumerable.Range(1, 10)];
 }
 
 /// <summary>The media application's dangling-reference check in the deterministic mode (workloads.md).</summary>
@@ -121,6 +136,22 @@ public class MediaCausalTests
     [Theory]
     [MemberData(nameof(Seeds))]
     public void CausalMesh_never_leaves_a_dangling_reference(int seed, bool eager) => Media(seed, eager, dropDominated: false);
+
+    /// <summary>
+    /// The same over the wire codec, shorter and on fewer seeds (CI's budget): both integration modes. Shorter because a
+    /// media session's own writes each carry their dependency map, which the fast transport shares by reference and the
+    /// codec copies: at 300 workflows a hop averages about 200 KB.
+    /// </summary>
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
+    public void CausalMesh_never_leaves_a_dangling_reference_over_the_serialising_transport(int seed, bool eager)
+    {
+        var run = Media(seed, eager, dropDominated: false, TransportKind.InprocSerialising, workflows: 100);
+        Assert.True(run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
+    }
 
     /// <summary>
     /// §5's Decision as written (drop an I-cache version its key's C-cache clock dominates) is unsound:
@@ -142,17 +173,18 @@ public class MediaCausalTests
         return data;
     }
 
-    private static void Media(int seed, bool eager, bool dropDominated)
+    private static CausalRun Media(int seed, bool eager, bool dropDominated, TransportKind transport = TransportKind.Inproc, int workflows = 300)
     {
         var media = new MediaWorkload(movies: 3, users: 3);
         var run = new CausalRun(seed, new CausalOptions
         {
             Servers = 2 + seed % 3, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(300),
-            EagerIntegration = eager, CheckInvariants = true, UnsafeDropDominatedVersions = dropDominated,
+            EagerIntegration = eager, CheckInvariants = true, UnsafeDropDominatedVersions = dropDominated, Transport = transport,
         }, media.Initial);
         foreach (var w in media.Workflows) run.Cluster.Register(w);
-        run.Run(processes: 6, workflows: 300, media.Next, checkEveryStep: false, observe: media.Observe);
+        run.Run(processes: 6, workflows: workflows, media.Next, checkEveryStep: false, observe: media.Observe);
         if (!media.Check().Ok) throw new Xunit.Sdk.XunitException($"seed {seed}: {media.Check().Detail}");
+        return run;
     }
 
     [Fact]
@@ -263,13 +295,13 @@ public class CausalCheckerEngineTests
         new Leasehold.Checkers.Causal.CausalChecker(new Leasehold.Checkers.Causal.CausalCheckerOptions { Convergence = true })
             .Check(new Leasehold.Checkers.Causal.CausalMemoryHistory([.. run.Records.Select(Leasehold.Cli.Bench.Causal.CausalHistoryWriter.ToChecker)]));
 
-    private static CausalRun Micro(int seed, CausalProtocol protocol, int workflows)
+    private static CausalRun Micro(int seed, CausalProtocol protocol, int workflows, TransportKind transport = TransportKind.Inproc)
     {
         var workload = new CausalMicroWorkload(keys: 8, theta: 0.8, length: 3 + seed % 2);
         var run = new CausalRun(seed, new CausalOptions
         {
             Servers = 2 + seed % 4, Protocol = protocol, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMilliseconds(1),
-            EagerIntegration = seed % 3 != 0,
+            EagerIntegration = seed % 3 != 0, Transport = transport,
         });
         run.Cluster.Register(workload.Workflow);
         run.Run(processes: 8, workflows: workflows, r => (CausalMicroWorkload.Name, workload.Next(r)), checkEveryStep: false);
@@ -285,10 +317,26 @@ public class CausalCheckerEngineTests
         Assert.True(result.Valid, $"seed {seed}: " + string.Join("; ", result.Examples.Take(2).Select(e => $"{e.Kind}: {e.Explanation}")));
     }
 
-    [Fact]
-    public void Eventual_is_flagged_on_a_fixed_seed()
+    /// <summary>The checker's sweep over the wire codec, shorter and on fewer seeds (CI's budget): two to five servers, both integration modes.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void CausalMesh_histories_are_causal_with_convergence_over_the_serialising_transport(int seed)
     {
-        var result = Check(Micro(4, CausalProtocol.Eventual, 1500));
+        var run = Micro(seed, CausalProtocol.CausalMesh, 300, TransportKind.InprocSerialising);
+        var result = Check(run);
+        Assert.True(result.Valid, $"seed {seed}: " + string.Join("; ", result.Examples.Take(2).Select(e => $"{e.Kind}: {e.Explanation}")));
+        Assert.True(run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
+    }
+
+    [Theory]
+    [InlineData(TransportKind.Inproc)]
+    [InlineData(TransportKind.InprocSerialising)]
+    public void Eventual_is_flagged_on_a_fixed_seed(TransportKind transport)
+    {
+        var result = Check(Micro(4, CausalProtocol.Eventual, 1500, transport));
         Assert.False(result.Valid);
         Assert.True(result.Counts.GetValueOrDefault("WriteCORead") + result.Counts.GetValueOrDefault("WriteCOInitRead") > 0, string.Join(", ", result.Counts));
     }

@@ -1,6 +1,7 @@
 using Leasehold.Runtime.Causal;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Tests.Causal;
 
@@ -26,6 +27,8 @@ public sealed class CausalRun
     public List<CausalFunctionRecord> Records { get; } = [];
     public List<CausalResult> Results { get; } = [];
     public long Steps { get; private set; }
+    /// <summary>Frame bytes the wire codec encoded (0 on the fast transport): proof that a run's messages crossed it.</summary>
+    public long BytesEncoded => Cluster.Transport is SerialisingInprocTransport serialising ? serialising.BytesSent : 0;
 
     /// <summary>Runs <paramref name="workflows"/> in total over <paramref name="processes"/> closed-loop processes.</summary>
     public void Run(int processes, int workflows, Func<Random, (string Workflow, Args Args)> next, bool checkEveryStep,

@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Causal;
+using Leasehold.Runtime.Transport;
 
 namespace Leasehold.Tests.Causal;
 
@@ -30,7 +31,8 @@ public class TransactionTests
     private sealed record Outcome(CausalRun Run, int Fractured, int Committed, int Failed, long Aborts, List<string> Reasons);
 
     private static Outcome RunPairs(int seed, Consistency consistency, int versions = 4, int workflows = 1200, int keys = 3,
-        CausalDurability durability = CausalDurability.None, int capacity = 0, CausalProtocol protocol = CausalProtocol.CausalMesh)
+        CausalDurability durability = CausalDurability.None, int capacity = 0, CausalProtocol protocol = CausalProtocol.CausalMesh,
+        TransportKind transport = TransportKind.Inproc)
     {
         var options = new CausalOptions
         {
@@ -38,6 +40,7 @@ public class TransactionTests
             Servers = 2 + seed % 4, LinkLatency = TimeSpan.FromMicroseconds(20), RingJitter = TimeSpan.FromMicroseconds(300),
             EagerIntegration = seed % 3 != 0, CheckInvariants = true, TransactionVersions = versions,
             Durability = durability, Capacity = capacity, StoreLatency = durability == CausalDurability.None ? TimeSpan.Zero : TimeSpan.FromMicroseconds(30),
+            Transport = transport,
         };
         var store = durability == CausalDurability.None ? null : Persistence.StoreRuns.Open(new Leasehold.Runtime.Storage.MemoryStateStore());
         var run = new CausalRun(seed, options, store: store);
@@ -73,6 +76,24 @@ public class TransactionTests
         var o = RunPairs(seed, Consistency.TransactionalCausal);
         Assert.True(o.Fractured == 0, $"seed {seed}: {o.Fractured} readers saw half a transaction");
         Assert.True(o.Failed == 0, $"seed {seed}: {o.Failed} failed: {string.Join("; ", o.Reasons.Take(3))}");
+    }
+
+    /// <summary>
+    /// The same over the wire codec, shorter and on fewer seeds (CI's budget): snapshots, buffered writes and commits
+    /// cross as bytes; without older versions kept, a stale snapshot aborts and its hint crosses too.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 4)]
+    [InlineData(2, 4)]
+    [InlineData(5, 0)]
+    public void Transactions_read_one_snapshot_and_become_visible_together_over_the_serialising_transport(int seed, int versions)
+    {
+        var o = RunPairs(seed, Consistency.TransactionalCausal, versions: versions, workflows: 300, keys: versions == 0 ? 2 : 3, transport: TransportKind.InprocSerialising);
+        Assert.True(o.Fractured == 0, $"seed {seed}: {o.Fractured} readers saw half a transaction");
+        Assert.True(o.Committed > 0, $"seed {seed}: nothing committed");
+        if (versions > 0) Assert.True(o.Failed == 0, $"seed {seed}: {o.Failed} failed: {string.Join("; ", o.Reasons.Take(3))}");
+        else Assert.True(o.Aborts > 0, $"seed {seed}: no transaction aborted although no older versions are kept");
+        Assert.True(o.Run.BytesEncoded > 0, $"seed {seed}: nothing crossed the codec");
     }
 
     [Theory]

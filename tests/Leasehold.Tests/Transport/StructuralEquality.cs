@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using Leasehold.Runtime.Causal;
 
 namespace Leasehold.Tests.Transport;
 
@@ -24,6 +25,9 @@ internal static class StructuralEquality
             return time.Ticks == other.Ticks && time.Offset == other.Offset ? null : $"{path}: {time:O} vs {other:O}";
         }
         if (expected is Args args) return ArgsDifference(args, (Args)actual, path);
+        if (expected is VectorClock clock) return clock.Equals(actual) ? null : $"{path}: {clock} vs {actual}";
+        // In enumeration order: the codec rebuilds them in the sender's order, so the receiver iterates them alike.
+        if (expected is Dependencies deps) return Sequence([.. deps.Cast<object>()], [.. ((Dependencies)actual).Cast<object>()], path);
         if (expected is Array array)
         {
             var other = (Array)actual;
@@ -38,6 +42,14 @@ internal static class StructuralEquality
             if (property.GetIndexParameters().Length > 0) continue;
             if (FirstDifference(property.GetValue(expected), property.GetValue(actual), $"{path}.{property.Name}") is { } d) return d;
         }
+        return null;
+    }
+
+    private static string? Sequence(object?[] expected, object?[] actual, string path)
+    {
+        if (expected.Length != actual.Length) return $"{path}.Count: {expected.Length} vs {actual.Length}";
+        for (int i = 0; i < expected.Length; i++)
+            if (FirstDifference(expected[i], actual[i], $"{path}[{i}]") is { } d) return d;
         return null;
     }
 

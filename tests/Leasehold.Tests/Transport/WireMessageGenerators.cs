@@ -22,7 +22,7 @@ internal static class WireMessageGenerators
     private static readonly Gen<StateKey> Key = Gen.Select(AnyString, AnyString, (t, k) => new StateKey(t, k));
     private static readonly Gen<byte[]> Bytes = Gen.Byte.Array[0, 40];
 
-    private static readonly Gen<Args> ArgsGen = Gen.Int[0, 4].SelectMany(n =>
+    internal static readonly Gen<Args> ArgsGen = Gen.Int[0, 4].SelectMany(n =>
         Gen.OneOf<object>(Gen.Long.Select(l => (object)l), AnyString.Select(s => (object)s), Bytes.Select(b => (object)b)).Array[n, n]
             .Select(values =>
             {
@@ -66,7 +66,7 @@ internal static class WireMessageGenerators
         Enumerable.Range(0, 2 * workflows).Select(k => new LeaseEntry(k, new StateKey("accounts", $"a{k}"), k % 4, (k + 1) % 4, k % 2 == 0)).ToArray());
 
     /// <summary>Every message type the tests can generate. The round-trip test requires one per row of the wire's table.</summary>
-    public static readonly IReadOnlyDictionary<Type, Gen<Message>> ByType = new Dictionary<Type, Gen<Message>>
+    public static readonly IReadOnlyDictionary<Type, Gen<Message>> ByType = new Dictionary<Type, Gen<Message>>(CausalMessageGenerators.ByType)
     {
         [typeof(PlanMsg)] = Gen.Select(Gen.Long, Gen.Long, Time, Planned.Array[0, 5], Lease.Array[0, 6],
             (batch, first, time, workflows, leases) => (Message)new PlanMsg(batch, first, time, workflows, leases)),

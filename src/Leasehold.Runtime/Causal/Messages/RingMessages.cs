@@ -1,4 +1,6 @@
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Wire;
+using MemoryPack;
 
 namespace Leasehold.Runtime.Causal.Messages;
 
@@ -6,10 +8,13 @@ namespace Leasehold.Runtime.Causal.Messages;
 internal interface IRingMessage;
 
 /// <summary>A write on its lap around the ring, to the next server (CacheServer.Ring.cs).</summary>
-internal sealed record RingPropagateMsg(Propagation Propagation) : Message, IRingMessage;
+[MemoryPackable]
+internal sealed partial record RingPropagateMsg([property: MemoryPackAllowSerialize] Propagation Propagation) : Message, IRingMessage;
 
 /// <summary>A write became visible at its tail: the notice goes round so every server can integrate it.</summary>
-internal sealed record RingStableMsg(StableNotice Notice) : Message, IRingMessage;
+[MemoryPackable]
+internal sealed partial record RingStableMsg([property: MemoryPackAllowSerialize] StableNotice Notice) : Message, IRingMessage;
 
 /// <summary>The eventual control's one lap: apply the write and pass it on until it is back at its head.</summary>
-internal sealed record EventualPropagateMsg(StateKey Key, CausalVersion Version, int Head) : Message, IRingMessage;
+[MemoryPackable]
+internal sealed partial record EventualPropagateMsg([property: MemoryPackAllowSerialize] StateKey Key, [property: MemoryPackAllowSerialize] CausalVersion Version, int Head) : Message, IRingMessage;

@@ -9,7 +9,7 @@ namespace Leasehold.Runtime.Transport.Wire;
 /// lengths within <see cref="WireLimits"/>, indexes and worker ids in range. What only the receiver can
 /// know (an access index below the function's access count, a batch it is running) is the receiver's check.
 /// </summary>
-internal static class BodyChecks
+internal static partial class BodyChecks
 {
     public static WireRefusal? None<T>(T message, WireLimits limits) => null;
 

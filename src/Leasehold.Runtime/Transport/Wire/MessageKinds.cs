@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Leasehold.Runtime.Causal.Messages;
 using Leasehold.Runtime.Serializable.Messages;
 
 namespace Leasehold.Runtime.Transport.Wire;
@@ -23,7 +24,19 @@ internal static class MessageKinds
         MessageKind.Of<HandedOverMsg>(19, BodyChecks.HandedOver),
         MessageKind.Of<OutcomeMsg>(20, BodyChecks.Outcome),
         MessageKind.Of<PeerExecutedMsg>(21, BodyChecks.None),
-        // 32–63: the causal runtime's messages.
+        // 32–47: a causal workflow's hops between the client and the servers
+        MessageKind.Of<StartTransactionMsg>(32, BodyChecks.StartTransaction),
+        MessageKind.Of<FunctionHopMsg>(33, BodyChecks.FunctionHop),
+        MessageKind.Of<FunctionSkippedMsg>(34, BodyChecks.FunctionSkipped),
+        MessageKind.Of<FunctionDoneMsg>(35, BodyChecks.FunctionDone),
+        MessageKind.Of<FunctionFailedMsg>(36, BodyChecks.FunctionFailed),
+        MessageKind.Of<AttemptAbortedMsg>(37, BodyChecks.None),
+        MessageKind.Of<CommitMsg>(38, BodyChecks.Commit),
+        MessageKind.Of<TransactionCommittedMsg>(39, BodyChecks.TransactionCommitted),
+        // 48–63: the ring between cache servers
+        MessageKind.Of<RingPropagateMsg>(48, BodyChecks.RingPropagate),
+        MessageKind.Of<RingStableMsg>(49, BodyChecks.RingStable),
+        MessageKind.Of<EventualPropagateMsg>(50, BodyChecks.EventualPropagate),
         // 64–79: one-sided operations
         MessageKind.Of<ReadRequest>(64, OneSidedChecks.Read),
         MessageKind.Of<WriteValueThenFlagRequest>(65, OneSidedChecks.WriteValueThenFlag),

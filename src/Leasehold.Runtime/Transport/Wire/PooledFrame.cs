@@ -11,12 +11,14 @@ internal sealed record PooledFrame : Message
 {
     private byte[]? _buffer;
     public int Length { get; }
-
     private PooledFrame(byte[] buffer, int length)
     {
         _buffer = buffer;
         Length = length;
     }
+
+    /// <summary>The type of the message encoded, read from the header: what a link may select frames by (the ring's jitter).</summary>
+    public Type MessageType => MessageKinds.Find(WireHeader.Read(AsSpan()).Kind)!.Type;
 
     public ReadOnlySpan<byte> AsSpan() => _buffer is { } buffer ? buffer.AsSpan(0, Length) : throw new InvalidOperationException("a frame read after its buffer was returned");
 

@@ -34,6 +34,12 @@ public static class WireCodec
         MemoryPackFormatterProvider.Register(new ArrayFormatter<ResolvedAccess>());
         MemoryPackFormatterProvider.Register(new ArrayFormatter<ResolvedAccess[]>());
         MemoryPackFormatterProvider.Register(new ArrayFormatter<VirtualVertex>());
+        MemoryPackFormatterProvider.Register(VectorClockFormatter.Instance);
+        MemoryPackFormatterProvider.Register(CausalVersionFormatter.Instance);
+        MemoryPackFormatterProvider.Register(SessionDataFormatter.Instance);
+        MemoryPackFormatterProvider.Register(new FunctionRecordDataFormatter());
+        MemoryPackFormatterProvider.Register(new PropagationFormatter());
+        MemoryPackFormatterProvider.Register(new StableNoticeFormatter());
     }
 
     /// <summary>

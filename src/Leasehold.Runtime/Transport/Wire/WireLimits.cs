@@ -25,6 +25,8 @@ public sealed record WireLimits
     public int MaxKeysPerBatch { get; init; } = 1 << 20;
     /// <summary>Worker indexes (lease holders) lie in [0, MaxWorkers): <c>ClusterOptions.Workers</c> is at most 1024.</summary>
     public int MaxWorkers { get; init; } = 1024;
+    /// <summary>Cache servers: a vector clock has at most this many entries, a server index lies below it (<c>CausalOptions.Servers</c> is at most 1024).</summary>
+    public int MaxServers { get; init; } = 1024;
 
     /// <summary>The limits of a cluster whose values may be <paramref name="maxValueBytes"/> long: a frame holds one with room for its fields.</summary>
     public static WireLimits ForValues(int maxValueBytes) =>
