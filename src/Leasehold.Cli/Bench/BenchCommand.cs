@@ -69,7 +69,7 @@ internal static class BenchCommand
                 string? notCausal = parse.GetValue(rate) is not null ? "--rate: the causal bench runs closed loop only"
                     : parse.GetValue(store) is { } st && Stores.StoreSpec.SplitList(st).Count > 1 ? "--store: the causal bench runs one store at a time"
                     : IgnoredFlags.Find(parse,
-                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly), (pipelineDepth, false, serializableOnly), (transport, false, serializableOnly),
+                        (executors, false, serializableOnly), (batchSize, false, serializableOnly), (batchDelay, false, serializableOnly), (pipelineDepth, false, serializableOnly),
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
                         (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
@@ -85,7 +85,8 @@ internal static class BenchCommand
                 var causalProtocols = ParseList(parse.GetValue(protocol) ?? "causalmesh", "--protocol",
                     Enum.GetValues<Runtime.Causal.CausalProtocol>().ToDictionary(Causal.CausalBenchSettings.NameOf));
                 int causalRounds = parse.GetValue(rounds);
-                string? causalError = causalProtocols.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
+                var causalTransports = ParseTransports(parse.GetValue(transport)!);
+                string? causalError = causalProtocols.Error ?? causalTransports.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
                 if (causalError is not null)
                 {
                     Console.Error.WriteLine($"leasehold bench: {causalError}");
@@ -123,7 +124,9 @@ internal static class BenchCommand
                 };
                 var causalVariants = new List<Causal.CausalBenchSettings>();
                 for (int r = 0; r < causalRounds; r++)
-                    foreach (var p in causalProtocols.Values) causalVariants.Add(causal with { Protocol = p });
+                    foreach (var p in causalProtocols.Values)
+                        foreach (var t in causalTransports.Values)
+                            causalVariants.Add(causal with { Protocol = p, Transport = t });
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
             if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime)
@@ -181,7 +184,7 @@ internal static class BenchCommand
             };
             var protocols = ParseList(parse.GetValue(protocol) ?? "lease", "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
             var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });
-            var transports = ParseList(parse.GetValue(transport)!, "--transport", new Dictionary<string, TransportKind> { ["inproc"] = TransportKind.Inproc, ["inproc-serialising"] = TransportKind.InprocSerialising });
+            var transports = ParseTransports(parse.GetValue(transport)!);
             int roundCount = parse.GetValue(rounds);
             string? error = protocols.Error ?? gatings.Error ?? transports.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);
             if (error is not null)
@@ -201,6 +204,9 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static (List<TransportKind> Values, string? Error) ParseTransports(string text) =>
+        ParseList(text, "--transport", new Dictionary<string, TransportKind> { ["inproc"] = TransportKind.Inproc, ["inproc-serialising"] = TransportKind.InprocSerialising });
 
     private static (List<T> Values, string? Error) ParseList<T>(string text, string flag, Dictionary<string, T> names)
     {

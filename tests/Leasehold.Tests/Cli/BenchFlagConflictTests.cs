@@ -25,7 +25,6 @@ public class BenchFlagConflictTests
     [Theory]
     [InlineData("--executors applies only to --mode serializable", "--mode", "causal", "--executors", "3")]
     [InlineData("--batch-size applies only to --mode serializable", "--mode", "causal", "--batch-size", "10")]
-    [InlineData("--transport applies only to --mode serializable", "--mode", "causal", "--transport", "inproc-serialising")]
     [InlineData("--remote-op-us applies only to --mode serializable", "--mode", "causal", "--remote-op-us", "7")]
     [InlineData("--gating applies only to --mode serializable", "--mode", "causal", "--gating", "declared")]
     [InlineData("--read-only applies only to --workload micro", "--workload", "banking", "--read-only", "0.5")]

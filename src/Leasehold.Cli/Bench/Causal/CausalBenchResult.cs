@@ -43,6 +43,7 @@ internal sealed record CausalBenchResult
         w.WriteString("mode", "causal");
         w.WriteString("workload", s.Workload);
         w.WriteString("protocol", CausalBenchSettings.NameOf(s.Protocol));
+        w.WriteString("transport", s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising");
         w.WriteString("store", Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store);
         w.WriteString("durability", CausalBenchSettings.NameOf(s.Durability));
         w.WriteNumber("cache_capacity", s.Capacity);

@@ -15,6 +15,7 @@ internal sealed record CausalBenchSettings
     public int Keys { get; init; } = 100_000;
     public int Length { get; init; } = 3;
     public double LinkLatencyUs { get; init; }
+    public Runtime.Transport.TransportKind Transport { get; init; } = Runtime.Transport.TransportKind.Inproc;
     public bool EagerIntegration { get; init; } = true;
     /// <summary>Clients carry their session token from one workflow to the next (read-your-writes across them).</summary>
     public bool Sessions { get; init; } = true;
@@ -99,6 +100,7 @@ internal sealed record CausalBenchSettings
     {
         Servers = Workers,
         Protocol = Protocol,
+        Transport = Transport,
         LinkLatency = TimeSpan.FromTicks((long)(LinkLatencyUs * TimeSpan.TicksPerMicrosecond)),
         EagerIntegration = EagerIntegration,
         Durability = Durability,
