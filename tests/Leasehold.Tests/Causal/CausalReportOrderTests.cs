@@ -50,4 +50,34 @@ public class CausalReportOrderTests
         Assert.Equal([0, 1], records.Select(r => r.Function).Order());
         Assert.All(records, r => Assert.True(r.Ok));
     }
+    // A root with two children: one fails at once, the other's hop is on a slow link and runs after the result is out.
+    private static WorkflowDefinition Fork() => new WorkflowBuilder("fork").WithConsistency(Consistency.Causal)
+        .Function("root", f => f.Body(ctx => new byte[] { 1, 2, 3 }))
+        .Function("fails", f => f.After("root").Body(ctx => { if (ctx.Args is not null) throw new InvalidOperationException("no"); }))
+        .Function("copies", f => f.After("root").Updates(T, a => "seen").Body(ctx => ctx.Write(T, "seen", ctx.Parent("root"))))
+        .Build();
+
+    [Fact]
+    public void A_caller_changing_a_failed_results_output_does_not_change_what_a_running_child_reads()
+    {
+        var scheduler = new DeterministicScheduler(1);
+        var cluster = new CausalCluster(new CausalOptions { Servers = 3, LinkLatency = TimeSpan.FromMicroseconds(20) }, scheduler, null, null, inner =>
+        {
+            ((InprocTransport)inner).Jitter(NodeId.CacheServer(0), NodeId.CacheServer(2), TimeSpan.FromMilliseconds(5), new Slowest(), static m => m is FunctionHopMsg);
+            return inner;
+        });
+        cluster.Register(Fork());
+        var written = new List<byte[]?>();
+        cluster.OnFunction = r => written.AddRange(r.Ops.Where(o => o.IsWrite).Select(o => o.Value));
+        CausalResult? result = null;
+        cluster.Submit("fork", Args.Empty, r =>
+        {
+            result = r;
+            r.Output("root")![0] = 99; // the caller's result is the caller's to change
+        }, new CausalInvocation { Placement = [0, 1, 2] });
+        scheduler.RunToQuiescence();
+        Assert.Null(scheduler.Fault);
+        Assert.Equal(WorkflowStatus.Failed, result!.Status);
+        Assert.Equal([1, 2, 3], Assert.Single(written));
+    }
 }

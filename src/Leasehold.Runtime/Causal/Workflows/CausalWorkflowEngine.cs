@@ -126,7 +126,8 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     private void OnFunctionDone(FunctionDoneMsg done)
     {
         if (Recorded(done.RunId, done.Record) is not { } run) return; // the attempt already ended (another branch failed)
-        run.Outputs[done.Function] = done.Output;
+        // The same array may still be on its way to the function's children (in-process, by reference): the caller gets its own.
+        run.Outputs[done.Function] = (byte[]?)done.Output?.Clone();
         var session = done.Session.ToSession();
         run.Done(done.Function, session);
         // The sink's report can overtake another function's (they cross different links): the result waits for all.
