@@ -126,15 +126,18 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     private void OnFunctionDone(FunctionDoneMsg done)
     {
         if (Recorded(done.RunId, done.Record) is not { } run) return; // the attempt already ended (another branch failed)
-        run.Outputs[done.Function] = done.Output;
+        // The same array may still be on its way to the function's children (in-process, by reference): the caller gets its own.
+        run.Outputs[done.Function] = (byte[]?)done.Output?.Clone();
         var session = done.Session.ToSession();
-        if (done.Committed)
+        run.Done(done.Function, session);
+        // The sink's report can overtake another function's (they cross different links): the result waits for all.
+        if (done.Committed) run.CommittedSession = session;
+        if (!run.AllDone(out var final)) return;
+        if (run.CommittedSession is { } committed)
         {
-            Finish(run, session, null, session);
+            Finish(run, committed, null, committed);
             return;
         }
-        run.Done(done.Function, session);
-        if (!run.AllDone(out var final)) return;
         // A transaction with several sinks: the server of the function that finished last is its writes' head.
         if (run.Transactional) _endpoint.Send(done.From, new CommitMsg(run.Id, SessionData.Of(final)));
         else Finish(run, final, null, final);

@@ -13,6 +13,8 @@ internal sealed class WorkflowRun(WorkflowDefinition workflow, Args args, long i
     public bool Transactional => Workflow.Consistency == Consistency.TransactionalCausal;
     /// <summary>Joined into the snapshot of a retry: the clocks visible where earlier attempts aborted.</summary>
     public VectorClock? SnapshotHint { get; init; }
+    /// <summary>A transaction's one sink committed it with this session (null: not yet, or not committed at a sink).</summary>
+    public CausalSession? CommittedSession { get; set; }
 
     /// <summary>Function <paramref name="index"/> finished with <paramref name="session"/>; its server sent its children on itself.</summary>
     public void Done(int index, CausalSession session) => Finished(index, session, static _ => 0);
