@@ -34,7 +34,6 @@ internal sealed class ClusterDriver : IMessageSink
     private readonly Router _router;
     private readonly LeaseTable _leases;
     private readonly Queue<InFlightBatch> _inFlight = new();
-    private readonly int _workers;
     private readonly SemaphoreSlim _admission;
     private readonly Generation _generation;
     private readonly Action<Request> _reroute;
@@ -105,7 +104,6 @@ internal sealed class ClusterDriver : IMessageSink
         _epoch = start.Epoch;
         Mailbox = scheduler.CreateMailbox($"driver#{generation.Number}");
         _logMailbox = scheduler.CreateMailbox($"driver-log#{generation.Number}");
-        _workers = options.Workers;
         _endpoint = transport.Register(NodeId.Driver, new Incarnation(generation.Number), Mailbox, this);
         _admit = request => Admit((Request)request);
         _clock = new BatchClock(scheduler, generation, store, Mailbox, start.Time);
@@ -279,7 +277,7 @@ internal sealed class ClusterDriver : IMessageSink
     /// </summary>
     public void Replay(BatchInput input, IReadOnlyList<Request> requests)
     {
-        int workers = _workers;
+        int workers = _options.Workers;
         var perWorker = Enumerable.Range(0, workers).Select(_ => new List<Request>()).ToArray();
         for (int i = 0; i < requests.Count; i++)
         {
@@ -489,7 +487,7 @@ internal sealed class ClusterDriver : IMessageSink
         foreach (var b in _inFlight)
             if (b.Id == executed.Batch)
             {
-                if (executed.From.Role != NodeRole.Worker || worker >= _workers)
+                if (executed.From.Role != NodeRole.Worker || worker >= _options.Workers)
                     throw new InvalidOperationException($"batch {b.Id}: an executed message from {executed.From}, which is not a worker of this cluster");
                 if (b.ExecutedBy[worker]) throw new InvalidOperationException($"batch {b.Id} executed more than once by worker {worker}");
                 var routed = b.PerWorker[worker];
@@ -522,7 +520,7 @@ internal sealed class ClusterDriver : IMessageSink
         foreach (var b in _inFlight)
         {
             if (b.Ready) continue;
-            if (b.Executed < _workers) break;
+            if (b.Executed < _options.Workers) break;
             results = ResultRecords(b);
             if (results.Count > 0)
             {

@@ -168,10 +168,6 @@ internal sealed partial class ClusterWorker : IMessageSink
             ops[f] = new Operation(run, f, accesses, holders);
         }
         run.Operations = ops;
-        run.Outputs = new byte[]?[ops.Length];
-        run.OperationsOutstanding = ops.Length;
-        run.FunctionsRemaining = ops.Length;
-        run.MayAbortRemaining = run.Workflow.MayAbortCount;
         return ops;
     }
 

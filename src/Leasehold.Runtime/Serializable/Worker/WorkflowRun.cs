@@ -16,16 +16,17 @@ internal sealed class WorkflowRun(WorkflowDefinition workflow, long ts, long bat
     /// <summary>Per function (by index): its distinct accesses, keys resolved by the driver.</summary>
     public ResolvedAccess[][] Accesses { get; } = accesses;
 
+    /// <summary>One per function, built by the worker once the batch's lease table says who holds each key.</summary>
     public Operation[] Operations = [];
-    public byte[]?[] Outputs = [];
+    public readonly byte[]?[] Outputs = new byte[]?[workflow.Functions.Count];
     public WorkflowStatus? Outcome;
     public string? Reason;
-    public int OperationsOutstanding;
-    public int FunctionsRemaining;
+    public int OperationsOutstanding = workflow.Functions.Count;
+    public int FunctionsRemaining = workflow.Functions.Count;
     /// <summary>The failure (abort or error) at the lowest position so far; the workflow is decided with it once nothing before it is pending.</summary>
     public (int Position, WorkflowStatus Status, string? Reason)? PendingFailure;
     /// <summary>Functions declared MayAbort that have not finished.</summary>
-    public int MayAbortRemaining;
+    public int MayAbortRemaining = workflow.MayAbortCount;
     /// <summary>Some write became visible before the outcome was known (only under WriteGating.DeclaredAborts).</summary>
     public bool ExposedBeforeOutcome;
     /// <summary>Remote keys this workflow wrote before its outcome was known, released to their holders.</summary>
