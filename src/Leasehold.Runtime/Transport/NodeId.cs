@@ -31,6 +31,25 @@ public readonly record struct NodeId(NodeRole Role, ushort Index)
         return role <= (int)NodeRole.Client;
     }
 
+    /// <summary>Reads a node as <see cref="ToString"/> writes it: driver-0, worker-3, server-1, client-0.</summary>
+    public static bool TryParse(string? text, out NodeId id)
+    {
+        id = default;
+        int dash = text?.LastIndexOf('-') ?? -1;
+        if (dash <= 0 || !ushort.TryParse(text.AsSpan(dash + 1), System.Globalization.NumberStyles.None, null, out ushort index)) return false;
+        NodeRole? role = text![..dash] switch
+        {
+            "driver" => NodeRole.Driver,
+            "worker" => NodeRole.Worker,
+            "server" => NodeRole.CacheServer,
+            "client" => NodeRole.Client,
+            _ => null,
+        };
+        if (role is null || (role == NodeRole.Driver && index != 0)) return false;
+        id = new NodeId(role.Value, index);
+        return true;
+    }
+
     public override string ToString() => Role switch
     {
         NodeRole.Driver => $"driver-{Index}",
