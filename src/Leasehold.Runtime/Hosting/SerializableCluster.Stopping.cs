@@ -19,7 +19,16 @@ public sealed partial class SerializableCluster
     /// </summary>
     public Task StopAsync()
     {
-        lock (_gate) return _stopped ??= _supervisor.StopAsync(() => Outstanding, _ownsStore ? Store.DisposeAsync : null);
+        lock (_gate) return _stopped ??= _supervisor.StopAsync(() => Outstanding, _fleet is null ? StoreRelease() : ShutDownWorkersThenRelease);
+    }
+
+    private Func<ValueTask>? StoreRelease() => _ownsStore ? Store.DisposeAsync : null;
+
+    /// <summary>Once the last incarnation is quiet: the worker processes retire and exit, then the store is released.</summary>
+    private ValueTask ShutDownWorkersThenRelease()
+    {
+        _fleet!.Shutdown(Serializable.Recovery.IncarnationSupervisor.StoppedReason);
+        return StoreRelease()?.Invoke() ?? default;
     }
 
     /// <summary>As <see cref="StopAsync"/>.</summary>

@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Hosting.Processes;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Driver;
@@ -34,6 +35,11 @@ public sealed partial class SerializableCluster : IAsyncDisposable
 
     /// <param name="ownsStore">true when the cluster disposes <paramref name="store"/> as it stops; false (the default) leaves it to the caller</param>
     public SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore = false)
+        : this(options, scheduler, store, ownsStore, remote: null)
+    {
+    }
+
+    private SerializableCluster(ClusterOptions options, IScheduler scheduler, IStateStore store, bool ownsStore, RemoteWorkersSetup? remote)
     {
         _ownsStore = ownsStore;
         options.Validate();
@@ -42,10 +48,52 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         Store = store;
         // A value may be as large as the regions take, and a frame must hold one with room for its fields.
         _limits = WireLimits.ForValues(options.MaxValueBytes);
-        _transport = Transports.Create(options.Transport, scheduler, options.LinkLatency, _limits);
+        _transport = remote?.Transport ?? Transports.Create(options.Transport, scheduler, options.LinkLatency, _limits);
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
-        _memory = Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, _limits);
-        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow);
+        _memory = remote?.Memory ?? Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, _limits);
+        if (remote is not null)
+            _fleet = new RemoteWorkerFleet(options.Workers, scheduler, _transport, DeployedFingerprints, remote.JoinTimeout, remote.StartTimeout);
+        _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow, _fleet);
+    }
+
+    /// <summary>
+    /// A driver whose workers run in other processes (<see cref="Processes.WorkerProcessHost"/>), reached over
+    /// <paramref name="transport"/> and <paramref name="memory"/>, which this process's nodes share with nothing
+    /// else. Register every workflow before <see cref="StartAsync"/>: the workers must deploy the same ones, and
+    /// the start waits until each has joined (<paramref name="joinTimeout"/>, 60 s by default) and each incarnation
+    /// until each has built its node (<paramref name="startTimeout"/>, 30 s by default). Deterministic tests give
+    /// <see cref="Timeout.InfiniteTimeSpan"/>: time may pass there while work is pending, so any deadline can expire first.
+    /// </summary>
+    public static SerializableCluster WithRemoteWorkers(ClusterOptions options, IScheduler scheduler, IStateStore store, ITransport transport, IOneSided memory,
+        TimeSpan? joinTimeout = null, TimeSpan? startTimeout = null, bool ownsStore = false) =>
+        new(options, scheduler, store, ownsStore, new RemoteWorkersSetup(transport, memory, joinTimeout ?? TimeSpan.FromSeconds(60), startTimeout ?? TimeSpan.FromSeconds(30)));
+
+    private sealed record RemoteWorkersSetup(ITransport Transport, IOneSided Memory, TimeSpan JoinTimeout, TimeSpan StartTimeout);
+
+    /// <summary>The worker processes' hosts, when the workers are remote (null: they run in this process).</summary>
+    private readonly RemoteWorkerFleet? _fleet;
+
+    /// <summary>
+    /// The link to another process of the cluster was lost; <paramref name="nodes"/> are the nodes that process ran.
+    /// The batches in flight fail (a one-sided operation whose reply was lost has an unknown effect), and if the
+    /// process ran a worker, the cluster stops: static membership cannot replace it.
+    /// </summary>
+    public void LinkLost(IEnumerable<NodeId> nodes, string reason)
+    {
+        var workers = nodes.Where(n => n.Role == NodeRole.Worker).Select(n => (int)n.Index).ToArray();
+        if (workers.Length > 0) _fleet?.Lost(workers, reason);
+        _supervisor.LinkLost(reason);
+    }
+
+    /// <summary>Worker processes that have joined (empty when the workers run in this process).</summary>
+    public IReadOnlyList<int> JoinedWorkers => _fleet?.Joined ?? [];
+
+    /// <summary>The fingerprints of the registered workflows, read when a worker joins (workflows may be registered until then).</summary>
+    private IReadOnlyDictionary<string, string> DeployedFingerprints()
+    {
+        lock (_gate)
+            return _workflows.Where(w => SeedWorkflow.TableOf(w.Key) is null)
+                .ToDictionary(w => w.Key, w => WorkflowFingerprint.Of(w.Value), StringComparer.Ordinal);
     }
 
     public ClusterOptions Options { get; }

@@ -66,7 +66,11 @@ public sealed record ClusterOptions
     /// <summary>The wait after the <paramref name="failures"/>-th failure in a row (1, 2, …): doubling from <see cref="RecoveryBackoff"/>, capped.</summary>
     public TimeSpan BackoffAfter(int failures) =>
         TimeSpan.FromTicks(Math.Min(RecoveryBackoff.Ticks << Math.Clamp(failures - 1, 0, 20), MaxRecoveryBackoff.Ticks));
-    /// <summary>How long a rollback waits for the failed incarnation's store calls to return before it stops the cluster instead.</summary>
+    /// <summary>
+    /// How long a rollback waits for the failed incarnation's store calls to return before it stops the cluster instead.
+    /// <see cref="Timeout.InfiniteTimeSpan"/> waits for ever: for deterministic tests, where time may pass while work is
+    /// pending, so a deadline can expire before a reply that is already on its way.
+    /// </summary>
     public TimeSpan StoreCallDeadline { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>
     /// How long stopping the cluster lets the requests already admitted finish; those still running after it
@@ -101,7 +105,7 @@ public sealed record ClusterOptions
         Require(LeaseHysteresis >= 0, "lease hysteresis cannot be negative");
         Require(MaxOutstanding >= 1, "max outstanding must be at least 1");
         Require(FunctionTimeLimit > TimeSpan.Zero, "the function time limit must be positive");
-        Require(StoreCallDeadline > TimeSpan.Zero, "the store call deadline must be positive");
+        Require(StoreCallDeadline > TimeSpan.Zero || StoreCallDeadline == Timeout.InfiniteTimeSpan, "the store call deadline must be positive (or infinite)");
         Require(StopDrainTimeout >= TimeSpan.Zero, "the stop drain timeout cannot be negative");
         Require(RecoveryAttempts >= 0, "recovery attempts cannot be negative");
         Require(RecoveryBackoff >= TimeSpan.Zero && MaxRecoveryBackoff >= RecoveryBackoff, "the recovery backoff must be non-negative and at most its maximum");

@@ -12,7 +12,7 @@ public sealed class InprocTransport(IScheduler scheduler, TimeSpan linkLatency) 
 {
     private readonly Lock _registering = new();
     // Copy on write, indexed [role][index]: arrivals read it without a lock.
-    private Registration?[][] _nodes = [[], [], [], []];
+    private Registration?[][] _nodes = [[], [], [], [], []]; // one row per NodeRole
     // Copy on write, like _nodes; null (the usual case) costs sends one read.
     private Dictionary<(NodeId From, NodeId To), JitteredLink>? _jittered;
     private long _messages;

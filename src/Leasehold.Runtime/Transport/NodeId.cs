@@ -7,6 +7,11 @@ public enum NodeRole : byte
     Worker = 1,
     CacheServer = 2,
     Client = 3,
+    /// <summary>
+    /// A process's host: it builds and retires the nodes of each incarnation in its process. Host 0 is the driver
+    /// process's; host i + 1 is worker i's. Hosts live for the process's life (incarnation 0).
+    /// </summary>
+    Host = 4,
 }
 
 /// <summary>
@@ -20,6 +25,10 @@ public readonly record struct NodeId(NodeRole Role, ushort Index)
     public static NodeId Worker(int index) => new(NodeRole.Worker, checked((ushort)index));
     public static NodeId CacheServer(int index) => new(NodeRole.CacheServer, checked((ushort)index));
     public static NodeId Client(int index) => new(NodeRole.Client, checked((ushort)index));
+    /// <summary>The driver process's host.</summary>
+    public static NodeId DriverHost => new(NodeRole.Host, 0);
+    /// <summary>The host of the process that runs worker <paramref name="worker"/>.</summary>
+    public static NodeId WorkerHost(int worker) => new(NodeRole.Host, checked((ushort)(worker + 1)));
 
     /// <summary>The id in one word, as the wire carries it: role in the high 16 bits, index in the low.</summary>
     public int Packed => ((int)Role << 16) | Index;
@@ -28,7 +37,7 @@ public readonly record struct NodeId(NodeRole Role, ushort Index)
     {
         int role = packed >>> 16;
         id = new NodeId((NodeRole)role, (ushort)packed);
-        return role <= (int)NodeRole.Client;
+        return role <= (int)NodeRole.Host;
     }
 
     /// <summary>Reads a node as <see cref="ToString"/> writes it: driver-0, worker-3, server-1, client-0.</summary>
@@ -43,6 +52,7 @@ public readonly record struct NodeId(NodeRole Role, ushort Index)
             "worker" => NodeRole.Worker,
             "server" => NodeRole.CacheServer,
             "client" => NodeRole.Client,
+            "host" => NodeRole.Host,
             _ => null,
         };
         if (role is null || (role == NodeRole.Driver && index != 0)) return false;
@@ -55,7 +65,8 @@ public readonly record struct NodeId(NodeRole Role, ushort Index)
         NodeRole.Driver => $"driver-{Index}",
         NodeRole.Worker => $"worker-{Index}",
         NodeRole.CacheServer => $"server-{Index}",
-        _ => $"client-{Index}",
+        NodeRole.Client => $"client-{Index}",
+        _ => $"host-{Index}",
     };
 }
 

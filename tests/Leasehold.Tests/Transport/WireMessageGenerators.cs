@@ -1,3 +1,4 @@
+using Leasehold.Runtime.Hosting.Processes;
 using CsCheck;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Messages;
@@ -89,6 +90,16 @@ internal static class WireMessageGenerators
         [typeof(SwappedCompletion)] = Gen.Bool.Select(swapped => (Message)new SwappedCompletion(swapped)),
         [typeof(FetchedCompletion)] = Gen.ULong.Select(before => (Message)new FetchedCompletion(before)),
         [typeof(AckCompletion)] = Gen.Const(() => (Message)new AckCompletion()),
+        // The hosts' control plane
+        [typeof(JoinMsg)] = Gen.Select(Worker, AnyString, Gen.Int[0, 4].SelectMany(n => Gen.Select(AnyString.Array[n], AnyString.Array[n], (names, prints) => (names, prints)))
+            , (worker, process, set) => (Message)new JoinMsg(worker, process, set.names, set.prints)),
+        [typeof(JoinRefusedMsg)] = AnyString.Select(reason => (Message)new JoinRefusedMsg(reason)),
+        [typeof(StartIncarnationMsg)] = Gen.Select(Gen.Int[0, int.MaxValue], Gen.Long[1, long.MaxValue], AnyString, (number, first, options) => (Message)new StartIncarnationMsg(number, first, options)),
+        [typeof(IncarnationStartedMsg)] = Gen.Int[0, int.MaxValue].Select(number => (Message)new IncarnationStartedMsg(number)),
+        [typeof(SupersedeMsg)] = Gen.Int[0, int.MaxValue].Select(number => (Message)new SupersedeMsg(number)),
+        [typeof(QuietMsg)] = Gen.Int[0, int.MaxValue].Select(number => (Message)new QuietMsg(number)),
+        [typeof(ShutdownMsg)] = AnyString.Select(reason => (Message)new ShutdownMsg(reason)),
+        [typeof(PeerLostMsg)] = AnyString.Select(reason => (Message)new PeerLostMsg(reason)),
     };
 
     /// <summary>Any message, stamped with a sender and an incarnation as a transport would stamp it.</summary>

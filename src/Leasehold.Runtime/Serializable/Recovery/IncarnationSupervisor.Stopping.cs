@@ -51,7 +51,7 @@ internal sealed partial class IncarnationSupervisor
             else
             {
                 last.Supersede(() => Release(release, done));
-                _supervisor.PostAfter(Options.StoreCallDeadline, () => Release(release, done));
+                if (Options.StoreCallDeadline != Timeout.InfiniteTimeSpan) _supervisor.PostAfter(Options.StoreCallDeadline, () => Release(release, done));
             }
             return;
         }

@@ -19,6 +19,8 @@ internal sealed partial class IncarnationSupervisor
 {
     private readonly Func<string, WorkflowDefinition?> _findWorkflow;
     private readonly ITransport _transport;
+    /// <summary>The workers' processes when they are not this one's (null: the supervisor builds the workers here).</summary>
+    private readonly IRemoteWorkers? _remote;
     private readonly IOneSided _memory;
     private readonly SemaphoreSlim _admission;
     private readonly Mailbox _supervisor;
@@ -35,8 +37,9 @@ internal sealed partial class IncarnationSupervisor
     /// <param name="admission">the cluster's admission permits: a request that holds one returns it when answered.</param>
     /// <param name="findWorkflow">the registered workflow of a name (null: none), for re-executing logged batches.</param>
     public IncarnationSupervisor(ClusterOptions options, IScheduler scheduler, IStateStore store, ClusterCounters counters, ITransport transport,
-        IOneSided memory, SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow)
+        IOneSided memory, SemaphoreSlim admission, Func<string, WorkflowDefinition?> findWorkflow, IRemoteWorkers? remote = null)
     {
+        _remote = remote;
         Options = options;
         Scheduler = scheduler;
         Store = store;
@@ -100,7 +103,7 @@ internal sealed partial class IncarnationSupervisor
     /// with its own gate, as separate processes would; the incarnation is quiet once every gate is. Its workers'
     /// regions are registered under its number, so superseding it fences their one-sided operations too.
     /// </summary>
-    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, IOneSided Memory, long Epoch)
+    private sealed record Incarnation(int Number, Generation[] Gates, ClusterDriver Driver, ClusterWorker[] Workers, IOneSided Memory, long Epoch, IRemoteWorkers? Remote)
     {
         /// <summary>
         /// Retires its region keys and supersedes every node's gate; <paramref name="whenQuiet"/> runs once, when
@@ -111,12 +114,14 @@ internal sealed partial class IncarnationSupervisor
             // At once, not when quiet: from here on, whatever this incarnation writes one-sidedly lands unseen.
             Memory.RetireIncarnation(Number);
             whenQuiet = DropPrevious + whenQuiet;
-            int remaining = Gates.Length;
-            foreach (var gate in Gates)
-                gate.Supersede(() =>
-                {
-                    if (Interlocked.Decrement(ref remaining) == 0) whenQuiet();
-                });
+            int remaining = Gates.Length + (Remote is null ? 0 : 1);
+            void OneQuiet()
+            {
+                if (Interlocked.Decrement(ref remaining) == 0) whenQuiet();
+            }
+            foreach (var gate in Gates) gate.Supersede(OneQuiet);
+            // The worker processes retire their own regions and gates, and report when they are quiet.
+            Remote?.Supersede(Number, OneQuiet);
         }
 
         /// <summary>
@@ -135,6 +140,7 @@ internal sealed partial class IncarnationSupervisor
     private Incarnation Build(int number, DriverStart start)
     {
         var driverGate = new Generation(number);
+        if (_remote is not null) return BuildWithRemoteWorkers(number, start, driverGate);
         // Fresh regions for every incarnation, each under its own key: an old worker's late write cannot reach them.
         var regions = new RegionMemory[Options.Workers];
         for (int i = 0; i < regions.Length; i++)
@@ -149,7 +155,36 @@ internal sealed partial class IncarnationSupervisor
         var workers = Enumerable.Range(0, Options.Workers)
             .Select(i => new ClusterWorker(i, Options, Scheduler, _transport, _memory, regions[i], Store, Counters, workerGates[i], start.LastCommitted + 1, _findWorkflow))
             .ToArray();
-        return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, _memory, start.Epoch);
+        return self = new Incarnation(number, [driverGate, .. workerGates], driver, workers, _memory, start.Epoch, Remote: null);
+    }
+
+    /// <summary>The driver alone: the worker processes built their nodes of this incarnation already (<see cref="StartRemoteAsync"/>).</summary>
+    private Incarnation BuildWithRemoteWorkers(int number, DriverStart start, Generation driverGate)
+    {
+        Incarnation? self = null;
+        var driver = new ClusterDriver(Options, Scheduler, _transport, Store, Counters, driverGate, start, _admission,
+            Route, interruption => OnFailure(self!, interruption));
+        return self = new Incarnation(number, [driverGate], driver, [], _memory, start.Epoch, _remote);
+    }
+
+    /// <summary>Has the worker processes build incarnation <paramref name="number"/>; the failure's reason, or null. Continues on the supervisor's mailbox.</summary>
+    private Task<string?> StartRemoteAsync(int number, long firstBatch)
+    {
+        var done = new TaskCompletionSource<string?>();
+        _remote!.Start(number, firstBatch, Options, failure => _supervisor.Post(() => Inline(() => done.TrySetResult(failure))));
+        return done.Task;
+    }
+
+    /// <summary>
+    /// A link to another process of the cluster was lost (the transport says so). A one-sided operation whose reply
+    /// was lost has an unknown effect, so the batches in flight cannot commit: the live incarnation fails, and the
+    /// recovery that follows stops the cluster if a worker's process cannot take part.
+    /// </summary>
+    public void LinkLost(string reason)
+    {
+        Incarnation? live;
+        lock (_gate) live = _live;
+        if (live is not null) live.Driver.Mailbox.Post(() => live.Driver.Fail(reason, commitInDoubt: null));
     }
 
     /// <summary>On the failed driver's mailbox: take it out of service, and recover once its store calls have drained.</summary>
@@ -164,7 +199,7 @@ internal sealed partial class IncarnationSupervisor
         });
         // A store call that never returns (a custom engine without timeouts) must not leave every caller waiting
         // forever. Only armed when calls are still running: a far timer lets the deterministic mode jump its clock.
-        if (Volatile.Read(ref begun) == 0) _supervisor.PostAfter(Options.StoreCallDeadline, () =>
+        if (Volatile.Read(ref begun) == 0 && Options.StoreCallDeadline != Timeout.InfiniteTimeSpan) _supervisor.PostAfter(Options.StoreCallDeadline, () =>
         {
             if (Interlocked.Exchange(ref begun, 1) == 0)
                 Stop($"a {Store.Name} store call of the failed incarnation had not returned after {Options.StoreCallDeadline.TotalSeconds:F0} s, so its effect is unknown; the cause of the failure: {interruption.Reason}", interruption);
@@ -222,6 +257,12 @@ internal sealed partial class IncarnationSupervisor
                 if (Stopping)
                 {
                     Stop(StoppedReason, interruption);
+                    return;
+                }
+                if (_remote is not null && await StartRemoteAsync(NextNumber(previous), state.LastCommitted + 1).ConfigureAwait(false) is { } unavailable)
+                {
+                    if (previous is null) throw new RecoveryException(unavailable); // the catch below stops
+                    Stop(unavailable, interruption);
                     return;
                 }
                 Install(previous, interruption, state);
@@ -283,7 +324,7 @@ internal sealed partial class IncarnationSupervisor
             : new Request(_findWorkflow(l.Workflow)!, l.Args, static _ => { }, now, l.IdempotencyKey, holdsPermit: false)).ToList())).ToList();
         long lastLogged = state.Replay.Count > 0 ? state.Replay[^1].Batch : state.LastCommitted;
         long nextTs = Math.Max(Math.Max(state.TsFloor, interruption?.NextTs ?? 0), 1);
-        var next = Build((previous?.Number ?? -1) + 1, new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
+        var next = Build(NextNumber(previous), new DriverStart(lastLogged + 1, nextTs, state.LastCommitted, state.Epoch, state.Time));
         Counters.Reexecuted(replay.Count);
         next.Driver.Mailbox.Post(() =>
         {
@@ -300,6 +341,8 @@ internal sealed partial class IncarnationSupervisor
         foreach (var r in again) next.Driver.Post(r);
         foreach (var r in parked) next.Driver.Post(r);
     }
+
+    private static int NextNumber(Incarnation? previous) => (previous?.Number ?? -1) + 1;
 
     /// <summary>
     /// Stops for good. A request whose batch input may be in the log is Unknown (the next start

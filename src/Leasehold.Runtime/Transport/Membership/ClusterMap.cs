@@ -28,7 +28,16 @@ public sealed class ClusterMap
             if (!_byName.TryAdd(p.Name, p)) throw new FormatException($"the process name '{p.Name}' appears twice in the cluster map");
             if (!addresses.Add(p.Address.Text)) throw new FormatException($"the address {p.Address} is given to two processes");
             foreach (var n in p.Nodes)
+            {
+                if (n.Role == NodeRole.Host) throw new FormatException($"process '{p.Name}' lists {n}: hosts are implied by the nodes a process runs, not listed");
                 if (!_byNode.TryAdd(n, p)) throw new FormatException($"{n} is hosted by both '{_byNode[n].Name}' and '{p.Name}'");
+            }
+        }
+        // Every process that runs the driver or a worker also runs that node's host, which builds and retires its nodes.
+        foreach (var (node, p) in _byNode.ToList())
+        {
+            if (node == NodeId.Driver) _byNode[NodeId.DriverHost] = p;
+            else if (node.Role == NodeRole.Worker) _byNode[NodeId.WorkerHost(node.Index)] = p;
         }
         if (!_byNode.ContainsKey(NodeId.Driver)) throw new FormatException("no process of the cluster map hosts driver-0");
         Workers = _byNode.Keys.Count(n => n.Role == NodeRole.Worker);

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Leasehold.Runtime.Causal.Messages;
+using Leasehold.Runtime.Hosting.Processes;
 using Leasehold.Runtime.Serializable.Messages;
 
 namespace Leasehold.Runtime.Transport.Wire;
@@ -49,6 +50,15 @@ internal static class MessageKinds
         MessageKind.Of<SwappedCompletion>(81, BodyChecks.None),
         MessageKind.Of<FetchedCompletion>(82, BodyChecks.None),
         MessageKind.Of<AckCompletion>(83, BodyChecks.None),
+        // 96–111: the hosts' control plane (who joins, which incarnation runs)
+        MessageKind.Of<JoinMsg>(96, BodyChecks.Join),
+        MessageKind.Of<JoinRefusedMsg>(97, BodyChecks.JoinRefused),
+        MessageKind.Of<StartIncarnationMsg>(98, BodyChecks.StartIncarnation),
+        MessageKind.Of<IncarnationStartedMsg>(99, static (m, _) => BodyChecks.Incarnation(m.Number, "IncarnationStartedMsg.Number")),
+        MessageKind.Of<SupersedeMsg>(100, static (m, _) => BodyChecks.Incarnation(m.Number, "SupersedeMsg.Number")),
+        MessageKind.Of<QuietMsg>(101, static (m, _) => BodyChecks.Incarnation(m.Number, "QuietMsg.Number")),
+        MessageKind.Of<ShutdownMsg>(102, BodyChecks.Shutdown),
+        MessageKind.Of<PeerLostMsg>(103, static (m, l) => BodyChecks.Reason(m.Reason, "PeerLostMsg.Reason", l)),
     ];
 
     private static readonly MessageKind?[] ByKind = Index(All);
