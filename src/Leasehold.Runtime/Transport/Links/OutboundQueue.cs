@@ -15,9 +15,19 @@ internal sealed class OutboundQueue(int maxFrames, long maxBytes, long maxOwedBy
     private bool _closed;
     private TaskCompletionSource? _writerWaiting;
     private long _waits;
+    private int _waiting;
 
     /// <summary>Times a send found the queue full and waited.</summary>
     public long Waits => Interlocked.Read(ref _waits);
+
+    /// <summary>Senders waiting for room right now.</summary>
+    public int WaitingSenders => Volatile.Read(ref _waiting);
+
+    /// <summary>Bytes queued and not yet taken by the writer.</summary>
+    public long QueuedBytes
+    {
+        get { lock (_gate) return _bytes; }
+    }
 
     /// <summary>Queues <paramref name="frame"/>, waiting while the queue is at its bound; false (frame not queued) once closed.</summary>
     public bool Enqueue(OutboundFrame frame)
@@ -30,7 +40,9 @@ internal sealed class OutboundQueue(int maxFrames, long maxBytes, long maxOwedBy
             {
                 if (!counted) Interlocked.Increment(ref _waits);
                 counted = true;
-                Monitor.Wait(_gate);
+                Interlocked.Increment(ref _waiting);
+                try { Monitor.Wait(_gate); }
+                finally { Interlocked.Decrement(ref _waiting); }
             }
             if (_closed) return false;
             wake = Add(frame);
