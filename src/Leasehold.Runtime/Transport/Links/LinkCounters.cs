@@ -8,7 +8,7 @@ namespace Leasehold.Runtime.Transport.Links;
 public sealed class LinkCounters
 {
     internal long MessagesSentValue, MessagesReceivedValue, FramesSentValue, FramesReceivedValue, BytesSentValue, BytesReceivedValue;
-    internal long FlushesValue, SendsDroppedValue, HandshakesRefusedValue, QueueWaitsValue;
+    internal long FlushesValue, SendsDroppedValue, HandshakesRefusedValue;
     private string? _lastHandshakeRefusal;
 
     /// <summary>Messages (not one-sided frames) queued for another process.</summary>

@@ -65,6 +65,8 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
     public long Undeliverable => Interlocked.Read(ref _undeliverable);
     /// <summary>Why the last message was refused or dropped.</summary>
     public string? LastRefusal => Volatile.Read(ref _lastRefusal);
+    /// <summary>Times a send found its link's queue full and waited (backpressure).</summary>
+    public long SendWaits => _peers.Values.Sum(p => p.Queue.Waits);
 
     /// <summary>Raised once per peer whose link was fenced: (peer process name, reason). Handlers must be short and must not block.</summary>
     public event Action<string, string>? LinkLost;
@@ -255,8 +257,8 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
     {
         if (!Self.Address.IsUnix) socket.NoDelay = true;
         var stream = new NetworkStream(socket, ownsSocket: true);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-        timeout.CancelAfter(Options.HandshakeTimeout);
+        using var deadline = new CancellationTokenSource(Options.HandshakeTimeout, Scheduler.Time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, deadline.Token);
         string reason;
         try
         {
@@ -299,8 +301,8 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
             var address = peer.Process.Address;
             var socket = address.IsUnix ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) : new Socket(SocketType.Stream, ProtocolType.Tcp);
             NetworkStream? stream = null;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            timeout.CancelAfter(Options.HandshakeTimeout);
+            using var handshakeDeadline = new CancellationTokenSource(Options.HandshakeTimeout, Scheduler.Time);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, handshakeDeadline.Token);
             try
             {
                 if (!address.IsUnix) socket.NoDelay = true;
