@@ -30,6 +30,8 @@ internal static class LeaseholdCommand
             CheckCommand.Create(),
             CrashTestCommand.Create(),
             CrashNodeCommand.Create(),
+            BenchCommand.CreateDriver(),
+            Processes.WorkerCommand.Create(),
             Links.LinkPeerCommand.Create(),
             Links.LinkBenchCommand.Create(),
         };

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Leasehold.Cli.Processes;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Transport;
 using Spectre.Console;
@@ -8,8 +9,17 @@ namespace Leasehold.Cli.Bench;
 /// <summary>`leasehold bench`: flags, validation, the live progress, the summary table and the JSON file.</summary>
 internal static class BenchCommand
 {
-    public static Command Create()
+    public static Command Create() => Create("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant");
+
+    /// <summary>
+    /// `leasehold driver`: the same run as a bench, as the driver of worker processes started by hand (`leasehold
+    /// worker`) from a cluster map: --cluster and --key-file are required, --transport is tcp by default.
+    /// </summary>
+    public static Command CreateDriver() => Create("driver", "Run the driver of a multi-process cluster (workers started with `leasehold worker`), driving a workload as bench does");
+
+    private static Command Create(string name, string description)
     {
+        bool driver = name == "driver";
         var mode = new Option<string>("--mode") { Description = "serializable (the lease engine) | causal (the CausalMesh cache for roaming workflows)", DefaultValueFactory = _ => "serializable" };
         mode.AcceptOnlyFromAmong("serializable", "causal");
         var workload = new Option<string?>("--workload") { Description = "serializable: banking (default) | micro | list-append (Elle's, checked after the run) | bank (Jepsen's) | cycle (FoundationDB's); causal: causal-micro (default)" };
@@ -36,7 +46,10 @@ internal static class BenchCommand
         var theta = new Option<double?>("--theta") { Description = "Zipfian skew of keys (0 = uniform; default 0.99, causal 1.0)" };
         var batchSize = new Option<int>("--batch-size") { Description = "a batch closes when the pipeline has room, or at this many requests…", DefaultValueFactory = _ => 1000 };
         var batchDelay = new Option<double>("--batch-delay-ms") { Description = "…or, if the pipeline has room, this many milliseconds after its first request (a backstop: while the pipeline is full a batch keeps gathering)", DefaultValueFactory = _ => 2 };
-        var transport = new Option<string>("--transport") { Description = "how the driver and the workers exchange messages and one-sided operations: inproc (by reference, the default) | inproc-serialising (every one through the wire codec: what crossing a process would cost in encoding alone); a comma list runs each, side by side", DefaultValueFactory = _ => "inproc" };
+        var transport = new Option<string>("--transport") { Description = "how the driver and the workers exchange messages and one-sided operations: inproc (by reference, the default) | inproc-serialising (every one through the wire codec: what crossing a process would cost in encoding alone) | tcp (worker processes over TCP, one-sided operations served by their network layer) | shm (worker processes on this host: Unix sockets and memory-mapped regions); a comma list runs each, side by side", DefaultValueFactory = _ => driver ? "tcp" : "inproc" };
+        var processes = new Option<int?>("--processes") { Description = "with --transport tcp or shm: start this many worker processes on this host (one worker each; --workers follows) and stop them after the run" };
+        var clusterFile = new Option<string?>("--cluster") { Description = "with --transport tcp or shm: the cluster map of workers started by hand (`leasehold worker`); this process is its driver", Required = driver };
+        var keyFile = new Option<string?>("--key-file") { Description = "the cluster key of --cluster's workers", Required = driver };
         var pipelineDepth = new Option<int>("--pipeline-depth") { Description = "batches executing or committing at once; while it is full, arrivals gather into the next batch", DefaultValueFactory = _ => 2 };
         var remoteOp = new Option<double>("--remote-op-us") { Description = "waiting time per one-sided memory operation (7 ≈ RDMA, 50 ≈ TCP)", DefaultValueFactory = _ => 0 };
         var link = new Option<double?>("--link-us") { Description = "waiting time per message between nodes (default: --remote-op-us)" };
@@ -55,8 +68,9 @@ internal static class BenchCommand
         var json = new Option<string?>("--json") { Description = "write the result as one JSON object to this file" };
         var quiet = new Option<bool>("--quiet") { Description = "no live progress bar (drawn on stderr only when it is a terminal)" };
 
-        var command = new Command("bench", "Run a workload on an in-process cluster and report throughput, latency and the workload's invariant")
+        var command = new Command(name, description)
         {
+            processes, clusterFile, keyFile,
             mode, workload, protocol, store, durability, cacheCapacity, linkLatency, noEager, noSessions, transactions, virtualTime, serviceUs, functionUs, workers, executors, clients, duration, minCommitted, warmup, rate, theta, batchSize, batchDelay, pipelineDepth, transport,
             remoteOp, link, seed, keys, appendsPerKey, history, length, readOnly, routing, gating, rounds, affinityWeight, loadWeight, json, quiet,
         };
@@ -73,6 +87,9 @@ internal static class BenchCommand
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
                         (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
+                        (processes, false, serializableOnly + " (the causal mode does not run across processes yet)"),
+                        (clusterFile, false, serializableOnly + " (the causal mode does not run across processes yet)"),
+                        (keyFile, false, serializableOnly),
                         (serviceUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (functionUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (keys, !media, "--workload causal-micro (media has its own data set)"),
@@ -181,10 +198,22 @@ internal static class BenchCommand
                 AppendsPerKey = parse.GetValue(appendsPerKey),
                 Quiet = parse.GetValue(quiet),
                 MinCommitted = parse.GetValue(minCommitted),
+                Processes = parse.GetValue(processes),
+                ClusterFile = parse.GetValue(clusterFile),
+                KeyFile = parse.GetValue(keyFile),
             };
+            if (settings.Processes is { } n)
+            {
+                if (parse.GetResult(workers) is { Implicit: false } && settings.Workers != n)
+                {
+                    Console.Error.WriteLine($"leasehold bench: --processes {n} starts one worker per process, but --workers is {settings.Workers}: give one of them");
+                    return ExitCodes.Usage;
+                }
+                settings = settings with { Workers = n };
+            }
             var protocols = ParseList(parse.GetValue(protocol) ?? "lease", "--protocol", new Dictionary<string, ProtocolKind> { ["lease"] = ProtocolKind.Lease, ["nocc"] = ProtocolKind.NoCC });
             var gatings = ParseList(parse.GetValue(gating)!, "--gating", new Dictionary<string, WriteGating> { ["strict"] = WriteGating.Strict, ["declared"] = WriteGating.DeclaredAborts });
-            var transports = ParseTransports(parse.GetValue(transport)!);
+            var transports = ParseBenchTransports(parse.GetValue(transport)!);
             int roundCount = parse.GetValue(rounds);
             string? error = protocols.Error ?? gatings.Error ?? transports.Error ?? (roundCount is < 1 or > 100 ? $"--rounds must be in 1..100, not {roundCount}" : null);
             if (error is not null)
@@ -199,7 +228,7 @@ internal static class BenchCommand
                     foreach (var p in protocols.Values)
                         foreach (var g in gatings.Values)
                             foreach (var t in transports.Values)
-                                variants.Add(settings with { Protocol = p, Gating = g, Store = st, Transport = t });
+                                variants.Add(settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = t.Links });
             return await RunAsync(variants, cancellation);
         });
         return command;
@@ -207,6 +236,16 @@ internal static class BenchCommand
 
     private static (List<TransportKind> Values, string? Error) ParseTransports(string text) =>
         ParseList(text, "--transport", new Dictionary<string, TransportKind> { ["inproc"] = TransportKind.Inproc, ["inproc-serialising"] = TransportKind.InprocSerialising });
+
+    /// <summary>The serializable bench's transports: in process (a kind), or worker processes over links.</summary>
+    private static (List<(TransportKind Kind, ProcessLinkKind? Links)> Values, string? Error) ParseBenchTransports(string text) =>
+        ParseList(text, "--transport", new Dictionary<string, (TransportKind, ProcessLinkKind?)>
+        {
+            ["inproc"] = (TransportKind.Inproc, null),
+            ["inproc-serialising"] = (TransportKind.InprocSerialising, null),
+            ["tcp"] = (TransportKind.Inproc, ProcessLinkKind.Tcp),
+            ["shm"] = (TransportKind.Inproc, ProcessLinkKind.Shm),
+        });
 
     private static (List<T> Values, string? Error) ParseList<T>(string text, string flag, Dictionary<string, T> names)
     {
@@ -317,7 +356,8 @@ internal static class BenchCommand
     private static string Name(BenchSettings s) =>
         (s.Protocol == ProtocolKind.Lease ? "lease" : "nocc") + (s.Gating == WriteGating.Strict ? "" : "/declared") +
         (s.Store == "memory" ? "" : "@" + Stores.StoreSpec.Parse(s.Store).Spec?.Engine) +
-        (s.Transport == TransportKind.Inproc ? "" : "/codec"); // inproc-serialising: every message through the codec
+        (s.Transport == TransportKind.Inproc ? "" : "/codec") + // inproc-serialising: every message through the codec
+        (s.Links switch { ProcessLinkKind.Tcp => "/tcp", ProcessLinkKind.Shm => "/shm", _ => "" });
 
     private static void PrintComparison(List<BenchResult> results)
     {

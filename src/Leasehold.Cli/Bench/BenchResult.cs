@@ -33,6 +33,8 @@ internal sealed record BenchResult
     public double TxnPerBatch { get; init; }
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
+    /// <summary>Bytes the driver's process sent and received on its links per committed transaction (null: in process).</summary>
+    public double? WireBytesPerTxn { get; init; }
     public long OutcomeBarriers { get; init; }
     public int[] GcCollections { get; init; } = [0, 0, 0];
     public double GcPauseMs { get; init; }
@@ -76,7 +78,13 @@ internal sealed record BenchResult
         w.WriteNumber("batch_size", s.BatchSize);
         w.WriteNumber("batch_delay_ms", s.BatchDelayMs);
         w.WriteNumber("pipeline_depth", s.PipelineDepth);
-        w.WriteString("transport", s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising");
+        w.WriteString("transport", s.Links switch
+        {
+            Processes.ProcessLinkKind.Tcp => "tcp",
+            Processes.ProcessLinkKind.Shm => "shm",
+            _ => s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising",
+        });
+        if (s.Links is not null) w.WriteNumber("processes", s.Workers + 1); else w.WriteNumber("processes", 1);
         w.WriteNumber("duration_s", Math.Round(MeasuredSeconds, 3));
         w.WriteNumber("seed", s.Seed);
         w.WriteNumber("theta", s.Theta);
@@ -106,6 +114,7 @@ internal sealed record BenchResult
         w.WriteNumber("txn_per_batch", Math.Round(TxnPerBatch, 1));
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
+        if (WireBytesPerTxn is { } wire) w.WriteNumber("driver_wire_bytes_per_txn", Math.Round(wire, 1)); else w.WriteNull("driver_wire_bytes_per_txn");
         w.WriteNumber("outcome_barriers", OutcomeBarriers);
         w.WriteStartObject("gc");
         w.WriteNumber("gen0", GcCollections[0]);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Leasehold.Cli.Processes;
 using Leasehold.Runtime.Hosting;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Storage;
@@ -40,8 +41,9 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             throw new InvalidOperationException($"loading the initial state into the {store.Name} store failed: {e.Message}", e);
         }
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = new SerializableCluster(settings.ToClusterOptions(), scheduler, store);
-        foreach (var w in workload.Workflows) cluster.Register(w);
+        await using var processes = settings.Links is { } links ? await WorkerProcesses.StartAsync(settings, links, opened, workload, scheduler, cancellation) : null;
+        var cluster = processes?.Cluster ?? new SerializableCluster(settings.ToClusterOptions(), scheduler, store);
+        if (processes is null) foreach (var w in workload.Workflows) cluster.Register(w);
 
         var loop = settings.Rate is { } rate
             // A dedicated thread: the generator never yields its thread, and on the pool it would starve the engine.
@@ -75,6 +77,7 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
                 _measuring = true;
             }
             ThrowIfStopped(cluster, scheduler);
+            processes?.ThrowIfWorkerExited();
             if (settings.Rate is null && loop.IsCompleted) await loop; // a client died: surface its exception
             await Task.Delay(250, CancellationToken.None);
             progress(clock.Elapsed.TotalSeconds, $"{(_measuring ? "measuring" : "warming up")}  committed {Interlocked.Read(ref _committed):N0}  aborted {Interlocked.Read(ref _aborted):N0}  outstanding {cluster.Outstanding:N0}  batches {cluster.LastCommittedBatch:N0}");
@@ -99,6 +102,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck");
         ThrowIfStopped(cluster, scheduler);
 
+        // Worker processes retire and exit before the store is checked and released.
+        if (processes is not null) await processes.StopAsync();
         var invariant = await workload.CheckAsync(store, CancellationToken.None);
         progress(end, "checking the history…");
         var checker = history?.Check();
@@ -132,6 +137,7 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             TxnPerBatch = PerCommitted(committedInWindow, window.Batches),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
+            WireBytesPerTxn = processes is null ? null : PerCommitted(processes.DriverWireBytes, committedInWindow),
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,
             GcCollections = [window.Gen0, window.Gen1, window.Gen2],
             GcPauseMs = window.GcPause.TotalMilliseconds,

@@ -23,6 +23,14 @@ internal sealed record BenchSettings
     public double BatchDelayMs { get; init; } = 2;
     public int PipelineDepth { get; init; } = 2;
     public Runtime.Transport.TransportKind Transport { get; init; } = Runtime.Transport.TransportKind.Inproc;
+    /// <summary>How the driver reaches worker processes (null: the workers run in this process, over <see cref="Transport"/>).</summary>
+    public Leasehold.Cli.Processes.ProcessLinkKind? Links { get; init; }
+    /// <summary>Worker processes to start on this host (with <see cref="Links"/>); null with a <see cref="ClusterFile"/> of workers already running.</summary>
+    public int? Processes { get; init; }
+    /// <summary>The cluster map of workers started by hand (`leasehold worker`); this process is its driver.</summary>
+    public string? ClusterFile { get; init; }
+    /// <summary>The cluster key of a <see cref="ClusterFile"/>'s cluster.</summary>
+    public string? KeyFile { get; init; }
     public double RemoteOpUs { get; init; }
     public double? LinkUs { get; init; }
     public int Seed { get; init; } = 1;
@@ -51,6 +59,7 @@ internal sealed record BenchSettings
         if (HistoryPath is not null && Workload is not "list-append") return $"--history records list-append histories; '{Workload}' has no checkable history (its invariant is checked instead)";
         if (AppendsPerKey is < 1 or > 100_000) return $"--appends-per-key must be in 1..100000, not {AppendsPerKey}";
         if (Stores.StoreSpec.Parse(Store).Problem is { } storeProblem) return storeProblem;
+        if (ProcessesProblem() is { } processesProblem) return processesProblem;
         if (Workers is < 1 or > 256) return $"--workers must be in 1..256, not {Workers}";
         if (Executors is < 1 or > 64) return $"--executors must be in 1..64, not {Executors}";
         if (Clients is < 1 or > 100_000) return $"--clients must be in 1..100000, not {Clients}";
@@ -70,6 +79,22 @@ internal sealed record BenchSettings
         if (Workload == "micro" && (Keys ?? 20_000) < Length) return $"--keys ({Keys}) must be at least --length ({Length}): a micro transaction touches one distinct key per function";
         if (!(ReadOnlyShare >= 0 && ReadOnlyShare <= 1)) return $"--read-only must be in [0, 1], not {ReadOnlyShare}";
         if (!(AffinityWeight >= 0) || !(LoadWeight >= 0) || AffinityWeight + LoadWeight <= 0) return "--affinity-weight and --load-weight must be non-negative and not both zero";
+        return null;
+    }
+
+    private string? ProcessesProblem()
+    {
+        string transport = Links == Leasehold.Cli.Processes.ProcessLinkKind.Shm ? "shm" : "tcp";
+        if (Links is null)
+            return Processes is not null ? "--processes starts worker processes: give --transport tcp or shm (inproc runs every node in this process)"
+                : ClusterFile is not null ? "--cluster drives worker processes: give --transport tcp or shm"
+                : null;
+        if (Processes is null && ClusterFile is null) return $"--transport {transport} runs the workers as processes: give --processes N (started here) or --cluster FILE (started by hand)";
+        if (Processes is not null && ClusterFile is not null) return "--processes starts its own workers; --cluster drives workers started by hand: give one";
+        if (Processes is { } n && (n < 1 || n > 64)) return $"--processes must be in 1..64, not {n}";
+        if (ClusterFile is not null && KeyFile is null) return "--cluster needs --key-file: the cluster key the workers were started with";
+        if (Stores.StoreSpec.Parse(Store).Spec is { } spec && Stores.SharedStore.Problem(spec) is { } notShared) return notShared;
+        if (Transport != Runtime.Transport.TransportKind.Inproc) return "inproc-serialising is an in-process transport; worker processes already carry every message through the codec";
         return null;
     }
 

@@ -58,7 +58,9 @@ internal sealed record StoreSpec(string Engine, string? Target)
         [.. System.Text.RegularExpressions.Regex.Split(text, @",(?=(?:memory|rocksdb|postgres|redis)(?::|,|$))")];
 
     /// <summary>Opens the engine. A bench without a path gets a fresh temporary RocksDB directory, removed afterwards.</summary>
-    public async Task<OpenedStore> OpenAsync(string purpose)
+    /// <param name="sharedNamespace">the schema (postgres) or keyspace (redis) another process of the cluster opened, to join
+    /// it rather than make a temporary one; the process that made it removes it.</param>
+    public async Task<OpenedStore> OpenAsync(string purpose, string? sharedNamespace = null)
     {
         await Task.CompletedTask;
         switch (Engine)
@@ -70,14 +72,16 @@ internal sealed record StoreSpec(string Engine, string? Target)
                 return new OpenedStore(RocksDbStateStore.Open(path), Target is null ? path : null);
             case "postgres":
                 // The schema is the connection string's Search Path; without one a run gets a temporary schema.
-                string? named = PostgresSearchPath(Target!);
-                var pg = await PostgresStateStore.OpenAsync(Target!, named ?? $"leasehold_{purpose}_{Environment.ProcessId}");
-                return new OpenedStore(pg, null, named is null ? () => pg.DropAsync() : null);
+                string? named = PostgresSearchPath(Target!) ?? sharedNamespace;
+                string schema = named ?? $"leasehold_{purpose}_{Environment.ProcessId}";
+                var pg = await PostgresStateStore.OpenAsync(Target!, schema);
+                return new OpenedStore(pg, null, named is null ? () => pg.DropAsync() : null) { Namespace = schema };
             case "redis":
                 // A run gets a keyspace of its own on the cluster, removed afterwards.
-                var redis = await RedisStateStore.OpenAsync(Target!, $"leasehold-{purpose}-{Environment.ProcessId}-{Environment.TickCount64}");
+                string keyspace = sharedNamespace ?? $"leasehold-{purpose}-{Environment.ProcessId}-{Environment.TickCount64}";
+                var redis = await RedisStateStore.OpenAsync(Target!, keyspace);
                 if (redis.DurabilityWarning is { } warning) Console.Error.WriteLine($"leasehold: warning: {warning}");
-                return new OpenedStore(redis, null, () => redis.DropAsync());
+                return new OpenedStore(redis, null, sharedNamespace is null ? () => redis.DropAsync() : null) { Namespace = keyspace };
             default:
                 throw new StoreUnavailableException($"unknown store engine '{Engine}'");
         }
@@ -88,6 +92,8 @@ internal sealed record StoreSpec(string Engine, string? Target)
 internal sealed class OpenedStore(IStateStore store, string? temporaryDirectory, Func<Task>? dropTemporary = null) : IAsyncDisposable
 {
     public IStateStore Store => store;
+    /// <summary>The schema (postgres) or keyspace (redis) opened, for the other processes of a cluster to join; null for embedded engines.</summary>
+    public string? Namespace { get; init; }
 
     public async ValueTask DisposeAsync()
     {
@@ -95,4 +101,24 @@ internal sealed class OpenedStore(IStateStore store, string? temporaryDirectory,
         await store.DisposeAsync();
         if (temporaryDirectory is not null && Directory.Exists(temporaryDirectory)) Directory.Delete(temporaryDirectory, recursive: true);
     }
+}
+
+/// <summary>The store of a multi-process cluster: every process opens the same one, so only a server engine will do.</summary>
+internal static class SharedStore
+{
+    public static StoreSpec Parse(string text)
+    {
+        var (spec, problem) = StoreSpec.Parse(text);
+        if (spec is null) throw new Processes.UsageException(problem!);
+        if (Problem(spec) is { } notShared) throw new Processes.UsageException(notShared);
+        return spec;
+    }
+
+    /// <summary>Why <paramref name="spec"/> cannot be a multi-process cluster's store, or null.</summary>
+    public static string? Problem(StoreSpec spec) => spec.Engine switch
+    {
+        "memory" => "--store memory: a multi-process cluster needs a shared store (postgres:… or redis:…); the memory store lives in one process",
+        "rocksdb" => "--store rocksdb: a multi-process cluster needs a shared store (postgres:… or redis:…); embedded RocksDB has one owner process",
+        _ => null,
+    };
 }

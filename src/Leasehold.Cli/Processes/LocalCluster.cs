@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Leasehold.Cli.Bench;
+using Leasehold.Runtime.Transport.Membership;
+
+namespace Leasehold.Cli.Processes;
+
+/// <summary>
+/// The worker processes of a cluster on this host, started by `bench --processes N`: a cluster map on loopback
+/// (TCP ports, or Unix sockets for shm), a fresh cluster key, and one `leasehold worker` child per worker, whose
+/// output is kept for the error that names why one ended. Disposing stops them whatever happened: they exit on
+/// the driver's shutdown, and any still running a few seconds later is killed.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly List<WorkerChild> _children = [];
+
+    private LocalCluster(string directory, ClusterMap map, string mapPath, string keyPath)
+    {
+        Directory = directory;
+        Map = map;
+        MapPath = mapPath;
+        KeyPath = keyPath;
+    }
+
+    public string Directory { get; }
+    public ClusterMap Map { get; }
+    public string MapPath { get; }
+    public string KeyPath { get; }
+
+    /// <summary>Writes the map and the key, and starts the workers; they link and join once the driver listens.</summary>
+    public static LocalCluster Start(ProcessLinkKind kind, int workers, string store, string? storeNamespace, BenchSettings workload)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"leasehold-cluster-{Environment.ProcessId}-{Environment.TickCount64}");
+        System.IO.Directory.CreateDirectory(directory);
+        LinkAddress Address(string name) => kind == ProcessLinkKind.Shm
+            ? LinkAddress.Parse($"unix:{Path.Combine(directory, name + ".sock")}")
+            : LinkAddress.Parse($"tcp://127.0.0.1:{FreePort()}");
+        var map = ClusterMap.Conventional($"bench-{Environment.ProcessId}", Address("driver"), [.. Enumerable.Range(0, workers).Select(i => Address($"worker-{i}"))]);
+        var mapPath = Path.Combine(directory, "cluster.json");
+        File.WriteAllText(mapPath, ToJson(map));
+        var keyPath = Path.Combine(directory, "cluster.key");
+        ClusterKeyFile.Create(keyPath);
+        var cluster = new LocalCluster(directory, map, mapPath, keyPath);
+        try
+        {
+            foreach (var p in map.Processes.Where(p => p.Name != "driver"))
+            {
+                var args = new List<string> { "worker", "--cluster", mapPath, "--process", p.Name, "--key-file", keyPath,
+                    "--transport", kind == ProcessLinkKind.Shm ? "shm" : "tcp", "--store", store, "--workload", workload.Workload,
+                    "--length", workload.Length.ToString(CultureInfo.InvariantCulture) };
+                if (storeNamespace is not null) args.AddRange(["--store-namespace", storeNamespace]);
+                if (workload.Keys is { } keys) args.AddRange(["--keys", keys.ToString(CultureInfo.InvariantCulture)]);
+                cluster._children.Add(WorkerChild.Start(p.Name, args));
+            }
+        }
+        catch
+        {
+            cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            throw;
+        }
+        return cluster;
+    }
+
+    /// <summary>Why workers ended early (their exit codes and last lines), or null while all run.</summary>
+    public string? Exited()
+    {
+        var ended = _children.Where(c => c.HasExited).Select(c => c.Describe()).ToList();
+        return ended.Count == 0 ? null : string.Join("; ", ended);
+    }
+
+    /// <summary>Every worker's last lines, for a failure that needs them.</summary>
+    public string Describe() => string.Join("; ", _children.Select(c => c.Describe()));
+
+    public async ValueTask DisposeAsync()
+    {
+        // They exit on the driver's shutdown message; one that does not within a few seconds is killed.
+        var deadline = Stopwatch.StartNew();
+        while (_children.Any(c => !c.HasExited) && deadline.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(50);
+        foreach (var c in _children) c.Dispose();
+        try { System.IO.Directory.Delete(Directory, recursive: true); }
+        catch (IOException) { }
+    }
+
+    /// <summary>A port the kernel says is free on loopback now; a worker that loses a race for it fails to listen and says so.</summary>
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    public static string ToJson(ClusterMap map) => JsonSerializer.Serialize(new
+    {
+        cluster = map.Cluster,
+        processes = map.Processes.Select(p => new
+        {
+            name = p.Name,
+            address = p.Address.Text,
+            nodes = p.Nodes.Select(n => n.ToString()).ToArray(),
+        }),
+    }, new JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>One `leasehold worker` child and the last lines it wrote.</summary>
+    private sealed class WorkerChild : IDisposable
+    {
+        private const int KeptLines = 20;
+        private readonly Process _process;
+        private readonly Queue<string> _lines = new();
+
+        private WorkerChild(string name, Process process)
+        {
+            Name = name;
+            _process = process;
+            process.OutputDataReceived += (_, e) => Keep(e.Data);
+            process.ErrorDataReceived += (_, e) => Keep(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        public string Name { get; }
+        public bool HasExited => _process.HasExited;
+
+        public static WorkerChild Start(string name, IEnumerable<string> args)
+        {
+            var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            string self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find this program's path to start the workers");
+            start.FileName = self;
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet") start.ArgumentList.Add(typeof(LocalCluster).Assembly.Location);
+            foreach (var a in args) start.ArgumentList.Add(a);
+            start.Environment["NO_COLOR"] = "1";
+            return new WorkerChild(name, Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start"));
+        }
+
+        private void Keep(string? line)
+        {
+            if (line is null) return;
+            lock (_lines)
+            {
+                _lines.Enqueue(line);
+                if (_lines.Count > KeptLines) _lines.Dequeue();
+            }
+        }
+
+        public string Describe()
+        {
+            string last;
+            lock (_lines) last = string.Join(" | ", _lines.TakeLast(3));
+            return HasExited ? $"{Name} exited with code {_process.ExitCode}: {last}" : $"{Name} (running): {last}";
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+            catch (InvalidOperationException) { }
+            _process.Dispose();
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using Leasehold.Cli.Bench;
+using Leasehold.Cli.Stores;
+using Leasehold.Runtime.Hosting;
+using Leasehold.Runtime.Scheduling;
+using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Membership;
+using Leasehold.Workloads;
+
+namespace Leasehold.Cli.Processes;
+
+/// <summary>
+/// The bench's driver side of a multi-process cluster: this process is the driver; its workers are child processes
+/// it started (<see cref="LocalCluster"/>, `--processes N`) or processes started by hand (`--cluster FILE`). It links
+/// to them, waits until each has joined with the same workflows, and stops them when the run ends.
+/// </summary>
+internal sealed class WorkerProcesses : IAsyncDisposable
+{
+    private readonly LocalCluster? _local;
+    private readonly ProcessNetwork _network;
+
+    private WorkerProcesses(LocalCluster? local, ProcessNetwork network, SerializableCluster cluster)
+    {
+        _local = local;
+        _network = network;
+        Cluster = cluster;
+    }
+
+    public SerializableCluster Cluster { get; }
+
+    /// <summary>Bytes this process sent and received on its links.</summary>
+    public long DriverWireBytes => _network.Links.Counters.BytesSent + _network.Links.Counters.BytesReceived;
+
+    public static async Task<WorkerProcesses> StartAsync(BenchSettings settings, ProcessLinkKind kind, OpenedStore opened, IWorkload workload, IScheduler scheduler, CancellationToken cancellation)
+    {
+        var local = settings.Processes is { } n ? LocalCluster.Start(kind, n, settings.Store, opened.Namespace, settings) : null;
+        ProcessNetwork? network = null;
+        try
+        {
+            ClusterMap map;
+            try { map = local?.Map ?? ClusterMap.Load(settings.ClusterFile!); }
+            catch (FormatException e) { throw new UsageException(e.Message); }
+            if (map.Workers != settings.Workers && local is null)
+                throw new UsageException($"the cluster map {settings.ClusterFile} has {map.Workers} workers; give --workers {map.Workers}");
+            var key = ClusterKeyFile.Read(local?.KeyPath ?? settings.KeyFile!);
+            string driver = map.ProcessOf(NodeId.Driver).Name;
+            var options = settings.ToClusterOptions();
+            network = ProcessNetwork.Create(kind, map, driver, key, scheduler, options.MaxValueBytes, line => Console.Error.WriteLine($"leasehold driver: {line}"));
+            var cluster = SerializableCluster.WithRemoteWorkers(options, scheduler, opened.Store, network.Links, network.Memory);
+            foreach (var w in workload.Workflows) cluster.Register(w);
+            network.Links.LinkLost += (peer, reason) => cluster.LinkLost(map.Process(peer).Nodes, $"the link to process '{peer}' was lost: {reason}");
+            var processes = new WorkerProcesses(local, network, cluster);
+            try
+            {
+                await network.Links.StartAsync(cancellation);
+                await cluster.StartAsync();
+            }
+            catch (Exception e) when (e is Runtime.Transport.Links.LinkStartException or Runtime.Serializable.RecoveryException)
+            {
+                throw new InvalidOperationException($"the worker processes did not come up: {e.Message}{(local is null ? "" : $" (workers: {local.Describe()})")}", e);
+            }
+            return processes;
+        }
+        catch
+        {
+            if (network is not null) await network.DisposeAsync();
+            if (local is not null) await local.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A worker started here that exited during the run ends the run, naming why.</summary>
+    public void ThrowIfWorkerExited()
+    {
+        if (_local?.Exited() is { } exited) throw new InvalidOperationException($"a worker process ended during the run: {exited}");
+    }
+
+    /// <summary>Stops the cluster: the workers retire and exit (the driver's shutdown message).</summary>
+    public Task StopAsync() => Cluster.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        // The shutdown message must leave before the links close.
+        await Task.Delay(100);
+        await _network.DisposeAsync();
+        if (_local is not null) await _local.DisposeAsync();
+    }
+}
