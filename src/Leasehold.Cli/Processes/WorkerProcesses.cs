@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Leasehold.Cli.Bench;
 using Leasehold.Cli.Stores;
 using Leasehold.Runtime.Hosting;
@@ -18,8 +19,11 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     private readonly LocalCluster? _local;
     private readonly ProcessNetwork _network;
 
-    private WorkerProcesses(LocalCluster? local, ProcessNetwork network, SerializableCluster cluster)
+    private readonly StrongBox<bool> _stopping;
+
+    private WorkerProcesses(LocalCluster? local, ProcessNetwork network, SerializableCluster cluster, StrongBox<bool> stopping)
     {
+        _stopping = stopping;
         _local = local;
         _network = network;
         Cluster = cluster;
@@ -44,11 +48,16 @@ internal sealed class WorkerProcesses : IAsyncDisposable
             var key = ClusterKeyFile.Read(local?.KeyPath ?? settings.KeyFile!);
             string driver = map.ProcessOf(NodeId.Driver).Name;
             var options = settings.ToClusterOptions();
-            network = ProcessNetwork.Create(kind, map, driver, key, scheduler, options.MaxValueBytes, line => Console.Error.WriteLine($"leasehold driver: {line}"));
+            var stopping = new StrongBox<bool>();
+            // Once the run ends, the workers closing their links is the shutdown working, not news.
+            network = ProcessNetwork.Create(kind, map, driver, key, scheduler, options.MaxValueBytes, line =>
+            {
+                if (!Volatile.Read(ref stopping.Value)) Console.Error.WriteLine($"leasehold driver: {line}");
+            });
             var cluster = SerializableCluster.WithRemoteWorkers(options, scheduler, opened.Store, network.Links, network.Memory);
             foreach (var w in workload.Workflows) cluster.Register(w);
             network.Links.LinkLost += (peer, reason) => cluster.LinkLost(map.Process(peer).Nodes, $"the link to process '{peer}' was lost: {reason}");
-            var processes = new WorkerProcesses(local, network, cluster);
+            var processes = new WorkerProcesses(local, network, cluster, stopping);
             try
             {
                 await network.Links.StartAsync(cancellation);
@@ -75,11 +84,15 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     }
 
     /// <summary>Stops the cluster: the workers retire and exit (the driver's shutdown message).</summary>
-    public Task StopAsync() => Cluster.StopAsync();
+    public Task StopAsync()
+    {
+        Volatile.Write(ref _stopping.Value, true);
+        return Cluster.StopAsync();
+    }
 
     public async ValueTask DisposeAsync()
     {
-        await Cluster.StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        await StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         // The shutdown message must leave before the links close.
         await Task.Delay(100);
         await _network.DisposeAsync();
