@@ -17,6 +17,14 @@ internal sealed class CausalWorkflowTable
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
     }
 
+    /// <summary>What CausalMesh's client and servers both check before deploying a workflow: causal, and no function that may abort.</summary>
+    public static void RequireDeployable(WorkflowDefinition workflow)
+    {
+        RequireCausal(workflow);
+        if (workflow.MayAbortCount > 0)
+            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
+    }
+
     public void Add(WorkflowDefinition workflow)
     {
         lock (_workflows)
