@@ -74,7 +74,7 @@ public sealed class CausalCluster : ICausalRuntime, IAsyncDisposable
     /// <summary>The exception of the latest result callback that threw, or null.</summary>
     public Exception? LastCallbackFailure => _client.LastCallbackFailure;
 
-    /// <summary>Called once per function execution when set (the history recorder); on the server's mailbox.</summary>
+    /// <summary>Called once per function execution when set (the history recorder); on the client's mailbox.</summary>
     public Action<CausalFunctionRecord>? OnFunction
     {
         get => _client.OnFunction;

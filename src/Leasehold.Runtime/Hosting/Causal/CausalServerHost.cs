@@ -116,7 +116,9 @@ public sealed class CausalServerHost
             {
                 if (node.Halted is not null) return;
                 node.Halt(stopped);
-                if (peer != CausalNodes.Client) endpoint.Send(CausalNodes.Client, new CausalHaltMsg(stopped));
+                // Sent even when the lost link is the client's: over a broken link it goes nowhere (the client's own hook stops
+                // it), and in one process, where no link breaks, it is how the client hears.
+                endpoint.Send(CausalNodes.Client, new CausalHaltMsg(stopped));
             });
         }
     }
