@@ -91,6 +91,7 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
         if (start.OtherRoots.Length != start.OtherServers.Length)
             throw new InvalidOperationException($"server {server.Id}: run {start.First.RunId} starts with {start.OtherRoots.Length} other roots but names {start.OtherServers.Length} servers for them");
         var first = start.First;
+        if (!Deployed(first.RunId, first.Workflow, first.Function, first.Placement, first, out _)) return;
         var session = first.Session.ToSession();
         session.Snapshot = server.TakeSnapshot(session, start.SnapshotHint);
         // Taken before the first root runs (it may run at once) and changes its session; one immutable copy serves every other root.

@@ -38,6 +38,13 @@ internal sealed class CausalWorkflowTable
             return _workflows.TryGetValue(workflow, out var found) ? found : throw new InvalidOperationException($"no workflow named '{workflow}' is registered on this server");
     }
 
+    /// <summary>A registered workflow by name; false when this process has not deployed it.</summary>
+    public bool TryGet(string workflow, out WorkflowDefinition definition)
+    {
+        lock (_workflows)
+            return _workflows.TryGetValue(workflow, out definition!);
+    }
+
     /// <summary>
     /// The registered workflow and its placement (the invocation's, checked, or drawn from <paramref name="random"/>);
     /// false when the request is rejected, after <paramref name="onDone"/> was told why. A rejected request hands

@@ -131,6 +131,9 @@ public sealed class CausalServerHost
     /// <summary>Hops, ring messages and commits this host's servers refused after the stop (read when quiet).</summary>
     public long RefusedAfterHalt => _nodes.Sum(n => n.RefusedAfterHalt);
 
+    /// <summary>Hops refused because they named a workflow this process did not deploy, or did not fit it (read when quiet).</summary>
+    public long Undeployed => _nodes.Sum(n => n.Undeployed);
+
     /// <summary>Keys loaded from the store on a miss, and keys evicted, over this host's servers (read when the run is quiet).</summary>
     public long Misses => _meshServers.Sum(s => s.Misses);
     public long Evictions => _meshServers.Sum(s => s.Evictions);
