@@ -10,7 +10,12 @@ namespace Leasehold.Tests.Causal;
 public static class CausalClosedLoop
 {
     public static void Start(ICausalRuntime runtime, int seed, int processes, int workflows, Func<int, Random, (string Workflow, Args Args)> next,
-        List<CausalResult> results, Action<string, WorkflowStatus, byte[]?[]>? observe)
+        List<CausalResult> results, Action<string, WorkflowStatus, byte[]?[]>? observe) =>
+        Start(runtime.Submit, seed, processes, workflows, next, results, observe);
+
+    /// <summary>As above, submitting through <paramref name="submit"/> (a client part of a cluster spread over processes).</summary>
+    public static void Start(Action<string, Args, Action<CausalResult>, CausalInvocation?> submit, int seed, int processes, int workflows,
+        Func<int, Random, (string Workflow, Args Args)> next, List<CausalResult> results, Action<string, WorkflowStatus, byte[]?[]>? observe)
     {
         var random = new Random(seed ^ 0xC0FFEE);
         int issued = 0;
@@ -20,7 +25,7 @@ public static class CausalClosedLoop
             if (issued >= workflows) return;
             issued++;
             var (workflow, args) = next(process, random);
-            runtime.Submit(workflow, args, result =>
+            submit(workflow, args, result =>
             {
                 results.Add(result);
                 observe?.Invoke(workflow, result.Status, result.Outputs);

@@ -68,6 +68,7 @@ internal static class CausalMessageGenerators
         [typeof(AttemptAbortedMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Clock(n).Null(), (run, hint) => (Message)new AttemptAbortedMsg(run, hint))),
         [typeof(CommitMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Session(n), (run, final) => (Message)new CommitMsg(run, final))),
         [typeof(TransactionCommittedMsg)] = Sized((n, f) => Gen.Select(Gen.Long, Session(n), (run, final) => (Message)new TransactionCommittedMsg(run, final))),
+        [typeof(CausalHaltMsg)] = AnyString.Select(reason => (Message)new CausalHaltMsg(reason)),
         [typeof(RingPropagateMsg)] = Sized((n, f) => Gen.Select(Key, Version(n), Gen.Int[0, n - 1], Gen.Int[1, 2], Clock(n), Versions(n).Null(),
             (key, version, head, lap, stable, siblings) => (Message)new RingPropagateMsg(new Propagation(key, version, head, lap, stable, siblings)))),
         [typeof(RingStableMsg)] = Sized((n, f) => Gen.Select(Key, Clock(n), Gen.Int[0, n - 1], Gen.Int[0, n - 1], Clock(n),

@@ -27,7 +27,7 @@ internal sealed partial class CausalServerNode
     /// <param name="call">null: the parent skips the function.</param>
     private void Arrived(long runId, string workflowName, int index, int[] placement, int parent, FunctionCall? call)
     {
-        var workflow = workflows.Get(workflowName);
+        if (!Deployed(runId, workflowName, index, placement, call, out var workflow)) return;
         var function = workflow.Functions[index];
         if (function.Parents.Length > 1)
         {
@@ -49,6 +49,28 @@ internal sealed partial class CausalServerNode
         if (call is null) SkipChildren(runId, workflow, function, placement);
         else Serve(call, call.Session.ToSession());
     }
+
+    /// <summary>
+    /// A hop for a workflow this server's process did not deploy (it loaded other workflows), or whose placement does not
+    /// fit the workflow: nothing runs, and the client is told why, so the caller gets an answer naming the cause.
+    /// </summary>
+    private bool Deployed(long runId, string name, int function, int[] placement, FunctionCall? call, out WorkflowDefinition workflow)
+    {
+        string? problem = null;
+        if (!workflows.TryGet(name, out workflow))
+            problem = $"server {server.Id} has no workflow named '{name}' deployed: every process of a causal cluster must load the same workflows";
+        else if (placement.Length != workflow.Functions.Count || function < 0 || function >= placement.Length)
+            problem = $"server {server.Id}: run {runId} places {placement.Length} functions and names function {function}, but '{name}' has {workflow.Functions.Count} here";
+        if (problem is null) return true;
+        Interlocked.Increment(ref _undeployed);
+        if (call is not null) Endpoint.Send(CausalNodes.Client, new FunctionFailedMsg(runId, function, call.Session, problem, Record: null));
+        return false;
+    }
+
+    private long _undeployed;
+
+    /// <summary>Hops and skips refused because they named a workflow not deployed here, or did not fit it (read when quiet).</summary>
+    public long Undeployed => Interlocked.Read(ref _undeployed);
 
     private void SkipChildren(long runId, WorkflowDefinition workflow, FunctionDefinition function, int[] placement)
     {

@@ -13,6 +13,8 @@ internal sealed partial class CausalServerNode
 {
     private void Run(FunctionCall call, CausalSession session, List<StateKey>? missed = null)
     {
+        // Queued on the modelled CPU or behind a load before the cluster stopped: it does not run now.
+        if (RefusedBecauseHalted(call)) return;
         var workflow = workflows.Get(call.Workflow);
         var function = workflow.Functions[call.Function];
         bool transactional = workflow.Consistency == Consistency.TransactionalCausal;
@@ -33,7 +35,7 @@ internal sealed partial class CausalServerNode
         }
         catch (SnapshotUnavailableException) when (transactional && context.Violation is null)
         {
-            Endpoint.Send(CausalWorkflowEngine.ClientNode, new AttemptAbortedMsg(call.RunId, server.SnapshotHint()));
+            Endpoint.Send(CausalNodes.Client, new AttemptAbortedMsg(call.RunId, server.SnapshotHint()));
             SkipChildren(call.RunId, workflow, function, call.Placement);
             return;
         }
@@ -73,13 +75,13 @@ internal sealed partial class CausalServerNode
             outputs[call.Function] = output;
             Endpoint.Send(NodeId.CacheServer(call.Placement[child]), new FunctionHopMsg(call with { Function = child, Session = handedOn, ParentOutputs = outputs }, Parent: call.Function));
         }
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionDoneMsg(call.RunId, call.Function, handedOn, output, record, Committed: commit));
+        Endpoint.Send(CausalNodes.Client, new FunctionDoneMsg(call.RunId, call.Function, handedOn, output, record, Committed: commit));
         (server as CacheServer)?.EvictIfFull();
     }
 
     private void Failed(FunctionCall call, WorkflowDefinition workflow, CausalSession session, string reason, FunctionRecordData? record)
     {
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new FunctionFailedMsg(call.RunId, call.Function, SessionData.Of(session), reason, record));
+        Endpoint.Send(CausalNodes.Client, new FunctionFailedMsg(call.RunId, call.Function, SessionData.Of(session), reason, record));
         SkipChildren(call.RunId, workflow, workflow.Functions[call.Function], call.Placement);
     }
 }

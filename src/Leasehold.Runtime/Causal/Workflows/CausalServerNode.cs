@@ -15,8 +15,38 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
     : IMessageSink
 {
     private Endpoint? _endpoint;
+    // Set once, on the server's mailbox: the cluster stopped (a lost link), and this server runs nothing more.
+    private string? _halted;
+    private long _refused;
 
     public void Attach(Endpoint endpoint) => _endpoint = endpoint;
+
+    /// <summary>Why the cluster stopped, once it has (null: it runs).</summary>
+    public string? Halted => Volatile.Read(ref _halted);
+
+    /// <summary>Hops, ring messages and commits that arrived after the stop and were refused, not run (read when quiet).</summary>
+    public long RefusedAfterHalt => Interlocked.Read(ref _refused);
+
+    /// <summary>
+    /// On the server's mailbox: the cluster stops. No function runs here from now on and no ring message is served, so no
+    /// write is made that a broken ring could lose or reorder; the first reason stays.
+    /// </summary>
+    public void Halt(string reason) => Interlocked.CompareExchange(ref _halted, reason, null);
+
+    /// <summary>
+    /// True when the cluster has stopped: the message is counted, not served. A function that was to run is reported
+    /// failed to the client and its children are skipped, so a fan-in waiting for it ends (hops still arrive: they run nothing).
+    /// </summary>
+    private bool RefusedBecauseHalted(FunctionCall? call)
+    {
+        if (Halted is not { } reason) return false;
+        Interlocked.Increment(ref _refused);
+        if (call is null) return true;
+        Endpoint.Send(CausalNodes.Client, new FunctionFailedMsg(call.RunId, call.Function, call.Session, reason, Record: null));
+        var workflow = workflows.Get(call.Workflow);
+        SkipChildren(call.RunId, workflow, workflow.Functions[call.Function], call.Placement);
+        return true;
+    }
 
     private Endpoint Endpoint => _endpoint ?? throw new InvalidOperationException($"server {server.Id} is not registered on a transport");
 
@@ -24,6 +54,9 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
     {
         switch (message)
         {
+            case CausalHaltMsg halt:
+                Halt(halt.Reason);
+                break;
             case FunctionHopMsg hop:
                 Arrived(hop.Call.RunId, hop.Call.Workflow, hop.Call.Function, hop.Call.Placement, hop.Parent, hop.Call);
                 break;
@@ -34,13 +67,19 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
                 StartTransaction(start);
                 break;
             case CommitMsg commit:
+                if (RefusedBecauseHalted(null)) break;
                 Commit(commit);
                 break;
             default:
-                if (options.MessageServiceTime > TimeSpan.Zero) cpu.Serve(options.MessageServiceTime, () => server.ReceiveRing(message));
-                else server.ReceiveRing(message);
+                if (options.MessageServiceTime > TimeSpan.Zero) cpu.Serve(options.MessageServiceTime, () => ReceiveRing(message));
+                else ReceiveRing(message);
                 break;
         }
+    }
+
+    private void ReceiveRing(Message message)
+    {
+        if (!RefusedBecauseHalted(null)) server.ReceiveRing(message);
     }
 
     /// <summary>
@@ -52,6 +91,7 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
         if (start.OtherRoots.Length != start.OtherServers.Length)
             throw new InvalidOperationException($"server {server.Id}: run {start.First.RunId} starts with {start.OtherRoots.Length} other roots but names {start.OtherServers.Length} servers for them");
         var first = start.First;
+        if (!Deployed(first.RunId, first.Workflow, first.Function, first.Placement, first, out _)) return;
         var session = first.Session.ToSession();
         session.Snapshot = server.TakeSnapshot(session, start.SnapshotHint);
         // Taken before the first root runs (it may run at once) and changes its session; one immutable copy serves every other root.
@@ -66,7 +106,7 @@ internal sealed partial class CausalServerNode(ICacheServer server, ServerCpu cp
     {
         var final = commit.Final.ToSession();
         server.Commit(final);
-        Endpoint.Send(CausalWorkflowEngine.ClientNode, new TransactionCommittedMsg(commit.RunId, SessionData.Of(final)));
+        Endpoint.Send(CausalNodes.Client, new TransactionCommittedMsg(commit.RunId, SessionData.Of(final)));
         (server as CacheServer)?.EvictIfFull();
     }
 }

@@ -20,9 +20,6 @@ namespace Leasehold.Runtime.Causal.Workflows;
 /// </summary>
 internal sealed partial class CausalWorkflowEngine : IMessageSink
 {
-    /// <summary>The client's address: results, aborts and commits come back here.</summary>
-    public static readonly NodeId ClientNode = NodeId.Client(0);
-
     private readonly CausalWorkflowTable _workflows;
     private readonly int _servers;
     private readonly Endpoint _endpoint;
@@ -49,7 +46,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
         _store = store;
         _placement = new Random(options.Seed);
         _start = run => Start((WorkflowRun)run);
-        _endpoint = transport.Register(ClientNode, new Incarnation(0), client, this);
+        _endpoint = transport.Register(CausalNodes.Client, CausalNodes.Incarnation, client, this);
     }
 
     public CausalOptions Options { get; }
@@ -60,9 +57,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
 
     public void Register(WorkflowDefinition workflow)
     {
-        CausalWorkflowTable.RequireCausal(workflow);
-        if (workflow.MayAbortCount > 0)
-            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
+        CausalWorkflowTable.RequireDeployable(workflow);
         _workflows.Add(workflow);
     }
 
@@ -70,7 +65,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     public void Submit(string workflow, Args args, Action<CausalResult> onDone, CausalInvocation? invocation = null)
     {
         invocation ??= new CausalInvocation();
-        if (!TryTrack(ref onDone, invocation.Token)) return;
+        if (!TryTrack(ref onDone, invocation.Token) || RejectedAsHalted(onDone, invocation, null)) return;
         if (!_workflows.TryAdmit(workflow, invocation, _identity, _servers, _placement, onDone, out var definition, out var placement)) return;
         var run = new WorkflowRun(definition, args, Interlocked.Increment(ref _nextWorkflow), placement, invocation, onDone, aborts: 0);
         Scheduler.Post(_client, _start, run); // the attempt is the client's: it starts on its mailbox
@@ -86,6 +81,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
     /// <summary>Starts an attempt (on the client's mailbox): its roots go to their servers, a transaction's through its first root's.</summary>
     private void Start(WorkflowRun run)
     {
+        if (RejectedAsHalted(run.OnDone, run.Invocation, run.Workflow)) return; // submitted as the cluster stopped: it never ran
         _runs.Add(run.Id, run);
         var start = run.Invocation.Token?.Open() ?? new CausalSession();
         var roots = run.Workflow.Functions.Where(f => f.Parents.Length == 0).Select(f => f.Index).ToArray();
@@ -119,6 +115,7 @@ internal sealed partial class CausalWorkflowEngine : IMessageSink
                     Finish(run, final, null, final);
                 }
                 break;
+            case CausalHaltMsg halt: Halt(halt.Reason); break;
             default: throw new InvalidOperationException($"the causal client got {message.GetType().Name} from {message.From}, which it does not handle");
         }
     }

@@ -17,6 +17,14 @@ internal sealed class CausalWorkflowTable
             throw new WorkflowDefinitionException($"workflow '{workflow.Name}' asks for {workflow.Consistency} consistency; this cluster runs causal workflows");
     }
 
+    /// <summary>What CausalMesh's client and servers both check before deploying a workflow: causal, and no function that may abort.</summary>
+    public static void RequireDeployable(WorkflowDefinition workflow)
+    {
+        RequireCausal(workflow);
+        if (workflow.MayAbortCount > 0)
+            throw new WorkflowDefinitionException($"workflow '{workflow.Name}' declares functions that may abort; causal workflows never abort (their writes are visible at once)");
+    }
+
     public void Add(WorkflowDefinition workflow)
     {
         lock (_workflows)
@@ -28,6 +36,13 @@ internal sealed class CausalWorkflowTable
     {
         lock (_workflows)
             return _workflows.TryGetValue(workflow, out var found) ? found : throw new InvalidOperationException($"no workflow named '{workflow}' is registered on this server");
+    }
+
+    /// <summary>A registered workflow by name; false when this process has not deployed it.</summary>
+    public bool TryGet(string workflow, out WorkflowDefinition definition)
+    {
+        lock (_workflows)
+            return _workflows.TryGetValue(workflow, out definition!);
     }
 
     /// <summary>

@@ -46,6 +46,8 @@ internal static partial class BodyChecks
 
     public static WireRefusal? TransactionCommitted(TransactionCommittedMsg m, WireLimits l) => Session(m.Final, "TransactionCommittedMsg.Final", l);
 
+    public static WireRefusal? CausalHalt(CausalHaltMsg m, WireLimits l) => String(m.Reason, "CausalHaltMsg.Reason", l);
+
     public static WireRefusal? RingPropagate(RingPropagateMsg m, WireLimits l)
     {
         var p = m.Propagation;

@@ -34,6 +34,7 @@ internal static class MessageKinds
         MessageKind.Of<AttemptAbortedMsg>(37, BodyChecks.None),
         MessageKind.Of<CommitMsg>(38, BodyChecks.Commit),
         MessageKind.Of<TransactionCommittedMsg>(39, BodyChecks.TransactionCommitted),
+        MessageKind.Of<CausalHaltMsg>(40, BodyChecks.CausalHalt),
         // 48–63: the ring between cache servers
         MessageKind.Of<RingPropagateMsg>(48, BodyChecks.RingPropagate),
         MessageKind.Of<RingStableMsg>(49, BodyChecks.RingStable),
