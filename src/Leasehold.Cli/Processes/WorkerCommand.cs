@@ -49,17 +49,32 @@ internal static class WorkerCommand
         return command;
     }
 
+    /// <summary>
+    /// Whether the store spec itself names the schema the worker shares with the driver. Without a name the store
+    /// would open a temporary one of the worker's own, run against its empty state, and drop it on exit.
+    /// </summary>
+    private static bool NamesItsNamespace(Stores.StoreSpec spec)
+    {
+        if (spec.Engine != "postgres") return false;
+        try { return !string.IsNullOrWhiteSpace(new Npgsql.NpgsqlConnectionStringBuilder(spec.Target).SearchPath); }
+        catch (ArgumentException e) { throw new UsageException($"--store postgres: not a valid connection string: {e.Message}"); }
+    }
+
     private static async Task<int> RunAsync(string mapPath, string processName, string keyPath, ProcessLinkKind kind, string storeText, string? storeNamespace,
         BenchSettings workloadSettings, CancellationToken cancellation)
     {
         ClusterMap map;
         try { map = ClusterMap.Load(mapPath); }
         catch (FormatException e) { throw new UsageException(e.Message); }
-        var self = map.Process(processName);
+        ProcessEntry self;
+        try { self = map.Process(processName); }
+        catch (KeyNotFoundException e) { throw new UsageException($"--process: {e.Message}"); }
         var workers = self.Nodes.Where(n => n.Role == NodeRole.Worker).ToList();
         if (workers.Count == 0) throw new UsageException($"process '{processName}' of the cluster map runs no worker (its nodes: {string.Join(", ", self.Nodes)})");
         var key = ClusterKeyFile.Read(keyPath);
         var spec = Stores.SharedStore.Parse(storeText);
+        if (storeNamespace is null && !NamesItsNamespace(spec))
+            throw new UsageException($"--store {spec.Engine}: a worker joins the driver's {(spec.Engine == "redis" ? "keyspace" : "schema")}: give --store-namespace NAME{(spec.Engine == "postgres" ? " or Search Path=NAME in the connection string" : "")}, the one the driver uses");
         if (workloadSettings.Problem() is { } problem) throw new UsageException(problem);
         var workload = WorkloadFactory.Create(workloadSettings);
 
