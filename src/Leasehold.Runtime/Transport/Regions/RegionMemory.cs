@@ -15,7 +15,7 @@ namespace Leasehold.Runtime.Transport.Regions;
 /// written before it. Reads copy the value out: no array is ever shared between the region and a reader.
 /// </para>
 /// </summary>
-public sealed class RegionMemory
+public sealed class RegionMemory : IRegion
 {
     /// <summary>The flag of a slot no node has filled yet.</summary>
     public const int NoOwner = -1;
