@@ -30,6 +30,7 @@ internal static class LeaseholdCommand
             CheckCommand.Create(),
             CrashTestCommand.Create(),
             CrashNodeCommand.Create(),
+            SharedMemory.ShmPeerCommand.Create(), SharedMemory.ShmLatencyCommand.Create(),
         };
         // `leasehold` alone asks what it can do, as `leasehold --help` does: the same answer, the same exit code.
         root.SetAction(parse => parse.RootCommandResult.Command.Parse(["--help"]).Invoke());
