@@ -266,6 +266,13 @@ public sealed unsafe class SharedRegion : IRegion, IDisposable
         BeginWrite(HeaderOf(slot), slot);
     }
 
+    /// <summary>The slot's seqlock word as it is now: odd while a write is in progress.</summary>
+    internal int SeqlockForTest(int slot)
+    {
+        using var lease = _mapping.Enter();
+        return Volatile.Read(ref Field<int>(HeaderOf(slot), L.SeqlockOffset));
+    }
+
     public override string ToString() => Name;
 
     /// <summary>Writes the value's bytes and length under the seqlock. A value that outgrows its extent moves to a new one first, so a full area changes nothing.</summary>
