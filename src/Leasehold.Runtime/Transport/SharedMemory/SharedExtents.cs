@@ -63,6 +63,7 @@ internal sealed unsafe class SharedExtents
             uint index = (uint)seen;
             if (index == 0) break;
             long offset = OffsetOf(index);
+            if (offset > _areaBytes - extentBytes) throw Corrupt($"the free list of {extentBytes}-byte extents points at offset {offset}, outside the {_areaBytes}-byte value area");
             // Possibly stale (the extent may have been popped and reused meanwhile): the tagged swap below then fails.
             uint next = Volatile.Read(ref *(uint*)(_area + offset));
             if (Interlocked.CompareExchange(ref head, Tagged(seen, next), seen) == seen) return offset;
@@ -71,12 +72,15 @@ internal sealed unsafe class SharedExtents
         while (true)
         {
             long used = Volatile.Read(ref bump);
+            if (used < 0 || used % MinExtentBytes != 0) throw Corrupt($"its bump pointer is {used}, not a 64-byte boundary within the value area");
             if (used + extentBytes > _areaBytes)
                 throw new SharedRegionFullException(
                     $"{_region}: its value area of {_areaBytes} bytes is full ({used} bytes handed out, and no free extent of {extentBytes} bytes); give the region a larger value area");
             if (Interlocked.CompareExchange(ref bump, used + extentBytes, used) == used) return used;
         }
     }
+
+    private SharedRegionCorruptException Corrupt(string detail) => new(_region, -1, detail);
 
     public void Free(long offset, int extentBytes)
     {

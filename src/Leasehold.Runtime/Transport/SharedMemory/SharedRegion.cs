@@ -177,7 +177,7 @@ public sealed unsafe class SharedRegion : IRegion, IDisposable
             flag = ~Volatile.Read(ref Field<int>(h, SlotHeaderLayout.FlagOffset));
             length = ~Field<int>(h, SlotHeaderLayout.LengthOffset);
             bool fits = length <= destination.Length;
-            if (fits && length > 0)
+            if (length < RegionMemory.NullLength || (fits && length > 0))
             {
                 if (!TryExtent(h, length, out long offset))
                 {
@@ -286,6 +286,9 @@ public sealed unsafe class SharedRegion : IRegion, IDisposable
         }
         ref int capacity = ref Field<int>(h, SlotHeaderLayout.CapacityOffset);
         ref long offset = ref Field<long>(h, SlotHeaderLayout.OffsetOffset);
+        // Under the seqlock the header is stable: one outside the value area is corruption, and nothing is written through it.
+        if (capacity != 0 && !_values.IsPlausible(offset, capacity))
+            throw new SharedRegionCorruptException(Name, SlotOf(h), $"its header describes an extent of {capacity} bytes at offset {offset}, outside the {_values.AreaBytes}-byte value area");
         if (value.Length > capacity)
         {
             int extent = SharedExtents.ExtentBytesFor(value.Length);
@@ -298,11 +301,12 @@ public sealed unsafe class SharedRegion : IRegion, IDisposable
         length = ~value.Length;
     }
 
+    /// <summary>Where a value of <paramref name="length"/> lies, if the header's extent is inside the value area and holds it; false for a torn or corrupt header.</summary>
     private bool TryExtent(byte* h, int length, out long offset)
     {
         int capacity = Field<int>(h, SlotHeaderLayout.CapacityOffset);
         offset = Field<long>(h, SlotHeaderLayout.OffsetOffset);
-        return length <= capacity && _values.IsPlausible(offset, capacity);
+        return length > 0 && length <= capacity && _values.IsPlausible(offset, capacity);
     }
 
     private SharedRegionCorruptException Corrupt(int slot, byte* h, int length) =>
@@ -326,6 +330,8 @@ public sealed unsafe class SharedRegion : IRegion, IDisposable
     private static void EndWrite(byte* h, int odd) => Volatile.Write(ref Field<int>(h, L.SeqlockOffset), odd + 1);
 
     private static void Changed(byte* h) => Interlocked.Increment(ref Field<long>(h, SlotHeaderLayout.SequenceOffset));
+
+    private int SlotOf(byte* h) => (int)((h - _slots) / SlotHeaderLayout.Size);
 
     private byte* HeaderOf(int slot)
     {

@@ -12,9 +12,12 @@ public sealed class SlotWriteStuckException(string region, int slot, int seqlock
     public int Slot { get; } = slot;
 }
 
-/// <summary>A slot header that stays the same across a read yet describes an extent outside the value area: the file is corrupt.</summary>
+/// <summary>
+/// A slot header that stays the same across a read yet describes an extent outside the value area, or allocator
+/// state pointing outside it (<see cref="Slot"/> −1): the file is corrupt, and nothing is read or written through it.
+/// </summary>
 public sealed class SharedRegionCorruptException(string region, int slot, string detail)
-    : InvalidOperationException($"slot {slot} of {region} is corrupt: {detail}")
+    : InvalidOperationException(slot >= 0 ? $"slot {slot} of {region} is corrupt: {detail}" : $"{region} is corrupt: {detail}")
 {
     public int Slot { get; } = slot;
 }

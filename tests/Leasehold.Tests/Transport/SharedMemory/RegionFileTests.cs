@@ -80,6 +80,36 @@ public class RegionFileTests
     }
 
     [Fact]
+    public void A_slot_header_pointing_outside_the_value_area_is_refused_as_corrupt_and_nothing_is_copied_or_written_through_it()
+    {
+        using var dir = new ShmTestDirectory();
+        using var region = dir.Create("c", Key);
+        region.WriteValue(5, [1, 2, 3]);
+        long header = RegionFileLayout.SlotsOffset + 5L * SlotHeaderLayout.Size;
+        Patch(dir.PathFor("c", Key), (int)header + SlotHeaderLayout.OffsetOffset, BitConverter.GetBytes(1L << 40)); // seen through the mapping at once
+
+        var read = Assert.Throws<SharedRegionCorruptException>(() => region.Read(5));
+        Assert.Contains("slot 5", read.Message);
+        Assert.Contains("outside the", read.Message);
+        Assert.Throws<SharedRegionCorruptException>(() => region.TryRead(5, new byte[16], out _, out _));
+        Assert.Throws<SharedRegionCorruptException>(() => region.WriteValue(5, [4]));
+        Patch(dir.PathFor("c", Key), (int)header + SlotHeaderLayout.LengthOffset, BitConverter.GetBytes(~-7)); // an impossible length
+        Assert.Throws<SharedRegionCorruptException>(() => region.Read(5));
+    }
+
+    [Fact]
+    public void A_free_list_pointing_outside_the_value_area_is_refused_as_corrupt()
+    {
+        using var dir = new ShmTestDirectory();
+        using var region = dir.Create("c", Key);
+        Patch(dir.PathFor("c", Key), RegionFileLayout.FreeHeadsOffset, BitConverter.GetBytes(uint.MaxValue));
+        var e = Assert.Throws<SharedRegionCorruptException>(() => region.WriteValue(1, [1]));
+        Assert.Contains("free list of 64-byte extents", e.Message);
+        Assert.Equal(new SlotSnapshot(RegionMemory.NoOwner, null).Flag, region.Flag(1));
+        Assert.Null(region.Read(1).Value);
+    }
+
+    [Fact]
     public void Stale_removal_deletes_files_of_own_nodes_and_of_dead_owners_and_keeps_the_rest()
     {
         using var dir = new ShmTestDirectory();
