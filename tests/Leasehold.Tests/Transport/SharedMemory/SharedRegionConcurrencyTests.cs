@@ -26,9 +26,9 @@ public class SharedRegionConcurrencyTests
             for (int i = 1; i <= writes; i++) writer.WriteValue(1, TornValuePatterns.Pattern(i, max));
             Volatile.Write(ref done, 1);
         });
-        var buffer = new byte[max];
         var reads = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
         {
+            var buffer = new byte[max]; // each reader's own
             long count = 0;
             while (Volatile.Read(ref done) == 0)
             {
