@@ -24,6 +24,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     private readonly SortedDictionary<int, string> _refused = [];
     private readonly SortedDictionary<int, string> _lost = [];
     private readonly Dictionary<int, Superseding> _superseding = [];
+    private readonly SortedDictionary<int, WorkerReport> _reports = [];
     private PendingStart? _start;
     private bool _shutDown;
 
@@ -45,6 +46,12 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     public IReadOnlyList<int> Joined
     {
         get { lock (_joined) return [.. _joined.Keys.Order()]; }
+    }
+
+    /// <summary>The reports the worker processes sent as they shut down (a copy; read on any thread).</summary>
+    public IReadOnlyList<WorkerReport> Reports
+    {
+        get { lock (_reports) return [.. _reports.Values]; }
     }
 
     public void Start(int number, long firstBatch, ClusterOptions options, Action<string?> done)
@@ -106,6 +113,9 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             case IncarnationStartedMsg started: OnStarted(worker, started.Number); break;
             case QuietMsg quiet: OnQuiet(worker, quiet.Number); break;
             case PeerLostMsg peerLost: OnLost(worker, $"worker-{worker} lost a link: {peerLost.Reason}"); break;
+            case WorkerReportMsg report:
+                lock (_reports) _reports[worker] = new WorkerReport(worker, report.LocalAccesses, report.RemoteAccesses, report.LeaseTransfers, report.OneSidedOperations, report.WireBytesSent);
+                break;
             default: throw new InvalidOperationException($"the driver's host: unexpected {message.GetType().Name} from {message.From}");
         }
     }
@@ -232,3 +242,6 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         public void Quiet() => whenQuiet();
     }
 }
+
+/// <summary>One worker process's counters for its whole run, as it reported them at shutdown.</summary>
+public sealed record WorkerReport(int Worker, long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent);

@@ -31,12 +31,15 @@ public sealed class WorkerProcessHost : IMessageSink
     private readonly Endpoint _endpoint;
     private readonly TaskCompletionSource<HostStop> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private (int Number, Generation Gate, ClusterWorker Worker)? _live;
+    private readonly Func<long>? _wireBytesSent;
 
+    /// <param name="wireBytesSent">the bytes this process's links have sent (its report at shutdown carries them).</param>
     /// <param name="createRegion">makes this worker's region of an incarnation (a shared-memory file, say), sized for the given maximum value,
     /// and registers it in <paramref name="memory"/>; null: a region in this process's memory.</param>
     public WorkerProcessHost(int worker, string process, IScheduler scheduler, IStateStore store, ITransport transport, IOneSided memory,
-        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, IRegion>? createRegion = null)
+        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, IRegion>? createRegion = null, Func<long>? wireBytesSent = null)
     {
+        _wireBytesSent = wireBytesSent;
         _worker = worker;
         _process = process;
         _scheduler = scheduler;
@@ -95,6 +98,8 @@ public sealed class WorkerProcessHost : IMessageSink
             case JoinRefusedMsg refused: Stop(false, refused.Reason); break;
             case ShutdownMsg shutdown:
                 if (_live is { } live) OnSupersede(live.Number);
+                _endpoint.Send(NodeId.DriverHost, new WorkerReportMsg(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
+                    _memory.Operations, _wireBytesSent?.Invoke() ?? 0));
                 Stop(true, shutdown.Reason);
                 break;
             default: throw new InvalidOperationException($"worker-{_worker}'s host: unexpected {message.GetType().Name}");
