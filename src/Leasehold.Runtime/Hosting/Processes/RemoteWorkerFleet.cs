@@ -209,10 +209,14 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         start.Finish(failure);
     }
 
+    /// <summary>
+    /// Why no incarnation can start, or null. A refusal comes first: a refused worker process exits, so its link is lost
+    /// too, but the refusal is the cause the user can act on, whichever of the two the driver heard of first.
+    /// </summary>
     private string? Unavailable() =>
-        _lost.Count > 0
-            ? $"{string.Join("; ", _lost.Values)}; a cluster with static membership cannot replace a worker process, so it stopped"
-            : null;
+        _refused.Count > 0 ? string.Join("; ", _refused.Values)
+        : _lost.Count > 0 ? $"{string.Join("; ", _lost.Values)}; a cluster with static membership cannot replace a worker process, so it stopped"
+        : null;
 
     private bool AllJoined => _joined.Count == _workers;
 
