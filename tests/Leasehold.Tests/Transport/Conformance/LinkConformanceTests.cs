@@ -29,7 +29,7 @@ public abstract class LinkConformanceTests : TransportConformanceTests
     /// The one-sided layer of each process. The shared-memory transport keeps these links for its messages and
     /// overrides this with its mapped regions, so the whole suite runs on it unchanged.
     /// </summary>
-    protected virtual IOneSided CreateOneSided(LinkTransport transport) => new LinkOneSided(transport);
+    protected virtual IOneSided CreateOneSided(LinkTransport transport, IScheduler scheduler) => new LinkOneSided(transport);
 
     protected override async Task<ConformanceCluster> StartAsync(int processes)
     {
@@ -48,7 +48,7 @@ public abstract class LinkConformanceTests : TransportConformanceTests
         var map = LinkTestMaps.Map(LinkTestMaps.Addresses(Unix, 2));
         var scheduler = new ThreadPoolScheduler();
         var transport = new LinkTransport(map, "p0", LinkTestMaps.Key, scheduler, Options);
-        var process = new ConformanceProcess("p0", transport, CreateOneSided(transport), scheduler);
+        var process = new ConformanceProcess("p0", transport, CreateOneSided(transport, scheduler), scheduler);
         transport.LinkLost += process.ReportLinkLost;
         var recorder = new Recorder();
         var target = transport.Register(NodeId.Worker(0), new Incarnation(1), scheduler.CreateMailbox("worker-0"), recorder);
@@ -109,14 +109,14 @@ public abstract class LinkConformanceTests : TransportConformanceTests
     {
         private readonly List<(LinkTransport Transport, ThreadPoolScheduler Scheduler)> _parts = [];
 
-        public LinkCluster(Runtime.Transport.Membership.ClusterMap map, LinkOptions options, Func<LinkTransport, IOneSided> oneSided)
+        public LinkCluster(Runtime.Transport.Membership.ClusterMap map, LinkOptions options, Func<LinkTransport, IScheduler, IOneSided> oneSided)
         {
             var processes = new List<ConformanceProcess>();
             foreach (var entry in map.Processes)
             {
                 var scheduler = new ThreadPoolScheduler();
                 var transport = new LinkTransport(map, entry.Name, LinkTestMaps.Key, scheduler, options);
-                var process = new ConformanceProcess(entry.Name, transport, oneSided(transport), scheduler);
+                var process = new ConformanceProcess(entry.Name, transport, oneSided(transport, scheduler), scheduler);
                 transport.LinkLost += process.ReportLinkLost;
                 _parts.Add((transport, scheduler));
                 processes.Add(process);

@@ -30,6 +30,17 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     /// <summary>A process whose peer authenticated and then stopped reading; null when this transport has no bounded queues.</summary>
     protected virtual Task<StalledLink?> StallAsync(long boundBytes) => Task.FromResult<StalledLink?>(null);
 
+    /// <summary>
+    /// Makes <paramref name="owner"/>'s region of <paramref name="key"/> and registers it with its one-sided layer;
+    /// the test reads the owner's view of it directly. The shared-memory transport makes a mapped file instead.
+    /// </summary>
+    protected virtual IRegion CreateRegion(ConformanceProcess owner, RegionKey key)
+    {
+        var region = new RegionMemory(owner: key.Node);
+        owner.OneSided.Register(key, region);
+        return region;
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
@@ -80,8 +91,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     public async Task Compare_and_swap_has_exactly_one_winner_per_round_and_fetch_and_add_totals_exactly_under_contention()
     {
         var cluster = await Cluster(3);
-        var region = new RegionMemory(owner: 0);
-        cluster[0].OneSided.Register(Region0, region);
+        var region = CreateRegion(cluster[0], Region0);
         const int rounds = 300, adds = 400, addSlot = 100_000;
         var requesters = cluster.Processes.Select((p, i) => (Process: p, Id: i + 1, Mailbox: p.Scheduler.CreateMailbox($"requester-{i}"))).ToList();
 
@@ -109,8 +119,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     public async Task A_reader_that_sees_a_writers_flag_sees_the_value_written_before_it()
     {
         var cluster = await Cluster(3);
-        var region = new RegionMemory(owner: 0);
-        cluster[0].OneSided.Register(Region0, region);
+        var region = CreateRegion(cluster[0], Region0);
         const int writes = 400, slot = 7;
         var writer = cluster[1].Scheduler.CreateMailbox("writer");
         var reader = cluster[2].Scheduler.CreateMailbox("reader");
@@ -142,7 +151,7 @@ public abstract class TransportConformanceTests : IAsyncLifetime
     {
         var cluster = await Cluster(2);
         Skip.IfNot(cluster.HasLinks, "this transport has no links to lose");
-        cluster[0].OneSided.Register(Region0, new RegionMemory(owner: 0));
+        CreateRegion(cluster[0], Region0);
         var requester = cluster[1].Scheduler.CreateMailbox("requester");
         var sender = cluster[1].Transport.Register(NodeId.Worker(1), new Incarnation(1), cluster[1].Scheduler.CreateMailbox("worker-1"), new Recorder());
         // Operations in flight when the peer goes: some complete, the rest never do (their batch fails on the loss).

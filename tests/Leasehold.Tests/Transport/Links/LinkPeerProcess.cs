@@ -32,11 +32,12 @@ internal sealed class LinkPeerProcess : IAsyncDisposable
         get { lock (_stderr) return string.Join("\n", _stderr); }
     }
 
-    public static LinkPeerProcess Start(string mapFile, string process, string keyFile)
+    /// <param name="options">More options of `link-peer`, such as `--shm-dir DIR`.</param>
+    public static LinkPeerProcess Start(string mapFile, string process, string keyFile, params string[] options)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Leasehold.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
-        foreach (var a in new[] { dll, "link-peer", "--map", mapFile, "--process", process, "--key-file", keyFile }) start.ArgumentList.Add(a);
+        foreach (var a in (string[])[dll, "link-peer", "--map", mapFile, "--process", process, "--key-file", keyFile, .. options]) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
         return new LinkPeerProcess(Process.Start(start)!);
     }
