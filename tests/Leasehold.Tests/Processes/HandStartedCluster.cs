@@ -80,6 +80,16 @@ internal sealed class HandStartedCluster : IAsyncDisposable
         return child;
     }
 
+    /// <summary>The child's exit code; one still running after the hang guard fails the test with every process's output and the last committed batch.</summary>
+    public async Task<int> ExitAsync(LeaseholdChild child)
+    {
+        try { return await child.ExitAsync(); }
+        catch (Xunit.Sdk.XunitException hung)
+        {
+            throw new Xunit.Sdk.XunitException($"{hung.Message.Split('\n')[0]} (last committed batch {await Store.LastCommittedAsync()}); every process:\n{Describe()}");
+        }
+    }
+
     /// <summary>Every child's output, for a failure message.</summary>
     public string Describe() => string.Join("\n", _children.Select(c => $"--- {c.Name}{(c.HasExited ? " (exited)" : " (running)")}:\n{c.Output}"));
 
