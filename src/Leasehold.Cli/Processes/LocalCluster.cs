@@ -36,9 +36,11 @@ internal sealed class LocalCluster : IAsyncDisposable
     {
         var directory = Path.Combine(Path.GetTempPath(), $"leasehold-cluster-{Environment.ProcessId}-{Environment.TickCount64}");
         System.IO.Directory.CreateDirectory(directory);
+        var ports = kind == ProcessLinkKind.Shm ? [] : FreePorts(workers + 1);
+        int next = 0;
         LinkAddress Address(string name) => kind == ProcessLinkKind.Shm
             ? LinkAddress.Parse($"unix:{Path.Combine(directory, name + ".sock")}")
-            : LinkAddress.Parse($"tcp://127.0.0.1:{FreePort()}");
+            : LinkAddress.Parse($"tcp://127.0.0.1:{ports[next++]}");
         var map = ClusterMap.Conventional($"bench-{Environment.ProcessId}", Address("driver"), [.. Enumerable.Range(0, workers).Select(i => Address($"worker-{i}"))]);
         var mapPath = Path.Combine(directory, "cluster.json");
         File.WriteAllText(mapPath, ToJson(map));
@@ -85,12 +87,28 @@ internal sealed class LocalCluster : IAsyncDisposable
         catch (IOException) { }
     }
 
-    /// <summary>A port the kernel says is free on loopback now; a worker that loses a race for it fails to listen and says so.</summary>
-    private static int FreePort()
+    /// <summary>
+    /// Ports the kernel says are free on loopback now, held together while they are chosen: one probe at a time could be
+    /// given a port twice, and the map would refuse an address given to two processes. A worker that loses a race for
+    /// its port afterwards fails to listen and says so.
+    /// </summary>
+    private static int[] FreePorts(int count)
     {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+        var probes = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                probes.Add(probe);
+                probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            }
+            return [.. probes.Select(p => ((IPEndPoint)p.LocalEndPoint!).Port)];
+        }
+        finally
+        {
+            foreach (var p in probes) p.Dispose();
+        }
     }
 
     public static string ToJson(ClusterMap map) => JsonSerializer.Serialize(new

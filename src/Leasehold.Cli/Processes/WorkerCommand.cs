@@ -45,6 +45,12 @@ internal static class WorkerCommand
                 Console.Error.WriteLine($"leasehold worker: {e.Message}");
                 return ExitCodes.Usage;
             }
+            catch (Runtime.Storage.StoreUnavailableException e)
+            {
+                // As bench reports it: one line naming the store, not a stack trace.
+                Console.Error.WriteLine($"leasehold worker: --store {Stores.StoreSpec.Redact(parse.GetValue(store)!)}: {e.Message}");
+                return ExitCodes.Usage;
+            }
         });
         return command;
     }
