@@ -93,7 +93,15 @@ internal sealed record BenchSettings
         if (Processes is not null && ClusterFile is not null) return "--processes starts its own workers; --cluster drives workers started by hand: give one";
         if (Processes is { } n && (n < 1 || n > 64)) return $"--processes must be in 1..64, not {n}";
         if (ClusterFile is not null && KeyFile is null) return "--cluster needs --key-file: the cluster key the workers were started with";
-        if (Stores.StoreSpec.Parse(Store).Spec is { } spec && Stores.SharedStore.Problem(spec) is { } notShared) return notShared;
+        if (Stores.StoreSpec.Parse(Store).Spec is { } spec)
+        {
+            if (Stores.SharedStore.Problem(spec) is { } notShared) return notShared;
+            // Workers started by hand open the schema their --store names; a temporary one of the driver's own would be empty to them.
+            if (ClusterFile is not null && spec.Engine == "postgres" && !spec.NamesSchema)
+                return "--cluster: name the schema the workers opened (--store \"postgres:…;Search Path=NAME\"); without one the driver would run on a temporary schema of its own";
+            if (ClusterFile is not null && spec.Engine == "redis")
+                return "--cluster with --store redis is not supported yet: the driver cannot name the workers' keyspace; use postgres (with Search Path), or bench --processes";
+        }
         if (Transport != Runtime.Transport.TransportKind.Inproc) return "inproc-serialising is an in-process transport; worker processes already carry every message through the codec";
         return null;
     }

@@ -13,6 +13,9 @@ internal sealed record StoreSpec(string Engine, string? Target)
 {
     public override string ToString() => Target is null ? Engine : $"{Engine}:{Target}";
 
+    /// <summary>A postgres spec whose connection string names its schema (Search Path).</summary>
+    public bool NamesSchema => Engine == "postgres" && Target is not null && PostgresSearchPath(Target) is not null;
+
     /// <summary>A `--store` value fit for messages and the JSON: a connection string's password is not repeated.</summary>
     public static string Redact(string text) =>
         System.Text.RegularExpressions.Regex.Replace(text, @"(?i)(password|pwd)\s*=\s*[^;]*", "$1=***");

@@ -92,11 +92,8 @@ public class ProcessClusterTests
         // The others are not left running once the driver is gone.
         foreach (var w in workers[..2]) await cluster.ExitAsync(w);
         Assert.Equal(0, await cluster.Store.LastCommittedAsync());
-        // Known defect (src/Leasehold.Runtime/Hosting/Processes/RemoteWorkerFleet.cs, not this test's to fix): when the
-        // refused worker joins, and exits, before the driver's start is posted, the start fails on the lost link alone
-        // and the refusal is not named. Skipped, not passed, so the race stays visible until the fleet names both.
-        Skip.If(!driver.Output.Contains("workflows differ", StringComparison.Ordinal) && driver.Output.Contains("'worker-2' was lost", StringComparison.Ordinal),
-            $"known defect: the driver named only the lost link of the refused worker, not why it was refused:\n{driver.Output}");
+        // The refused worker exits, so the driver may hear of its lost link before (or instead of) its refusal: the
+        // refusal must still be what the driver names, since it is the cause the user can act on.
         Named(cluster, driver, "workflows differ");
     }
 
