@@ -100,7 +100,7 @@ internal static class CausalBench
     {
         var s = r.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}"
+            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}{(s.Links is { } links ? $" · {s.Workers} worker processes over {(links == Processes.ProcessLinkKind.Shm ? "shm" : "tcp")}" : "")}"
                 + (s.Durability == Runtime.Causal.CausalDurability.None ? "" : $" · {Markup.Escape(Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store)} {CausalBenchSettings.NameOf(s.Durability)}"));
         table.AddColumn("metric");
         table.AddColumn(new TableColumn("value").RightAligned());
@@ -109,7 +109,7 @@ internal static class CausalBench
         Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
         if (r.Settings.Transactions) Row("aborted attempts / workflows retried", $"{r.Aborted:N0} / {r.Retried:N0}");
-        Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
+        Row("ring messages per workflow", r.RingMessagesPerWorkflow is { } ring ? $"{ring:F1}" : "n/a (counted in the worker processes)");
         if (r.Persistence is { } p) Row("store batches / versions written / misses / evictions", $"{p.Batches:N0} / {p.Versions:N0} / {p.Misses:N0} / {p.Evictions:N0}");
         if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
         else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
