@@ -14,7 +14,8 @@ namespace Leasehold.Tests.Processes;
 /// </summary>
 public class CausalProcessClusterTests
 {
-    private static readonly string[] ShortRun = ["--duration", "1.5", "--warmup", "0.5", "--clients", "16", "--keys", "200", "--quiet"];
+    private static readonly string[] ShortRun = ["--duration", "1.5", "--warmup", "0.5", "--clients", "16", "--quiet"];
+    private static readonly string[] FewKeys = ["--keys", "200"];
 
     private static async Task<JsonElement> BenchAcrossProcessesAsync(string directory, params string[] extra)
     {
@@ -46,7 +47,7 @@ public class CausalProcessClusterTests
     public async Task The_causal_micro_benchmark_on_three_worker_processes_over_tcp_checks_causal()
     {
         using var directory = new TempDirectory("causal-tcp");
-        await BenchAcrossProcessesAsync(directory.Path);
+        await BenchAcrossProcessesAsync(directory.Path, FewKeys);
     }
 
     [Fact]
@@ -54,8 +55,17 @@ public class CausalProcessClusterTests
     public async Task Causal_transactions_on_three_worker_processes_over_tcp_check_causal()
     {
         using var directory = new TempDirectory("causal-tcc");
-        var root = await BenchAcrossProcessesAsync(directory.Path, "--transactions");
+        var root = await BenchAcrossProcessesAsync(directory.Path, [.. FewKeys, "--transactions"]);
         Assert.True(root.GetProperty("transactions").GetBoolean());
+    }
+
+    [Fact]
+    [Trait("Category", "Long")]
+    public async Task The_media_workload_on_three_worker_processes_over_tcp_checks_causal()
+    {
+        using var directory = new TempDirectory("causal-media");
+        var root = await BenchAcrossProcessesAsync(directory.Path, "--workload", "media");
+        Assert.Equal("media", root.GetProperty("workload").GetString());
     }
 
     [Fact]
@@ -77,7 +87,7 @@ public class CausalProcessClusterTests
         await using var worker0 = Child.Start("worker-0", Worker(0));
         await using var worker1 = Child.Start("worker-1", Worker(1));
         await using var worker2 = Child.Start("worker-2", Worker(2, "--transactions"));
-        await using var driver = Child.Start("driver", ["driver", "--mode", "causal", "--cluster", map, "--key-file", key, "--workers", "3", .. ShortRun]);
+        await using var driver = Child.Start("driver", ["driver", "--mode", "causal", "--cluster", map, "--key-file", key, "--workers", "3", .. FewKeys, .. ShortRun]);
         string Describe() => string.Join("\n", new[] { driver, worker0, worker1, worker2 }.Select(c => c.Describe()));
 
         Assert.True(await driver.ExitAsync() == 1, Describe());
