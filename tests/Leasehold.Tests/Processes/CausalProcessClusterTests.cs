@@ -69,7 +69,6 @@ public class CausalProcessClusterTests
     }
 
     [Fact]
-    [Trait("Category", "Long")]
     public async Task A_causal_worker_with_other_workflows_is_refused_at_join_and_both_sides_name_why()
     {
         using var directory = new TempDirectory("causal-refused");
