@@ -31,7 +31,7 @@ internal static class CausalBench
         int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
-            string name = CausalBenchSettings.NameOf(variant.Protocol);
+            string name = RunName(variant);
             var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
             CausalBenchResult result;
             try
@@ -125,13 +125,23 @@ internal static class CausalBench
             AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal --convergence {Markup.Escape(history.Path)})[/]");
     }
 
+    /// <summary>A run's name in errors and side by side: the protocol, and how its nodes talk when not by reference in one process.</summary>
+    private static string RunName(CausalBenchSettings s) =>
+        CausalBenchSettings.NameOf(s.Protocol) +
+        (s.Links switch
+        {
+            Processes.ProcessLinkKind.Tcp => "/tcp",
+            Processes.ProcessLinkKind.Shm => "/shm",
+            _ => s.Transport == Runtime.Transport.TransportKind.Inproc ? "" : "/codec",
+        });
+
     private static void PrintComparison(List<CausalBenchResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]side by side[/] (ratio: throughput over the first row's)");
         foreach (var c in new[] { "run", "workflows/s", "p50 ms", "p90 ms", "p99 ms", "ratio" }) table.AddColumn(new TableColumn(c).RightAligned());
         double first = results[0].ThroughputTps;
         foreach (var r in results)
-            table.AddRow(CausalBenchSettings.NameOf(r.Settings.Protocol), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
+            table.AddRow(RunName(r.Settings), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
                 first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
         AnsiConsole.Write(table);
     }
