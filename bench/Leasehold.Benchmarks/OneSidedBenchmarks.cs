@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Leasehold.Runtime.Scheduling;
-using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Regions;
 
 namespace Leasehold.Benchmarks;
 
@@ -8,28 +8,29 @@ public enum SchedulerKind
 {
     /// <summary>The deterministic mode's scheduler: the completion is queued on the mailbox and run by one Step.</summary>
     Deterministic,
-    /// <summary><see cref="InlineScheduler"/>: the completion runs at once, so only RemoteMemory's own cost remains.</summary>
+    /// <summary><see cref="InlineScheduler"/>: the completion runs at once, so only the one-sided memory's own cost remains.</summary>
     Inline,
 }
 
 /// <summary>
-/// One-sided operations through <see cref="RemoteMemory"/> with zero latency: issue, apply to the remote
+/// One-sided operations through <see cref="OneSidedMemory"/> with zero latency: issue, apply to the remote
 /// region, and deliver the completion to the requester's mailbox (one scheduler step in the deterministic
 /// mode). Slots are spread over 100,000 ids of worker 1's region; completion callbacks are cached delegates.
 /// </summary>
 [MemoryDiagnoser]
-public class RemoteMemoryBenchmarks
+public class OneSidedMemoryBenchmarks
 {
     private const int Slots = 100_000;
     private const int Pool = 4096;
     private IScheduler _scheduler = null!;
     private DeterministicScheduler? _deterministic;
-    private RemoteMemory _memory = null!;
+    private static readonly RegionKey Worker1 = new(1, 0);
+    private OneSidedMemory _memory = null!;
     private Mailbox _replyTo = null!;
     private int[] _ids = null!;
     private int[] _flags = null!;
     private readonly byte[] _value = new byte[8];
-    private Action<SlotContents> _onRead = null!;
+    private Action<SlotSnapshot> _onRead = null!;
     private Action _onWrite = null!;
     private Action<bool> _onSwap = null!;
     private int _next;
@@ -44,9 +45,10 @@ public class RemoteMemoryBenchmarks
     public void Setup()
     {
         _scheduler = Scheduler == SchedulerKind.Deterministic ? (_deterministic = new DeterministicScheduler(1)) : new InlineScheduler();
-        var regions = Enumerable.Range(0, 4).Select(i => new MemoryRegion(i)).ToArray();
-        for (int id = 0; id < Slots; id++) regions[1][id].WriteValueThenFlag(new byte[8], 0);
-        _memory = new RemoteMemory(_scheduler, regions, TimeSpan.Zero);
+        var region = new RegionMemory(1);
+        for (int id = 0; id < Slots; id++) region.WriteValueThenFlag(id, new byte[8], 0);
+        _memory = new OneSidedMemory(_scheduler, TimeSpan.Zero);
+        _memory.Register(Worker1, region);
         _replyTo = _scheduler.CreateMailbox("worker-0");
         var random = new Random(3);
         _ids = Enumerable.Range(0, Pool).Select(_ => random.Next(Slots)).ToArray();
@@ -72,7 +74,7 @@ public class RemoteMemoryBenchmarks
     [Benchmark]
     public int Read()
     {
-        _memory.Read(1, _ids[_next++ & (Pool - 1)], _replyTo, _onRead);
+        _memory.Read(Worker1, _ids[_next++ & (Pool - 1)], _replyTo, _onRead);
         _deterministic?.Step();
         return _lastFlag;
     }
@@ -82,7 +84,7 @@ public class RemoteMemoryBenchmarks
     public int WriteValueThenFlag()
     {
         int id = _ids[_next++ & (Pool - 1)];
-        _memory.WriteValueThenFlag(1, id, _value, _flags[id], _replyTo, _onWrite);
+        _memory.WriteValueThenFlag(Worker1, id, _value, _flags[id], _replyTo, _onWrite);
         _deterministic?.Step();
         return _completions;
     }
@@ -94,45 +96,45 @@ public class RemoteMemoryBenchmarks
         int id = _ids[_next++ & (Pool - 1)];
         int expected = _flags[id];
         _flags[id] = expected ^ 1;
-        _memory.CompareAndSwapFlag(1, id, expected, expected ^ 1, _replyTo, _onSwap);
+        _memory.CompareAndSwapFlag(Worker1, id, expected, expected ^ 1, _replyTo, _onSwap);
         _deterministic?.Step();
         return _lastSwapped;
     }
 }
 
 /// <summary>
-/// The memory itself, as its owner touches it: <see cref="Slot"/> operations on one slot (each takes the
-/// slot's lock), and the <see cref="MemoryRegion"/> indexer resolving an id to its existing slot.
+/// The region itself, as its owner touches it: operations on one slot of a <see cref="RegionMemory"/> (each under
+/// the region's lock), and reads spread over 100,000 existing slots (25 header chunks of 4,096) in random order.
 /// </summary>
 [MemoryDiagnoser]
-public class SlotBenchmarks
+public class RegionMemoryBenchmarks
 {
     private const int Slots = 100_000;
     private const int Pool = 4096;
-    private MemoryRegion _region = null!;
-    private Slot _slot = null!;
+    private const int Slot = 12_345;
+    private RegionMemory _region = null!;
     private int[] _ids = null!;
     private readonly byte[] _value = new byte[8];
+    private readonly byte[] _buffer = new byte[64];
     private int _next;
     private int _flag;
 
     [GlobalSetup]
     public void Setup()
     {
-        _region = new MemoryRegion(0);
-        for (int id = 0; id < Slots; id++) _region[id].WriteValueThenFlag(_value, 0);
-        _slot = _region[12_345];
+        _region = new RegionMemory(0);
+        for (int id = 0; id < Slots; id++) _region.WriteValueThenFlag(id, _value, 0);
         var random = new Random(4);
         _ids = Enumerable.Range(0, Pool).Select(_ => random.Next(Slots)).ToArray();
     }
 
     [Benchmark]
-    public int SlotRead() => _slot.Read().Flag;
+    public int SlotRead() => _region.Read(Slot).Flag;
 
     [Benchmark]
     public int SlotWriteValueThenFlag()
     {
-        _slot.WriteValueThenFlag(_value, _flag);
+        _region.WriteValueThenFlag(Slot, _value, _flag);
         return _flag;
     }
 
@@ -141,10 +143,14 @@ public class SlotBenchmarks
     {
         int expected = _flag;
         _flag ^= 1;
-        return _slot.CompareAndSwapFlag(expected, expected ^ 1);
+        return _region.CompareAndSwapFlag(Slot, expected, expected ^ 1);
     }
 
-    /// <summary>An id to its slot, over 100,000 existing slots (25 chunks of 4,096) in random order.</summary>
+    /// <summary>A read that copies into the caller's buffer (no allocation), at a random one of 100,000 slots.</summary>
     [Benchmark]
-    public Slot RegionIndexer() => _region[_ids[_next++ & (Pool - 1)]];
+    public int RandomSlotTryRead()
+    {
+        _region.TryRead(_ids[_next++ & (Pool - 1)], _buffer, out int flag, out _);
+        return flag;
+    }
 }

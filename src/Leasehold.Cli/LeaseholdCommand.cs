@@ -34,6 +34,8 @@ internal static class LeaseholdCommand
             Processes.WorkerCommand.Create(),
             Links.LinkPeerCommand.Create(),
             Links.LinkBenchCommand.Create(),
+            SharedMemory.ShmPeerCommand.Create(),
+            SharedMemory.ShmLatencyCommand.Create(),
         };
         // `leasehold` alone asks what it can do, as `leasehold --help` does: the same answer, the same exit code.
         root.SetAction(parse => parse.RootCommandResult.Command.Parse(["--help"]).Invoke());

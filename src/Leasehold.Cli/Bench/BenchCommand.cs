@@ -391,6 +391,8 @@ internal static class BenchCommand
         Row("submitted / committed", $"{r.Submitted:N0} / {r.Committed:N0}");
         Row("aborted / failed / rejected / unknown", $"{r.Aborted:N0} / {r.Failed:N0} / {r.Rejected:N0} / {r.Unknown:N0}");
         Row("remote one-sided ops", $"{r.RemoteOps:N0}");
+        if (r.WireBytesPerTxn is { } wire) Row("bytes on the wire per txn (all links, whole run)", $"{wire:N0}");
+        if (r.WorkersReported is { } reported && reported < s.Workers) Row("worker processes that reported (counters below cover these)", $"{reported} of {s.Workers}");
         Row("lease transfers", $"{r.LeaseTransfers:N0}");
         Row("local ratio", $"{r.LocalRatio:P1}");
         Row("batches committed", $"{r.BatchesCommitted:N0}");

@@ -33,8 +33,10 @@ internal sealed record BenchResult
     public double TxnPerBatch { get; init; }
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
-    /// <summary>Bytes the driver's process sent and received on its links per committed transaction (null: in process).</summary>
+    /// <summary>Bytes every process's links sent, over the whole run, per transaction committed in it (null: in process).</summary>
     public double? WireBytesPerTxn { get; init; }
+    /// <summary>Worker processes whose counters reached the driver at shutdown (null: in process).</summary>
+    public int? WorkersReported { get; init; }
     public long OutcomeBarriers { get; init; }
     public int[] GcCollections { get; init; } = [0, 0, 0];
     public double GcPauseMs { get; init; }
@@ -114,7 +116,8 @@ internal sealed record BenchResult
         w.WriteNumber("txn_per_batch", Math.Round(TxnPerBatch, 1));
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
-        if (WireBytesPerTxn is { } wire) w.WriteNumber("driver_wire_bytes_per_txn", Math.Round(wire, 1)); else w.WriteNull("driver_wire_bytes_per_txn");
+        if (WireBytesPerTxn is { } wire) w.WriteNumber("wire_bytes_per_txn", Math.Round(wire, 1)); else w.WriteNull("wire_bytes_per_txn");
+        if (WorkersReported is { } reported) w.WriteNumber("workers_reported", reported); else w.WriteNull("workers_reported");
         w.WriteNumber("outcome_barriers", OutcomeBarriers);
         w.WriteStartObject("gc");
         w.WriteNumber("gen0", GcCollections[0]);

@@ -102,8 +102,13 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck");
         ThrowIfStopped(cluster, scheduler);
 
-        // Worker processes retire and exit before the store is checked and released.
-        if (processes is not null) await processes.StopAsync();
+        // Worker processes retire and exit before the store is checked and released; they report their counters as they go.
+        IReadOnlyList<Runtime.Hosting.Processes.WorkerReport>? reports = null;
+        if (processes is not null)
+        {
+            await processes.StopAsync();
+            reports = await processes.ReportsAsync();
+        }
         var invariant = await workload.CheckAsync(store, CancellationToken.None);
         progress(end, "checking the history…");
         var checker = history?.Check();
@@ -124,9 +129,11 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             P90Ms = _latency.PercentileMs(90),
             P99Ms = _latency.PercentileMs(99),
             MaxMs = _latency.MaxMs,
-            RemoteOps = cluster.RemoteOperations,
-            LeaseTransfers = cluster.Counters.LeaseTransfers,
-            LocalRatio = cluster.Counters.LocalRatio,
+            // With worker processes these are the workers' own counts, whole run, from their reports at shutdown.
+            RemoteOps = reports?.Sum(r => r.OneSidedOperations) ?? cluster.RemoteOperations,
+            LeaseTransfers = reports?.Sum(r => r.LeaseTransfers) ?? cluster.Counters.LeaseTransfers,
+            LocalRatio = reports is null ? cluster.Counters.LocalRatio : LocalRatioOf(reports),
+            WorkersReported = reports?.Count,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
             AllocBytesPerTxn = PerCommitted(window.Allocated, committedInWindow),
             PostsPerTxn = PerCommitted(window.Posts, committedInWindow),
@@ -137,7 +144,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             TxnPerBatch = PerCommitted(committedInWindow, window.Batches),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
-            WireBytesPerTxn = processes is null ? null : PerCommitted(processes.DriverWireBytes, committedInWindow),
+            WireBytesPerTxn = processes is null || reports is null ? null
+                : PerCommitted(processes.DriverBytesSent + reports.Sum(r => r.WireBytesSent), Interlocked.Read(ref _committed)),
             OutcomeBarriers = cluster.Counters.OutcomeBarriers,
             GcCollections = [window.Gen0, window.Gen1, window.Gen2],
             GcPauseMs = window.GcPause.TotalMilliseconds,
@@ -147,6 +155,12 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
     }
 
     private static double PerCommitted(double amount, long committed) => committed > 0 ? amount / committed : 0;
+
+    private static double LocalRatioOf(IReadOnlyList<Runtime.Hosting.Processes.WorkerReport> reports)
+    {
+        long local = reports.Sum(r => r.LocalAccesses), remote = reports.Sum(r => r.RemoteAccesses);
+        return local + remote == 0 ? 1 : (double)local / (local + remote);
+    }
 
     /// <summary>
     /// An internal fault, or a cluster that stopped for good (its store kept failing: a full disk, a lost

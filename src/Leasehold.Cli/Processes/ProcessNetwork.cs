@@ -3,6 +3,7 @@ using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Transport.Links;
 using Leasehold.Runtime.Transport.Membership;
 using Leasehold.Runtime.Transport.Regions;
+using Leasehold.Runtime.Transport.SharedMemory;
 using Leasehold.Runtime.Transport.Wire;
 
 namespace Leasehold.Cli.Processes;
@@ -22,7 +23,7 @@ internal enum ProcessLinkKind
 /// </summary>
 internal sealed class ProcessNetwork : IAsyncDisposable
 {
-    private ProcessNetwork(LinkTransport links, IOneSided memory, Func<RegionKey, int, RegionMemory>? createRegion)
+    private ProcessNetwork(LinkTransport links, IOneSided memory, Func<RegionKey, int, IRegion>? createRegion)
     {
         Links = links;
         Memory = memory;
@@ -32,7 +33,7 @@ internal sealed class ProcessNetwork : IAsyncDisposable
     public LinkTransport Links { get; }
     public IOneSided Memory { get; }
     /// <summary>Makes a worker's region of an incarnation (null: in this process's memory).</summary>
-    public Func<RegionKey, int, RegionMemory>? CreateRegion { get; }
+    public Func<RegionKey, int, IRegion>? CreateRegion { get; }
 
     public static ProcessNetwork Create(ProcessLinkKind kind, ClusterMap map, string process, byte[] key, IScheduler scheduler, int maxValueBytes, Action<string> log)
     {
@@ -43,9 +44,23 @@ internal sealed class ProcessNetwork : IAsyncDisposable
         return kind switch
         {
             ProcessLinkKind.Tcp => new ProcessNetwork(links, new LinkOneSided(links), null),
-            _ => throw new UsageException("--transport shm is not available in this build"),
+            _ => Shared(links, map, self, scheduler, log),
         };
     }
 
-    public ValueTask DisposeAsync() => Links.DisposeAsync();
+    private static ProcessNetwork Shared(LinkTransport links, ClusterMap map, ProcessEntry self, IScheduler scheduler, Action<string> log)
+    {
+        // A SIGKILLed run of this process left its region files behind: they are removed before any is made again.
+        var own = self.Nodes.Where(n => n.Role == NodeRole.Worker).Select(n => (int)n.Index);
+        foreach (var stale in ShmRegions.RemoveStale(map.Cluster, own)) log($"removed the stale region file {stale}");
+        var memory = new ShmOneSided(scheduler, map.Cluster);
+        return new ProcessNetwork(links, memory, memory.CreateRegion);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Links.DisposeAsync();
+        // The shared-memory regions: unmapped, and this process's files deleted.
+        (Memory as IDisposable)?.Dispose();
+    }
 }

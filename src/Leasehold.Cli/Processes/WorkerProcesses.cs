@@ -31,8 +31,19 @@ internal sealed class WorkerProcesses : IAsyncDisposable
 
     public SerializableCluster Cluster { get; }
 
-    /// <summary>Bytes this process sent and received on its links.</summary>
-    public long DriverWireBytes => _network.Links.Counters.BytesSent + _network.Links.Counters.BytesReceived;
+    /// <summary>Bytes the driver process's links sent.</summary>
+    public long DriverBytesSent => _network.Links.Counters.BytesSent;
+
+    /// <summary>
+    /// Once stopped: the worker processes' reports (they send them as they shut down), waiting a few seconds for
+    /// all of them. A worker that died sends none; the result says how many reported.
+    /// </summary>
+    public async Task<IReadOnlyList<Runtime.Hosting.Processes.WorkerReport>> ReportsAsync()
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Cluster.WorkerReports.Count < Cluster.Options.Workers && waited.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        return Cluster.WorkerReports;
+    }
 
     public static async Task<WorkerProcesses> StartAsync(BenchSettings settings, ProcessLinkKind kind, OpenedStore opened, IWorkload workload, IScheduler scheduler, CancellationToken cancellation)
     {
@@ -92,7 +103,9 @@ internal sealed class WorkerProcesses : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        // Never throws: an exception here would replace the one that ended the run, which is the one that says why.
+        try { await StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false); }
+        catch (Exception e) { Console.Error.WriteLine($"leasehold driver: stopping the worker processes: {e.Message}"); }
         // The shutdown message must leave before the links close.
         await Task.Delay(100);
         await _network.DisposeAsync();

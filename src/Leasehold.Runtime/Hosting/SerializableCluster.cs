@@ -85,6 +85,9 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         _supervisor.LinkLost(reason);
     }
 
+    /// <summary>What the worker processes reported as they shut down (after <see cref="StopAsync"/>; empty in one process).</summary>
+    public IReadOnlyList<WorkerReport> WorkerReports => _fleet?.Reports ?? [];
+
     /// <summary>Worker processes that have joined (empty when the workers run in this process).</summary>
     public IReadOnlyList<int> JoinedWorkers => _fleet?.Joined ?? [];
 

@@ -47,7 +47,7 @@ public sealed class SerialisingOneSided : IOneSided
     /// <summary>Frame bytes encoded, requests and completions, headers included.</summary>
     public long BytesCarried => Interlocked.Read(ref _bytes);
 
-    public void Register(RegionKey key, RegionMemory region) => _inner.Register(key, region);
+    public void Register(RegionKey key, IRegion region) => _inner.Register(key, region);
     public void Retire(RegionKey key) => _inner.Retire(key);
     public int RetireIncarnation(int incarnation) => _inner.RetireIncarnation(incarnation);
     public bool IsRetired(RegionKey key) => _inner.IsRetired(key);

@@ -100,6 +100,7 @@ internal static class WireMessageGenerators
         [typeof(QuietMsg)] = Gen.Int[0, int.MaxValue].Select(number => (Message)new QuietMsg(number)),
         [typeof(ShutdownMsg)] = AnyString.Select(reason => (Message)new ShutdownMsg(reason)),
         [typeof(PeerLostMsg)] = AnyString.Select(reason => (Message)new PeerLostMsg(reason)),
+        [typeof(WorkerReportMsg)] = Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long, (a, b, c, d, e) => (Message)new WorkerReportMsg(a, b, c, d, e)),
     };
 
     /// <summary>Any message, stamped with a sender and an incarnation as a transport would stamp it.</summary>

@@ -44,3 +44,10 @@ internal sealed partial record ShutdownMsg(string Reason) : Message;
 /// <summary>A worker process lost its link to another worker's process: its batches cannot finish, and no later incarnation can use the pair.</summary>
 [MemoryPackable]
 internal sealed partial record PeerLostMsg(string Reason) : Message;
+
+/// <summary>
+/// A worker process's counters for its whole run, sent as it shuts down: the driver's bench reports what only the
+/// workers count (their accesses, lease transfers, one-sided operations, and the bytes their links sent).
+/// </summary>
+[MemoryPackable]
+internal sealed partial record WorkerReportMsg(long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent) : Message;

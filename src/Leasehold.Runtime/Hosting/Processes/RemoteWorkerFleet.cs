@@ -26,6 +26,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     private readonly Dictionary<int, Superseding> _superseding = [];
     /// <summary>Callers of <see cref="AwaitJoined"/> still waiting: a driver with no incarnations (the causal mode) only needs the joins.</summary>
     private readonly List<Action<string?>> _joinWaiters = [];
+    private readonly SortedDictionary<int, WorkerReport> _reports = [];
     private PendingStart? _start;
     private bool _shutDown;
 
@@ -47,6 +48,12 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     public IReadOnlyList<int> Joined
     {
         get { lock (_joined) return [.. _joined.Keys.Order()]; }
+    }
+
+    /// <summary>The reports the worker processes sent as they shut down (a copy; read on any thread).</summary>
+    public IReadOnlyList<WorkerReport> Reports
+    {
+        get { lock (_reports) return [.. _reports.Values]; }
     }
 
     public void Start(int number, long firstBatch, ClusterOptions options, Action<string?> done)
@@ -135,6 +142,9 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             case IncarnationStartedMsg started: OnStarted(worker, started.Number); break;
             case QuietMsg quiet: OnQuiet(worker, quiet.Number); break;
             case PeerLostMsg peerLost: OnLost(worker, $"worker-{worker} lost a link: {peerLost.Reason}"); break;
+            case WorkerReportMsg report:
+                lock (_reports) _reports[worker] = new WorkerReport(worker, report.LocalAccesses, report.RemoteAccesses, report.LeaseTransfers, report.OneSidedOperations, report.WireBytesSent);
+                break;
             default: throw new InvalidOperationException($"the driver's host: unexpected {message.GetType().Name} from {message.From}");
         }
     }
@@ -264,3 +274,6 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         public void Quiet() => whenQuiet();
     }
 }
+
+/// <summary>One worker process's counters for its whole run, as it reported them at shutdown.</summary>
+public sealed record WorkerReport(int Worker, long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent);

@@ -23,7 +23,7 @@ public sealed class WorkerProcessHost : IMessageSink
     private readonly IStateStore _store;
     private readonly ITransport _transport;
     private readonly IOneSided _memory;
-    private readonly Func<RegionKey, int, RegionMemory> _createRegion;
+    private readonly Func<RegionKey, int, IRegion> _createRegion;
     private readonly Dictionary<string, WorkflowDefinition> _deployed = new(StringComparer.Ordinal);
     /// <summary>The seeding workflows, made on first use by any of the worker's threads.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, WorkflowDefinition> _seeds = new(StringComparer.Ordinal);
@@ -31,18 +31,27 @@ public sealed class WorkerProcessHost : IMessageSink
     private readonly Endpoint _endpoint;
     private readonly TaskCompletionSource<HostStop> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private (int Number, Generation Gate, ClusterWorker Worker)? _live;
+    private readonly Func<long>? _wireBytesSent;
 
-    /// <param name="createRegion">makes this worker's region of an incarnation (in process memory, or a shared-memory file), sized for the given maximum value.</param>
+    /// <param name="wireBytesSent">the bytes this process's links have sent (its report at shutdown carries them).</param>
+    /// <param name="createRegion">makes this worker's region of an incarnation (a shared-memory file, say), sized for the given maximum value,
+    /// and registers it in <paramref name="memory"/>; null: a region in this process's memory.</param>
     public WorkerProcessHost(int worker, string process, IScheduler scheduler, IStateStore store, ITransport transport, IOneSided memory,
-        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, RegionMemory>? createRegion = null)
+        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, IRegion>? createRegion = null, Func<long>? wireBytesSent = null)
     {
+        _wireBytesSent = wireBytesSent;
         _worker = worker;
         _process = process;
         _scheduler = scheduler;
         _store = store;
         _transport = transport;
         _memory = memory;
-        _createRegion = createRegion ?? ((key, maxValueBytes) => new RegionMemory(key.Node, maxValueBytes));
+        _createRegion = createRegion ?? ((key, maxValueBytes) =>
+        {
+            var region = new RegionMemory(key.Node, maxValueBytes);
+            memory.Register(key, region);
+            return region;
+        });
         foreach (var w in workflows)
             if (!_deployed.TryAdd(w.Name, w)) throw new WorkflowDefinitionException($"a workflow named '{w.Name}' is deployed twice");
         _mailbox = scheduler.CreateMailbox($"worker-host-{worker}");
@@ -103,6 +112,9 @@ public sealed class WorkerProcessHost : IMessageSink
             case JoinRefusedMsg refused: Stop(false, refused.Reason); break;
             case ShutdownMsg shutdown:
                 if (_live is { } live) OnSupersede(live.Number);
+                // A join-only host ran no worker: it has no counters to report, and no memory to ask.
+                if (!_joinOnly) _endpoint.Send(NodeId.DriverHost, new WorkerReportMsg(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
+                    _memory.Operations, _wireBytesSent?.Invoke() ?? 0));
                 Stop(true, shutdown.Reason);
                 break;
             default: throw new InvalidOperationException($"worker-{_worker}'s host: unexpected {message.GetType().Name}");
@@ -132,7 +144,6 @@ public sealed class WorkerProcessHost : IMessageSink
         if (_live is { } unretired) OnSupersede(unretired.Number); // the driver supersedes first; this is a safety net
         var key = new RegionKey(_worker, start.Number);
         var region = _createRegion(key, options.MaxValueBytes);
-        _memory.Register(key, region);
         var gate = new Generation(start.Number);
         var worker = new ClusterWorker(_worker, options, _scheduler, _transport, _memory, region, _store, Counters, gate, start.FirstBatch, FindWorkflow);
         lock (_stopped) _live = (start.Number, gate, worker);

@@ -38,7 +38,7 @@ internal sealed partial class ClusterWorker : IMessageSink
 
     /// <param name="region">this worker's own memory region, registered for its incarnation in <paramref name="memory"/>.</param>
     /// <param name="workflows">the workflows deployed with this worker, by name: code, not shared state.</param>
-    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, IOneSided memory, RegionMemory region,
+    public ClusterWorker(int id, ClusterOptions options, IScheduler scheduler, ITransport transport, IOneSided memory, IRegion region,
         IStateStore store, ClusterCounters counters, Generation generation, long firstBatch, Func<string, WorkflowDefinition?> workflows)
     {
         _nextToReport = firstBatch;
@@ -65,7 +65,7 @@ internal sealed partial class ClusterWorker : IMessageSink
     public int Id { get; }
     public IScheduler Scheduler { get; }
     public Mailbox Mailbox { get; }
-    public RegionMemory Region { get; }
+    public IRegion Region { get; }
     public int Workers => _options.Workers;
 
     /// <summary>The worker's one dispatch point: the driver's plans here, every other message to the protocol.</summary>

@@ -39,7 +39,7 @@ internal abstract class WorkerProtocolBase
     public int Id { get; }
     public Mailbox Mailbox { get; }
     /// <summary>This worker's own region: it touches its slots directly, never through one-sided operations.</summary>
-    protected RegionMemory Region { get; }
+    protected IRegion Region { get; }
 
     /// <summary>
     /// The key of worker <paramref name="worker"/>'s region in this incarnation. Once the incarnation is

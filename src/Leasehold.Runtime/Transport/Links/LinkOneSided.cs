@@ -53,7 +53,7 @@ public sealed class LinkOneSided : IOneSided, IOneSidedLinkHandler
     /// <summary>Operations sent to peers and not completed yet (those of a lost link are forgotten).</summary>
     public int PendingOperations => _pending.Values.Sum(p => p.Count);
 
-    public void Register(RegionKey key, RegionMemory region)
+    public void Register(RegionKey key, IRegion region)
     {
         if (!IsLocal(key)) throw new InvalidOperationException($"{key} belongs to worker-{key.Node}, hosted by '{ProcessOf(key)}', not by '{_links.Self.Name}'");
         _regions.Register(key, region);
@@ -224,7 +224,7 @@ public sealed class LinkOneSided : IOneSided, IOneSidedLinkHandler
     }
 
     /// <summary>Applies a request to <paramref name="region"/> (null: a dropped incarnation's, where it changes nothing) and builds its completion.</summary>
-    private static Message Apply(RegionMemory? region, Message request)
+    private static Message Apply(IRegion? region, Message request)
     {
         switch (request)
         {

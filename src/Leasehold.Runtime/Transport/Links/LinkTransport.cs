@@ -115,8 +115,13 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
             return;
         }
         var peer = _peers[process.Name];
+        if (peer.IsFenced)
+        {
+            Interlocked.Increment(ref Counters.SendsDroppedValue);
+            return;
+        }
         var frame = OutboundFrame.Encode(message, (uint)to.Packed);
-        if (!peer.Queue.Enqueue(frame))
+        if (!peer.Queue.Enqueue(frame)) // fenced while it waited
         {
             frame.Return();
             Interlocked.Increment(ref Counters.SendsDroppedValue);

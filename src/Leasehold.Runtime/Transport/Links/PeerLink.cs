@@ -117,6 +117,8 @@ internal sealed class PeerLink
         {
             Fence($"writing to the peer failed: {e.Message}");
         }
+        try { await writer.CompleteAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { } // the socket is gone already
     }
 
     private static void Copy(ReadOnlySpan<byte> frame, PipeWriter writer)
@@ -164,6 +166,7 @@ internal sealed class PeerLink
             reason = $"reading from the peer failed: {e.Message}";
         }
         Fence(reason);
+        await reader.CompleteAsync().ConfigureAwait(false); // returns the pipe's buffers to their pool
     }
 
     /// <summary>Handles each whole frame at the start of <paramref name="buffer"/>, leaving it at the first partial one; a reason to fence, or null.</summary>

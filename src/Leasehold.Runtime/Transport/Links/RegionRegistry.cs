@@ -13,7 +13,7 @@ internal sealed class RegionRegistry
     private Dictionary<RegionKey, Target> _targets = [];
     private HashSet<int> _dropped = [];
 
-    public void Register(RegionKey key, RegionMemory region)
+    public void Register(RegionKey key, IRegion region)
     {
         ArgumentNullException.ThrowIfNull(region);
         lock (_registering)
@@ -68,12 +68,12 @@ internal sealed class RegionRegistry
     public int Count => Volatile.Read(ref _targets).Count;
 
     /// <summary>A registered region and whether its key is retired; <see cref="Nowhere"/> has no region.</summary>
-    public sealed class Target(RegionMemory? region)
+    public sealed class Target(IRegion? region)
     {
         public static readonly Target Nowhere = CreateNowhere();
 
         private volatile bool _retired;
-        public RegionMemory? Region { get; } = region;
+        public IRegion? Region { get; } = region;
         public bool Retired => _retired;
         public void Retire() => _retired = true;
 

@@ -19,7 +19,7 @@ public interface IOneSided
     /// <summary>Operations that landed in a retired region (a fenced incarnation's late work).</summary>
     long LandedInRetired { get; }
 
-    void Register(RegionKey key, RegionMemory region);
+    void Register(RegionKey key, IRegion region);
 
     void Retire(RegionKey key);
 

@@ -2,9 +2,10 @@ namespace Leasehold.Runtime.Transport.Regions;
 
 /// <summary>
 /// Where a region's bytes live: slot headers and value segments are both taken from here. Each block must
-/// stay at one address for the region's life and come zeroed, because one-sided operations and, later,
-/// another process's reader address it directly. Today's backing is pinned managed arrays
-/// (<see cref="PinnedArrayBacking"/>); a later issue supplies a memory-mapped file.
+/// stay at one address for the region's life and come zeroed, because one-sided operations address it
+/// directly. The backing is pinned managed arrays (<see cref="PinnedArrayBacking"/>). Regions
+/// shared between processes do not use it: their whole state, allocator included, must live in the file
+/// (<c>Transport/SharedMemory/SharedRegion</c>).
 /// </summary>
 public interface IRegionBacking
 {

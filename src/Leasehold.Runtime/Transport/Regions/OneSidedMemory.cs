@@ -44,7 +44,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
     /// <summary>Operations that landed in a retired region (a fenced incarnation's late work).</summary>
     public long LandedInRetired => Interlocked.Read(ref _landedInRetired);
 
-    public void Register(RegionKey key, RegionMemory region)
+    public void Register(RegionKey key, IRegion region)
     {
         ArgumentNullException.ThrowIfNull(region);
         lock (_registering)
@@ -268,7 +268,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         if (target.Retired) Interlocked.Increment(ref _landedInRetired);
     }
 
-    private sealed class Registration(RegionKey key, RegionMemory? region)
+    private sealed class Registration(RegionKey key, IRegion? region)
     {
         /// <summary>Where a dropped incarnation's keys lead: retired, with no memory behind it.</summary>
         public static readonly Registration Nowhere = CreateNowhere();
@@ -276,7 +276,7 @@ public sealed class OneSidedMemory(IScheduler scheduler, TimeSpan operationLaten
         private volatile bool _retired;
         public RegionKey Key { get; } = key;
         /// <summary>Null only for <see cref="Nowhere"/>.</summary>
-        public RegionMemory? Region { get; } = region;
+        public IRegion? Region { get; } = region;
         public bool Retired => _retired;
         public void Retire() => _retired = true;
 

@@ -6,8 +6,9 @@ namespace Leasehold.Runtime.Transport.Regions;
 /// <summary>
 /// One node's registered memory region: a 32-byte header per slot (<see cref="SlotHeaderLayout"/>) in chunks
 /// of 4,096 slots, and the values in <see cref="ValueExtents"/>, all in blocks from an
-/// <see cref="IRegionBacking"/>. No managed object exists per slot, so a later issue can map the same bytes
-/// into shared memory.
+/// <see cref="IRegionBacking"/>. No managed object exists per slot. The region of one process: it grows on
+/// demand through managed state, which another process cannot follow; <c>SharedRegion</c> is the one for
+/// regions shared between processes, behind the same <see cref="IRegion"/>.
 /// <para>
 /// The owning node calls these methods directly; other nodes reach them only through
 /// <see cref="OneSidedMemory"/>. Every operation is atomic under one lock per region. A write stores the value
@@ -15,7 +16,7 @@ namespace Leasehold.Runtime.Transport.Regions;
 /// written before it. Reads copy the value out: no array is ever shared between the region and a reader.
 /// </para>
 /// </summary>
-public sealed class RegionMemory
+public sealed class RegionMemory : IRegion
 {
     /// <summary>The flag of a slot no node has filled yet.</summary>
     public const int NoOwner = -1;

@@ -60,6 +60,7 @@ internal static class MessageKinds
         MessageKind.Of<QuietMsg>(101, static (m, _) => BodyChecks.Incarnation(m.Number, "QuietMsg.Number")),
         MessageKind.Of<ShutdownMsg>(102, BodyChecks.Shutdown),
         MessageKind.Of<PeerLostMsg>(103, static (m, l) => BodyChecks.Reason(m.Reason, "PeerLostMsg.Reason", l)),
+        MessageKind.Of<WorkerReportMsg>(104, BodyChecks.None),
     ];
 
     private static readonly MessageKind?[] ByKind = Index(All);

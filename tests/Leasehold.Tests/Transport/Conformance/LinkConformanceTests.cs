@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Transport.Links;
+using Leasehold.Runtime.Transport.Regions;
 using Leasehold.Tests.Transport.Links;
 
 namespace Leasehold.Tests.Transport.Conformance;
@@ -24,9 +25,15 @@ public abstract class LinkConformanceTests : TransportConformanceTests
 
     protected virtual LinkOptions Options => new() { StartDeadline = TimeSpan.FromSeconds(30) };
 
+    /// <summary>
+    /// The one-sided layer of each process. The shared-memory transport keeps these links for its messages and
+    /// overrides this with its mapped regions, so the whole suite runs on it unchanged.
+    /// </summary>
+    protected virtual IOneSided CreateOneSided(LinkTransport transport) => new LinkOneSided(transport);
+
     protected override async Task<ConformanceCluster> StartAsync(int processes)
     {
-        var cluster = new LinkCluster(LinkTestMaps.Map(LinkTestMaps.Addresses(Unix, processes)), Options);
+        var cluster = new LinkCluster(LinkTestMaps.Map(LinkTestMaps.Addresses(Unix, processes)), Options, CreateOneSided);
         try { await cluster.StartAsync(); }
         catch
         {
@@ -41,7 +48,7 @@ public abstract class LinkConformanceTests : TransportConformanceTests
         var map = LinkTestMaps.Map(LinkTestMaps.Addresses(Unix, 2));
         var scheduler = new ThreadPoolScheduler();
         var transport = new LinkTransport(map, "p0", LinkTestMaps.Key, scheduler, Options);
-        var process = new ConformanceProcess("p0", transport, new LinkOneSided(transport), scheduler);
+        var process = new ConformanceProcess("p0", transport, CreateOneSided(transport), scheduler);
         transport.LinkLost += process.ReportLinkLost;
         var recorder = new Recorder();
         var target = transport.Register(NodeId.Worker(0), new Incarnation(1), scheduler.CreateMailbox("worker-0"), recorder);
@@ -102,14 +109,14 @@ public abstract class LinkConformanceTests : TransportConformanceTests
     {
         private readonly List<(LinkTransport Transport, ThreadPoolScheduler Scheduler)> _parts = [];
 
-        public LinkCluster(Runtime.Transport.Membership.ClusterMap map, LinkOptions options)
+        public LinkCluster(Runtime.Transport.Membership.ClusterMap map, LinkOptions options, Func<LinkTransport, IOneSided> oneSided)
         {
             var processes = new List<ConformanceProcess>();
             foreach (var entry in map.Processes)
             {
                 var scheduler = new ThreadPoolScheduler();
                 var transport = new LinkTransport(map, entry.Name, LinkTestMaps.Key, scheduler, options);
-                var process = new ConformanceProcess(entry.Name, transport, new LinkOneSided(transport), scheduler);
+                var process = new ConformanceProcess(entry.Name, transport, oneSided(transport), scheduler);
                 transport.LinkLost += process.ReportLinkLost;
                 _parts.Add((transport, scheduler));
                 processes.Add(process);
