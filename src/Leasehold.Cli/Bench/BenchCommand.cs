@@ -87,9 +87,6 @@ internal static class BenchCommand
                         (remoteOp, false, serializableOnly + " (the causal mode has --link-latency-us)"), (routing, false, serializableOnly),
                         (affinityWeight, false, serializableOnly), (loadWeight, false, serializableOnly), (gating, false, serializableOnly),
                         (readOnly, false, serializableOnly), (appendsPerKey, false, serializableOnly), (minCommitted, false, serializableOnly),
-                        (processes, false, serializableOnly + " (the causal mode does not run across processes yet)"),
-                        (clusterFile, false, serializableOnly + " (the causal mode does not run across processes yet)"),
-                        (keyFile, false, serializableOnly),
                         (serviceUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (functionUs, parse.GetValue(virtualTime), "--virtual (the modelled processors)"),
                         (keys, !media, "--workload causal-micro (media has its own data set)"),
@@ -102,7 +99,7 @@ internal static class BenchCommand
                 var causalProtocols = ParseList(parse.GetValue(protocol) ?? "causalmesh", "--protocol",
                     Enum.GetValues<Runtime.Causal.CausalProtocol>().ToDictionary(Causal.CausalBenchSettings.NameOf));
                 int causalRounds = parse.GetValue(rounds);
-                var causalTransports = ParseTransports(parse.GetValue(transport)!);
+                var causalTransports = ParseBenchTransports(parse.GetValue(transport)!);
                 string? causalError = causalProtocols.Error ?? causalTransports.Error ?? (causalRounds is < 1 or > 100 ? $"--rounds must be in 1..100, not {causalRounds}" : null);
                 if (causalError is not null)
                 {
@@ -138,12 +135,27 @@ internal static class BenchCommand
                     JsonPath = parse.GetValue(json),
                     HistoryPath = parse.GetValue(history),
                     Quiet = parse.GetValue(quiet),
+                    Processes = parse.GetValue(processes),
+                    ClusterFile = parse.GetValue(clusterFile),
+                    KeyFile = parse.GetValue(keyFile),
                 };
+                if (causal.Processes is { } causalProcesses)
+                {
+                    if (parse.GetResult(workers) is { Implicit: false } && causal.Workers != causalProcesses)
+                    {
+                        Console.Error.WriteLine($"leasehold bench: --processes {causalProcesses} starts one worker (and its cache server) per process, but --workers is {causal.Workers}: give one of them");
+                        return ExitCodes.Usage;
+                    }
+                    causal = causal with { Workers = causalProcesses };
+                }
                 var causalVariants = new List<Causal.CausalBenchSettings>();
                 for (int r = 0; r < causalRounds; r++)
                     foreach (var p in causalProtocols.Values)
                         foreach (var t in causalTransports.Values)
-                            causalVariants.Add(causal with { Protocol = p, Transport = t });
+                            // Side by side (--transport inproc,tcp --processes 3), the in-process variant starts no workers.
+                            causalVariants.Add(t.Links is null && causalTransports.Values.Count > 1
+                                ? causal with { Protocol = p, Transport = t.Kind, Links = null, Processes = null, ClusterFile = null, KeyFile = null }
+                                : causal with { Protocol = p, Transport = t.Kind, Links = t.Links });
                 return await Causal.CausalBench.RunAsync(causalVariants, cancellation);
             }
             if (parse.GetValue(linkLatency) is not null || parse.GetValue(noEager) || parse.GetValue(noSessions) || parse.GetValue(transactions) || parse.GetValue(virtualTime)
@@ -234,10 +246,7 @@ internal static class BenchCommand
         return command;
     }
 
-    private static (List<TransportKind> Values, string? Error) ParseTransports(string text) =>
-        ParseList(text, "--transport", new Dictionary<string, TransportKind> { ["inproc"] = TransportKind.Inproc, ["inproc-serialising"] = TransportKind.InprocSerialising });
-
-    /// <summary>The serializable bench's transports: in process (a kind), or worker processes over links.</summary>
+    /// <summary>The bench's transports (either mode): in process (a kind), or worker processes over links.</summary>
     private static (List<(TransportKind Kind, ProcessLinkKind? Links)> Values, string? Error) ParseBenchTransports(string text) =>
         ParseList(text, "--transport", new Dictionary<string, (TransportKind, ProcessLinkKind?)>
         {

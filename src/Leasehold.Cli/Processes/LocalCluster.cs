@@ -34,6 +34,18 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Writes the map and the key, and starts the workers; they link and join once the driver listens.</summary>
     public static LocalCluster Start(ProcessLinkKind kind, int workers, string store, string? storeNamespace, BenchSettings workload)
     {
+        var args = new List<string> { "--store", store, "--workload", workload.Workload, "--length", workload.Length.ToString(CultureInfo.InvariantCulture) };
+        if (storeNamespace is not null) args.AddRange(["--store-namespace", storeNamespace]);
+        if (workload.Keys is { } keys) args.AddRange(["--keys", keys.ToString(CultureInfo.InvariantCulture)]);
+        return Launch(kind, workers, args);
+    }
+
+    /// <summary>As <see cref="Start"/>, for the causal mode: each worker hosts its cache server, built with these flags (`worker --mode causal …`).</summary>
+    public static LocalCluster StartCausal(ProcessLinkKind kind, int workers, IReadOnlyList<string> causalArgs) => Launch(kind, workers, causalArgs);
+
+    /// <param name="modeArgs">the flags after the ones every worker gets (map, name, key, transport): the mode's and the workload's.</param>
+    private static LocalCluster Launch(ProcessLinkKind kind, int workers, IReadOnlyList<string> modeArgs)
+    {
         var directory = Path.Combine(Path.GetTempPath(), $"leasehold-cluster-{Environment.ProcessId}-{Environment.TickCount64}");
         System.IO.Directory.CreateDirectory(directory);
         var ports = kind == ProcessLinkKind.Shm ? [] : FreePorts(workers + 1);
@@ -52,10 +64,8 @@ internal sealed class LocalCluster : IAsyncDisposable
             foreach (var p in map.Processes.Where(p => p.Name != "driver"))
             {
                 var args = new List<string> { "worker", "--cluster", mapPath, "--process", p.Name, "--key-file", keyPath,
-                    "--transport", kind == ProcessLinkKind.Shm ? "shm" : "tcp", "--store", store, "--workload", workload.Workload,
-                    "--length", workload.Length.ToString(CultureInfo.InvariantCulture) };
-                if (storeNamespace is not null) args.AddRange(["--store-namespace", storeNamespace]);
-                if (workload.Keys is { } keys) args.AddRange(["--keys", keys.ToString(CultureInfo.InvariantCulture)]);
+                    "--transport", kind == ProcessLinkKind.Shm ? "shm" : "tcp" };
+                args.AddRange(modeArgs);
                 cluster._children.Add(WorkerChild.Start(p.Name, args));
             }
         }

@@ -22,20 +22,26 @@ internal static class WorkerCommand
         var keyFile = new Option<string>("--key-file") { Description = "the cluster key (16 to 4096 bytes) every process of the cluster shares", Required = true };
         var transport = new Option<string>("--transport") { Description = "tcp (between hosts) | shm (one host: Unix sockets and memory-mapped regions)", DefaultValueFactory = _ => "tcp" };
         transport.AcceptOnlyFromAmong("tcp", "shm");
-        var store = new Option<string>("--store") { Description = "the shared store: postgres:CONNECTION-STRING or redis:HOST:PORT[,…] (embedded engines have one owner)", Required = true };
+        var store = new Option<string>("--store") { Description = "the shared store: postgres:CONNECTION-STRING or redis:HOST:PORT[,…] (embedded engines have one owner); required in the serializable mode" };
         var storeNamespace = new Option<string?>("--store-namespace") { Description = "the schema (postgres) or keyspace (redis) the driver uses, when its store spec does not name it" };
         var workload = new Option<string>("--workload") { Description = "whose workflows to deploy: banking | micro | list-append | bank | cycle (the driver's)", DefaultValueFactory = _ => "banking" };
-        workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle");
+        workload.AcceptOnlyFromAmong("banking", "micro", "list-append", "bank", "cycle", "causal-micro", "media");
         var keys = new Option<int?>("--keys") { Description = "as the driver's bench --keys" };
         var length = new Option<int>("--length") { Description = "micro: as the driver's", DefaultValueFactory = _ => 2 };
         var command = new Command("worker", "Run one worker process of a multi-process cluster (static membership from --cluster)")
         {
             cluster, process, keyFile, transport, store, storeNamespace, workload, keys, length,
         };
+        var causal = CausalWorkerFlags.AddTo(command);
         command.SetAction(async (parse, cancellation) =>
         {
             try
             {
+                if (causal.Mode(parse) == "causal")
+                    return await CausalWorker.RunAsync(parse.GetValue(cluster)!, parse.GetValue(process)!, parse.GetValue(keyFile)!,
+                        parse.GetValue(transport) == "shm" ? ProcessLinkKind.Shm : ProcessLinkKind.Tcp, causal.Settings(parse, store, workload, keys, length), cancellation);
+                if (parse.GetValue(store) is null) throw new UsageException("--store is required: the shared store every process of the cluster opens (postgres:… or redis:…)");
+                causal.RequireNone(parse);
                 return await RunAsync(parse.GetValue(cluster)!, parse.GetValue(process)!, parse.GetValue(keyFile)!,
                     parse.GetValue(transport) == "shm" ? ProcessLinkKind.Shm : ProcessLinkKind.Tcp, parse.GetValue(store)!, parse.GetValue(storeNamespace),
                     new BenchSettings { Workload = parse.GetValue(workload)!, Keys = parse.GetValue(keys), Length = parse.GetValue(length) }, cancellation);

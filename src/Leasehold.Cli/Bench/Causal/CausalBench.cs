@@ -31,7 +31,7 @@ internal static class CausalBench
         int exit = ExitCodes.Ok;
         foreach (var variant in variants)
         {
-            string name = CausalBenchSettings.NameOf(variant.Protocol);
+            string name = RunName(variant);
             var history = variant.HistoryPath is { } path ? new CausalHistoryWriter(path) : null;
             CausalBenchResult result;
             try
@@ -100,7 +100,7 @@ internal static class CausalBench
     {
         var s = r.Settings;
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}"
+            .Title($"[bold]{s.Workload}[/] · {CausalBenchSettings.NameOf(s.Protocol)} · {s.Workers} servers · {s.Clients} clients · link {s.LinkLatencyUs:G} µs{(s.Virtual ? " · virtual time" : "")}{(s.Links is { } links ? $" · {s.Workers} worker processes over {(links == Processes.ProcessLinkKind.Shm ? "shm" : "tcp")}" : "")}"
                 + (s.Durability == Runtime.Causal.CausalDurability.None ? "" : $" · {Markup.Escape(Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store)} {CausalBenchSettings.NameOf(s.Durability)}"));
         table.AddColumn("metric");
         table.AddColumn(new TableColumn("value").RightAligned());
@@ -109,7 +109,7 @@ internal static class CausalBench
         Row("latency p50 / p90 / p99 / max (ms)", $"{r.P50Ms:F2} / {r.P90Ms:F2} / {r.P99Ms:F2} / {r.MaxMs:F2}");
         Row("submitted / completed / failed", $"{r.Submitted:N0} / {r.Committed:N0} / {r.Failed:N0}");
         if (r.Settings.Transactions) Row("aborted attempts / workflows retried", $"{r.Aborted:N0} / {r.Retried:N0}");
-        Row("ring messages per workflow", $"{r.RingMessagesPerWorkflow:F1}");
+        Row("ring messages per workflow", r.RingMessagesPerWorkflow is { } ring ? $"{ring:F1}" : "n/a (counted in the worker processes)");
         if (r.Persistence is { } p) Row("store batches / versions written / misses / evictions", $"{p.Batches:N0} / {p.Versions:N0} / {p.Misses:N0} / {p.Evictions:N0}");
         if (r.ServerUtilization is { Length: > 0 } util) Row("modelled server utilization mean / max", $"{Math.Min(1, util.Average()):P0} / {Math.Min(1, util.Max()):P0}");
         else Row("peak working set (MiB)", $"{r.PeakWorkingSetMb:N0}");
@@ -125,13 +125,23 @@ internal static class CausalBench
             AnsiConsole.MarkupLine($"[grey]history: {history.Records:N0} function records in {Markup.Escape(history.Path)} (leasehold check --model causal --convergence {Markup.Escape(history.Path)})[/]");
     }
 
+    /// <summary>A run's name in errors and side by side: the protocol, and how its nodes talk when not by reference in one process.</summary>
+    private static string RunName(CausalBenchSettings s) =>
+        CausalBenchSettings.NameOf(s.Protocol) +
+        (s.Links switch
+        {
+            Processes.ProcessLinkKind.Tcp => "/tcp",
+            Processes.ProcessLinkKind.Shm => "/shm",
+            _ => s.Transport == Runtime.Transport.TransportKind.Inproc ? "" : "/codec",
+        });
+
     private static void PrintComparison(List<CausalBenchResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]side by side[/] (ratio: throughput over the first row's)");
         foreach (var c in new[] { "run", "workflows/s", "p50 ms", "p90 ms", "p99 ms", "ratio" }) table.AddColumn(new TableColumn(c).RightAligned());
         double first = results[0].ThroughputTps;
         foreach (var r in results)
-            table.AddRow(CausalBenchSettings.NameOf(r.Settings.Protocol), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
+            table.AddRow(RunName(r.Settings), $"{r.ThroughputTps:N0}", $"{r.P50Ms:F2}", $"{r.P90Ms:F2}", $"{r.P99Ms:F2}",
                 first > 0 ? $"{r.ThroughputTps / first:F2}" : "-");
         AnsiConsole.Write(table);
     }

@@ -19,8 +19,10 @@ internal sealed record CausalBenchResult
     public double P90Ms { get; init; }
     public double P99Ms { get; init; }
     public double MaxMs { get; init; }
-    public double RingMessagesPerWorkflow { get; init; }
-    public long Messages { get; init; }
+    /// <summary>Null across processes: the worker processes' servers count them, and no stats message brings them to the driver.</summary>
+    public double? RingMessagesPerWorkflow { get; init; }
+    /// <summary>Every message between nodes; null across processes, where each process counts its own.</summary>
+    public long? Messages { get; init; }
     public double PeakWorkingSetMb { get; init; }
     public required Workloads.InvariantResult Invariant { get; init; }
     /// <summary>With a durability: store batches and versions written, misses loaded and keys evicted over the whole run.</summary>
@@ -43,7 +45,13 @@ internal sealed record CausalBenchResult
         w.WriteString("mode", "causal");
         w.WriteString("workload", s.Workload);
         w.WriteString("protocol", CausalBenchSettings.NameOf(s.Protocol));
-        w.WriteString("transport", s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising");
+        w.WriteString("transport", s.Links switch
+        {
+            Processes.ProcessLinkKind.Tcp => "tcp",
+            Processes.ProcessLinkKind.Shm => "shm",
+            _ => s.Transport == Runtime.Transport.TransportKind.Inproc ? "inproc" : "inproc-serialising",
+        });
+        w.WriteNumber("processes", s.Links is null ? 1 : s.Workers + 1);
         w.WriteString("store", Stores.StoreSpec.Parse(s.Store).Spec?.Engine ?? s.Store);
         w.WriteString("durability", CausalBenchSettings.NameOf(s.Durability));
         w.WriteNumber("cache_capacity", s.Capacity);
@@ -88,8 +96,8 @@ internal sealed record CausalBenchResult
         w.WriteNumber("p99", Math.Round(P99Ms, 3));
         w.WriteNumber("max", Math.Round(MaxMs, 3));
         w.WriteEndObject();
-        w.WriteNumber("ring_messages_per_workflow", Math.Round(RingMessagesPerWorkflow, 2));
-        w.WriteNumber("messages", Messages);
+        if (RingMessagesPerWorkflow is { } ring) w.WriteNumber("ring_messages_per_workflow", Math.Round(ring, 2)); else w.WriteNull("ring_messages_per_workflow");
+        if (Messages is { } messages) w.WriteNumber("messages", messages); else w.WriteNull("messages");
         w.WriteNumber("peak_working_set_mb", Math.Round(PeakWorkingSetMb, 1));
         w.WriteStartObject("invariant");
         w.WriteString("name", Invariant.Name);

@@ -24,10 +24,17 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressRe
         var (opened, store) = await CausalBenchStore.OpenAsync(settings, cancellation);
         await using var _ = opened;
         using var scheduler = new ThreadPoolScheduler();
-        var cluster = CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial, store);
-        foreach (var w in workload.Workflows) cluster.Register(w);
-        if (history is not null) cluster.OnFunction = history.Record;
-        var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(cluster, workload, c)).ToArray();
+        // Across processes this process hosts the client only; the servers, and what only they count, are the workers'.
+        await using var processes = settings.Links is not null ? await Processes.CausalWorkerProcesses.StartAsync(settings, workload, scheduler, cancellation) : null;
+        var cluster = processes is null ? CausalRuntime.Create(settings.ToOptions(), scheduler, workload.Initial, store) : null;
+        if (cluster is not null)
+        {
+            foreach (var w in workload.Workflows) cluster.Register(w);
+            if (history is not null) cluster.OnFunction = history.Record;
+        }
+        else if (history is not null) processes!.Client.OnFunction = history.Record;
+        Func<string, Args, CausalInvocation?, Task<CausalResult>> invoke = cluster is not null ? cluster.InvokeAsync : processes!.Client.InvokeAsync;
+        var clients = Enumerable.Range(0, settings.Clients).Select(c => ClosedLoop(invoke, workload, c)).ToArray();
         var loop = Task.WhenAll(clients);
         var clock = Stopwatch.StartNew();
         double warmup = settings.WarmupSeconds, end = warmup + settings.DurationSeconds, measureStart = 0;
@@ -37,11 +44,12 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressRe
             if (!_measuring && clock.Elapsed.TotalSeconds >= warmup)
             {
                 completedAtStart = Interlocked.Read(ref _completed);
-                messagesAtStart = cluster.RingMessages;
+                messagesAtStart = cluster?.RingMessages ?? 0;
                 measureStart = clock.Elapsed.TotalSeconds;
                 _measuring = true;
             }
             if (scheduler.Fault is { } fault) throw new InvalidOperationException($"the engine stopped: {fault}");
+            processes?.ThrowIfStopped();
             if (loop.IsCompleted) await loop;
             await Task.Delay(250, CancellationToken.None);
             progress(clock.Elapsed.TotalSeconds, $"{(_measuring ? "measuring" : "warming up")}  completed {Interlocked.Read(ref _completed):N0}");
@@ -53,11 +61,14 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressRe
         }
         double measured = clock.Elapsed.TotalSeconds - measureStart;
         long inWindow = Interlocked.Read(ref _completed) - completedAtStart;
-        long ringMessages = cluster.RingMessages - messagesAtStart;
+        long? ringMessages = cluster?.RingMessages - messagesAtStart;
         _stopping = true;
         if (await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None)) != loop)
             throw new TimeoutException("causal workflows still outstanding 60 s after the run ended: the engine is stuck");
         await loop;
+        processes?.ThrowIfStopped();
+        // The workers retire and exit once every caller is answered.
+        if (processes is not null) await processes.StopAsync();
         // Write-behind: what was acknowledged is persisted before the store closes (the figures above do not wait for it).
         for (int wait = 0; store is { Idle: false } && wait < 600 && scheduler.Fault is null; wait++) await Task.Delay(100, CancellationToken.None);
         if (scheduler.Fault is { } late) throw new InvalidOperationException($"the engine stopped: {late}");
@@ -77,15 +88,15 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressRe
             P90Ms = _latency.PercentileMs(90),
             P99Ms = _latency.PercentileMs(99),
             MaxMs = _latency.MaxMs,
-            RingMessagesPerWorkflow = inWindow > 0 ? (double)ringMessages / inWindow : 0,
-            Messages = cluster.Messages,
+            RingMessagesPerWorkflow = ringMessages is { } ring ? (inWindow > 0 ? (double)ring / inWindow : 0) : null,
+            Messages = cluster?.Messages,
             PeakWorkingSetMb = self.PeakWorkingSet64 / (1024.0 * 1024.0),
             Invariant = workload.Check(),
-            Persistence = CausalBenchResult.PersistenceOf(cluster),
+            Persistence = cluster is null ? null : CausalBenchResult.PersistenceOf(cluster),
         };
     }
 
-    private async Task ClosedLoop(ICausalRuntime cluster, ICausalWorkload workload, int client)
+    private async Task ClosedLoop(Func<string, Args, CausalInvocation?, Task<CausalResult>> invoke, ICausalWorkload workload, int client)
     {
         await Task.Yield();
         var random = new Random(HashCode.Combine(settings.Seed, client));
@@ -97,7 +108,7 @@ internal sealed class CausalBenchRunner(CausalBenchSettings settings, ProgressRe
             bool counted = _measuring;
             if (counted) Interlocked.Increment(ref _submitted);
             long start = Stopwatch.GetTimestamp();
-            var result = await cluster.InvokeAsync(workflow, args, new CausalInvocation { Token = token, Process = client, Seq = seq++ });
+            var result = await invoke(workflow, args, new CausalInvocation { Token = token, Process = client, Seq = seq++ });
             workload.Observe(workflow, result.Status, result.Outputs);
             long us = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             Interlocked.Increment(ref _completed);

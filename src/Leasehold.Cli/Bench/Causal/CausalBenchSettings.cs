@@ -31,6 +31,14 @@ internal sealed record CausalBenchSettings
     public CausalDurability Durability { get; init; } = CausalDurability.None;
     /// <summary>C-cache keys per server (0: unbounded); needs a durability.</summary>
     public int Capacity { get; init; }
+    /// <summary>How the driver reaches worker processes hosting the cache servers (null: every node runs in this process, over <see cref="Transport"/>).</summary>
+    public Leasehold.Cli.Processes.ProcessLinkKind? Links { get; init; }
+    /// <summary>Worker processes to start on this host (with <see cref="Links"/>); null with a <see cref="ClusterFile"/> of workers already running.</summary>
+    public int? Processes { get; init; }
+    /// <summary>The cluster map of workers started by hand (`leasehold worker --mode causal`); this process is its driver.</summary>
+    public string? ClusterFile { get; init; }
+    /// <summary>The cluster key of a <see cref="ClusterFile"/>'s cluster.</summary>
+    public string? KeyFile { get; init; }
     public string? JsonPath { get; init; }
     public string? HistoryPath { get; init; }
     public bool Quiet { get; init; }
@@ -54,6 +62,7 @@ internal sealed record CausalBenchSettings
 
     public string? Problem()
     {
+        if (ProcessesProblem() is { } processesProblem) return processesProblem;
         if (Stores.StoreSpec.Parse(Store).Problem is { } storeProblem) return storeProblem;
         if (Durability == CausalDurability.None && Store != "memory")
             return $"--store {Stores.StoreSpec.Parse(Store).Spec!.Engine}: the causal mode persists into a store only with --durability write-behind or sync (none keeps its state in its caches)";
@@ -86,6 +95,48 @@ internal sealed record CausalBenchSettings
             return $"--service-us and --function-us must be in [0, 100000], not {MessageServiceUs} and {FunctionServiceUs}";
         if (!(LinkLatencyUs >= 0) || LinkLatencyUs > 1_000_000) return $"--link-latency-us must be in [0, 1000000], not {LinkLatencyUs}";
         return null;
+    }
+
+    /// <summary>What cannot run across worker processes (null: nothing, or the run is in this process).</summary>
+    private string? ProcessesProblem()
+    {
+        if (Links is not { } links)
+            return Processes is not null ? "--processes starts worker processes: give --transport tcp or shm (inproc runs every node in this process)"
+                : ClusterFile is not null ? "--cluster drives worker processes: give --transport tcp or shm"
+                : null;
+        string transport = links == Leasehold.Cli.Processes.ProcessLinkKind.Shm ? "shm" : "tcp";
+        if (Processes is null && ClusterFile is null) return $"--transport {transport} runs the cache servers in worker processes: give --processes N (started here) or --cluster FILE (started by hand)";
+        if (Processes is not null && ClusterFile is not null) return "--processes starts its own workers; --cluster drives workers started by hand: give one";
+        if (Processes is { } n && (n < 1 || n > 64)) return $"--processes must be in 1..64, not {n}";
+        if (ClusterFile is not null && KeyFile is null) return "--cluster needs --key-file: the cluster key the workers were started with";
+        if (Durability != CausalDurability.None)
+            return $"--durability {NameOf(Durability)}: across processes the causal mode keeps its state in the caches (a writer per process into a shared store is not built yet): drop --durability";
+        if (Store != "memory")
+            return $"--store: across processes the causal mode keeps its state in the caches and opens no store: drop --store";
+        if (Virtual) return "--virtual runs every node in this process in virtual time: drop it, or --transport and --processes";
+        if (LinkLatencyUs != 0) return $"--link-latency-us models a link's delay in one process; across processes the links are real: drop it";
+        if (Protocol is not (CausalProtocol.CausalMesh or CausalProtocol.Eventual))
+            return $"--protocol {NameOf(Protocol)}: across processes only causalmesh and eventual run (the baselines are built as one process)";
+        return null;
+    }
+
+    /// <summary>
+    /// The flags of `leasehold worker --mode causal` that make a worker process build its servers and workflows as this run
+    /// does: the same options (servers come from the cluster map), the same workload and the same seed.
+    /// </summary>
+    public IReadOnlyList<string> WorkerArgs()
+    {
+        var args = new List<string>
+        {
+            "--mode", "causal", "--workload", Workload, "--protocol", NameOf(Protocol),
+            "--keys", Keys.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--theta", Theta.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            "--seed", Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (Workload == "causal-micro") args.AddRange(["--length", Length.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        if (!EagerIntegration) args.Add("--no-eager");
+        if (Transactions) args.Add("--transactions");
+        return args;
     }
 
     public Workloads.Causal.ICausalWorkload CreateWorkload()

@@ -24,6 +24,8 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     private readonly SortedDictionary<int, string> _refused = [];
     private readonly SortedDictionary<int, string> _lost = [];
     private readonly Dictionary<int, Superseding> _superseding = [];
+    /// <summary>Callers of <see cref="AwaitJoined"/> still waiting: a driver with no incarnations (the causal mode) only needs the joins.</summary>
+    private readonly List<Action<string?>> _joinWaiters = [];
     private readonly SortedDictionary<int, WorkerReport> _reports = [];
     private PendingStart? _start;
     private bool _shutDown;
@@ -74,6 +76,33 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             });
         });
     }
+
+    /// <summary>
+    /// Calls <paramref name="done"/> once every worker has joined (null), or at once with the reason when one is refused,
+    /// lost, or (unless the join timeout is infinite) not joined in time. On the fleet's mailbox.
+    /// </summary>
+    public void AwaitJoined(Action<string?> done) => _mailbox.Post(() =>
+    {
+        if ((Unavailable() ?? RefusedWorkers()) is { } failure) done(failure);
+        else if (AllJoined) done(null);
+        else
+        {
+            _joinWaiters.Add(done);
+            if (_joinTimeout != Timeout.InfiniteTimeSpan) _mailbox.PostAfter(_joinTimeout, () =>
+            {
+                if (_joinWaiters.Remove(done)) done($"the worker processes did not all join within {_joinTimeout.TotalSeconds:0} s: {MissingWorkers()}");
+            });
+        }
+    });
+
+    private void FinishJoinWaiters(string? failure)
+    {
+        var waiters = _joinWaiters.ToList();
+        _joinWaiters.Clear();
+        foreach (var done in waiters) done(failure);
+    }
+
+    private string? RefusedWorkers() => _refused.Count == 0 ? null : string.Join("; ", _refused.Values);
 
     public void Supersede(int number, Action whenQuiet) => _mailbox.Post(() =>
     {
@@ -129,6 +158,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             _endpoint.Send(NodeId.WorkerHost(worker), new JoinRefusedMsg(reason));
             // Static membership has no other process to run this worker: the start fails now, naming why.
             if (_start is { Begun: false } waiting) Finish(waiting, reason);
+            FinishJoinWaiters(reason);
             return;
         }
         if (join.Worker != worker || _joined.ContainsKey(worker))
@@ -142,6 +172,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         _refused.Remove(worker);
         lock (_joined) _joined[worker] = join;
         if (_start is { Begun: false } start && AllJoined) Begin(start);
+        if (AllJoined) FinishJoinWaiters(null);
     }
 
     /// <summary>How the worker's workflows differ from the driver's (null: they do not), naming each difference.</summary>
@@ -201,6 +232,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         // committed, whose versions recovery discards.
         foreach (var number in _superseding.Keys.Order().ToList()) OnQuiet(worker, number);
         if (_start is { } start) Finish(start, Unavailable()!);
+        FinishJoinWaiters(Unavailable()!);
     }
 
     private void Finish(PendingStart start, string? failure)

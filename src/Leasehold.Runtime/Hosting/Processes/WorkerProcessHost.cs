@@ -58,6 +58,20 @@ public sealed class WorkerProcessHost : IMessageSink
         _endpoint = transport.Register(NodeId.WorkerHost(worker), new Incarnation(0), _mailbox, this);
     }
 
+    /// <summary>
+    /// A host that only joins: the process runs no serializable worker (a causal worker process: its cache servers are built
+    /// beside it), so it holds no store or memory. It joins with its workflows and stops on the driver's shutdown, a refusal
+    /// or a lost driver link; a <see cref="StartIncarnationMsg"/> stops it with a reason, since it cannot build a worker.
+    /// </summary>
+    public WorkerProcessHost(int worker, string process, IScheduler scheduler, ITransport transport, IEnumerable<WorkflowDefinition> workflows)
+        : this(worker, process, scheduler, store: null!, transport, memory: null!, workflows)
+    {
+        _joinOnly = true;
+    }
+
+    /// <summary>Whether this host only joins (never dereferences its store or memory, which are null).</summary>
+    private readonly bool _joinOnly;
+
     /// <summary>This process's counters (its worker's operations); the driver's bench reads the driver's own.</summary>
     public ClusterCounters Counters { get; } = new();
 
@@ -98,7 +112,8 @@ public sealed class WorkerProcessHost : IMessageSink
             case JoinRefusedMsg refused: Stop(false, refused.Reason); break;
             case ShutdownMsg shutdown:
                 if (_live is { } live) OnSupersede(live.Number);
-                _endpoint.Send(NodeId.DriverHost, new WorkerReportMsg(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
+                // A join-only host ran no worker: it has no counters to report, and no memory to ask.
+                if (!_joinOnly) _endpoint.Send(NodeId.DriverHost, new WorkerReportMsg(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
                     _memory.Operations, _wireBytesSent?.Invoke() ?? 0));
                 Stop(true, shutdown.Reason);
                 break;
@@ -108,6 +123,11 @@ public sealed class WorkerProcessHost : IMessageSink
 
     private void OnStart(StartIncarnationMsg start)
     {
+        if (_joinOnly)
+        {
+            Stop(false, $"the driver started incarnation {start.Number}, but process '{_process}' runs no serializable worker (it was started for the causal mode): start the workers with the driver's --mode");
+            return;
+        }
         ClusterOptions options;
         try
         {

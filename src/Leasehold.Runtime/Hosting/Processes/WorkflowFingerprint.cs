@@ -23,7 +23,9 @@ public static class WorkflowFingerprint
             text.Append("|f:").Append(f.Name).Append(':').Append(f.Index).Append(':').Append(f.MayAbort)
                 .Append(":p=").AppendJoin(',', f.Parents).Append(":b=").Append(CodeOf(f.Body.Method));
             foreach (var a in f.Accesses)
-                text.Append("|a:").Append(a.Table).Append(':').Append(a.Mode).Append(':').Append(a.AnyKey).Append(':').Append(CodeOf(a.KeySelector.Method));
+                text.Append("|a:").Append(a.Table).Append(':').Append(a.Mode).Append(':').Append(a.AnyKey).Append(':')
+                    // A read of any key (a causal workflow's ReadsAny) has no selector: its keys come from what it reads.
+                    .Append(a.KeySelector is null ? "any" : CodeOf(a.KeySelector.Method));
         }
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16];
     }
