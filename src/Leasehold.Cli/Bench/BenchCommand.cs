@@ -240,7 +240,10 @@ internal static class BenchCommand
                     foreach (var p in protocols.Values)
                         foreach (var g in gatings.Values)
                             foreach (var t in transports.Values)
-                                variants.Add(settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = t.Links });
+                                // An in-process run beside process runs (--transport inproc,tcp --processes 3) ignores the process flags.
+                                variants.Add(t.Links is null
+                                    ? settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = null, Processes = null, ClusterFile = null, KeyFile = null }
+                                    : settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = t.Links });
             return await RunAsync(variants, cancellation);
         });
         return command;
