@@ -83,7 +83,9 @@ public class LinkHandshakeTests : IAsyncLifetime
         var addresses = LinkTestMaps.Addresses(unix: true, 2);
         var p0 = Make(LinkTestMaps.Map(addresses), "p0", LinkTestMaps.Key, TimeSpan.FromSeconds(3));
         var stranger = Make(LinkTestMaps.Map(addresses, cluster: "elsewhere"), "p1", LinkTestMaps.Key, TimeSpan.FromSeconds(3));
-        var refused = Refused(p0);
+        // p0 refuses twice, in either order: as the acceptor of the stranger's dial (the refusal this test is about) and
+        // as a dialer the stranger hung up on. Wait for the one that names both clusters, whichever comes first.
+        var refused = Refused(p0, reason => reason.Contains("cluster 'elsewhere' dialed cluster 'conformance'", StringComparison.Ordinal));
         _ = p0.StartAsync();
         await Assert.ThrowsAsync<LinkStartException>(() => stranger.StartAsync()).WaitAsync(HangGuard);
         var reason = await refused.WaitAsync(HangGuard);
@@ -130,10 +132,14 @@ public class LinkHandshakeTests : IAsyncLifetime
         Assert.DoesNotContain("'p1'", failure.Message);
     }
 
-    private static Task<string> Refused(LinkTransport transport)
+    /// <summary>The first refusal <paramref name="transport"/> reports that <paramref name="matches"/> (any, if null).</summary>
+    private static Task<string> Refused(LinkTransport transport, Func<string, bool>? matches = null)
     {
         var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        transport.HandshakeRefused += reason => refused.TrySetResult(reason);
+        transport.HandshakeRefused += reason =>
+        {
+            if (matches is null || matches(reason)) refused.TrySetResult(reason);
+        };
         return refused.Task;
     }
 }
