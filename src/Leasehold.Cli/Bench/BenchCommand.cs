@@ -241,7 +241,7 @@ internal static class BenchCommand
                         foreach (var g in gatings.Values)
                             foreach (var t in transports.Values)
                                 // An in-process run beside process runs (--transport inproc,tcp --processes 3) ignores the process flags.
-                                variants.Add(t.Links is null
+                                variants.Add(t.Links is null && transports.Values.Any(v => v.Links is not null)
                                     ? settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = null, Processes = null, ClusterFile = null, KeyFile = null }
                                     : settings with { Protocol = p, Gating = g, Store = st, Transport = t.Kind, Links = t.Links });
             return await RunAsync(variants, cancellation);
@@ -306,6 +306,11 @@ internal static class BenchCommand
             {
                 result = await BenchProgress.RunAsync(live, Name(variant), variant.WarmupSeconds + variant.DurationSeconds,
                     progress => new BenchRunner(variant, progress).RunAsync(cancellation));
+            }
+            catch (UsageException e)
+            {
+                Console.Error.WriteLine($"leasehold bench: {e.Message}");
+                return ExitCodes.Usage;
             }
             catch (Runtime.Storage.StoreUnavailableException e)
             {
@@ -385,7 +390,8 @@ internal static class BenchCommand
     private static void PrintSummary(BenchResult r)
     {
         var s = r.Settings;
-        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{s.Workload}[/] · {(s.Protocol == ProtocolKind.Lease ? "lease" : "nocc")} · {s.Workers} workers × {s.Executors} executors · {(s.Rate is { } rate ? $"open loop {rate:N0}/s" : $"{s.Clients} clients")}");
+        string where = s.Links switch { ProcessLinkKind.Tcp => " (worker processes over tcp)", ProcessLinkKind.Shm => " (worker processes over shm)", _ => "" };
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{s.Workload}[/] · {(s.Protocol == ProtocolKind.Lease ? "lease" : "nocc")} · {s.Workers} workers{where} × {s.Executors} executors · {(s.Rate is { } rate ? $"open loop {rate:N0}/s" : $"{s.Clients} clients")}");
         table.AddColumn("metric");
         table.AddColumn(new TableColumn("value").RightAligned());
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));

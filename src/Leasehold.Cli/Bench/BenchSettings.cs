@@ -93,6 +93,18 @@ internal sealed record BenchSettings
         if (Processes is not null && ClusterFile is not null) return "--processes starts its own workers; --cluster drives workers started by hand: give one";
         if (Processes is { } n && (n < 1 || n > 64)) return $"--processes must be in 1..64, not {n}";
         if (ClusterFile is not null && KeyFile is null) return "--cluster needs --key-file: the cluster key the workers were started with";
+        if (ClusterFile is not null)
+        {
+            // Checked before the store is opened and loaded, so a bad map or key leaves the schema as it was.
+            try
+            {
+                var map = Runtime.Transport.Membership.ClusterMap.Load(ClusterFile);
+                if (map.Workers != Workers) return $"the cluster map {ClusterFile} has {map.Workers} workers; give --workers {map.Workers}";
+                Leasehold.Cli.Processes.ClusterKeyFile.Read(KeyFile!);
+            }
+            catch (FormatException e) { return $"--cluster: {e.Message}"; }
+            catch (Leasehold.Cli.Processes.UsageException e) { return e.Message; }
+        }
         if (Stores.StoreSpec.Parse(Store).Spec is { } spec)
         {
             if (Stores.SharedStore.Problem(spec) is { } notShared) return notShared;

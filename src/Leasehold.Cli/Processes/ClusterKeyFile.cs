@@ -17,6 +17,7 @@ internal static class ClusterKeyFile
         byte[] key;
         try
         {
+            if (Directory.Exists(path)) throw new UsageException($"--key-file: '{path}' is a directory, not a key file");
             var info = new FileInfo(path);
             if (!info.Exists) throw new UsageException($"--key-file: '{path}' does not exist (create one: head -c 32 /dev/urandom > {path}; chmod 600 {path})");
             if (info.Length > MaxBytes) throw new UsageException($"--key-file: '{path}' holds {info.Length} bytes; a cluster key is {MinBytes} to {MaxBytes} bytes");
@@ -33,9 +34,11 @@ internal static class ClusterKeyFile
     /// <summary>Writes a fresh random key, readable by its owner only.</summary>
     public static void Create(string path)
     {
-        using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
-            file.Write(RandomNumberGenerator.GetBytes(32));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // Created with owner-only permissions, never readable by others even for a moment.
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var file = new FileStream(path, options);
+        file.Write(RandomNumberGenerator.GetBytes(32));
     }
 }
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Leasehold.Cli.Bench;
 using Leasehold.Runtime.Transport.Membership;
@@ -18,12 +19,32 @@ internal sealed class LocalCluster : IAsyncDisposable
 {
     private readonly List<WorkerChild> _children = [];
 
+    private readonly List<PosixSignalRegistration> _signals = [];
+    private int _cleaned;
+
     private LocalCluster(string directory, ClusterMap map, string mapPath, string keyPath)
     {
         Directory = directory;
         Map = map;
         MapPath = mapPath;
         KeyPath = keyPath;
+        // Ctrl-C, a terminating signal or an exit that skips the run's own stop must not leave worker processes, the
+        // cluster key or the sockets behind: the handler kills the children and removes the directory, then lets the
+        // signal do what it would have done.
+        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGQUIT, PosixSignal.SIGHUP })
+            _signals.Add(PosixSignalRegistration.Create(signal, _ => CleanUp()));
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => CleanUp();
+
+    /// <summary>Once: kills every child still running and removes the directory with the key and the sockets.</summary>
+    private void CleanUp()
+    {
+        if (Interlocked.Exchange(ref _cleaned, 1) != 0) return;
+        foreach (var c in _children) c.Dispose();
+        try { System.IO.Directory.Delete(Directory, recursive: true); }
+        catch (IOException) { }
     }
 
     public string Directory { get; }
@@ -80,6 +101,7 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Why workers ended early (their exit codes and last lines), or null while all run.</summary>
     public string? Exited()
     {
+        if (Volatile.Read(ref _cleaned) != 0) return "the run was interrupted by a signal; the worker processes were stopped";
         var ended = _children.Where(c => c.HasExited).Select(c => c.Describe()).ToList();
         return ended.Count == 0 ? null : string.Join("; ", ended);
     }
@@ -92,9 +114,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         // They exit on the driver's shutdown message; one that does not within a few seconds is killed.
         var deadline = Stopwatch.StartNew();
         while (_children.Any(c => !c.HasExited) && deadline.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(50);
-        foreach (var c in _children) c.Dispose();
-        try { System.IO.Directory.Delete(Directory, recursive: true); }
-        catch (IOException) { }
+        CleanUp();
+        foreach (var r in _signals) r.Dispose();
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
     }
 
     /// <summary>
@@ -150,7 +172,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
 
         public string Name { get; }
-        public bool HasExited => _process.HasExited;
+        private int _disposed;
+
+        public bool HasExited => Volatile.Read(ref _disposed) != 0 || _process.HasExited;
 
         public static WorkerChild Start(string name, IEnumerable<string> args)
         {
@@ -177,11 +201,13 @@ internal sealed class LocalCluster : IAsyncDisposable
         {
             string last;
             lock (_lines) last = string.Join(" | ", _lines.TakeLast(3));
+            if (Volatile.Read(ref _disposed) != 0) return $"{Name} (stopped): {last}";
             return HasExited ? $"{Name} exited with code {_process.ExitCode}: {last}" : $"{Name} (running): {last}";
         }
 
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             try
             {
                 if (!_process.HasExited) _process.Kill(entireProcessTree: true);

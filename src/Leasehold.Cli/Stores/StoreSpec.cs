@@ -100,7 +100,12 @@ internal sealed class OpenedStore(IStateStore store, string? temporaryDirectory,
 
     public async ValueTask DisposeAsync()
     {
-        if (dropTemporary is not null) await dropTemporary();
+        // Never throws for the drop: an exception here would replace the one that ended the run, which says why.
+        if (dropTemporary is not null)
+        {
+            try { await dropTemporary(); }
+            catch (Exception e) { Console.Error.WriteLine($"leasehold: could not remove the temporary schema or keyspace: {e.Message}"); }
+        }
         await store.DisposeAsync();
         if (temporaryDirectory is not null && Directory.Exists(temporaryDirectory)) Directory.Delete(temporaryDirectory, recursive: true);
     }

@@ -25,9 +25,21 @@ public readonly record struct LinkAddress
     public string? SocketPath { get; }
     public bool IsUnix => SocketPath is not null;
 
-    public EndPoint ToEndPoint() => SocketPath is { } path
-        ? new UnixDomainSocketEndPoint(path)
-        : IPAddress.TryParse(Host, out var ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port);
+    /// <summary>
+    /// The socket address. A host name is resolved here (IPv4 first), since a socket is created for one address
+    /// family; a name that does not resolve throws a <see cref="SocketException"/> naming it.
+    /// </summary>
+    public EndPoint ToEndPoint()
+    {
+        if (SocketPath is { } path) return new UnixDomainSocketEndPoint(path);
+        if (IPAddress.TryParse(Host, out var ip)) return new IPEndPoint(ip, Port);
+        IPAddress[] resolved;
+        try { resolved = Dns.GetHostAddresses(Host); }
+        catch (SocketException e) { throw new SocketException((int)e.SocketErrorCode, $"the host name '{Host}' of {Text} does not resolve: {e.Message}"); }
+        var chosen = resolved.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? resolved.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound, $"the host name '{Host}' of {Text} has no address");
+        return new IPEndPoint(chosen, Port);
+    }
 
     public static LinkAddress Parse(string text) =>
         TryParse(text, out var address, out var error) ? address : throw new FormatException(error);
