@@ -83,10 +83,10 @@ public class CausalProcessClusterTests
         await File.WriteAllBytesAsync(key, secret);
         string[] Worker(int i, params string[] extra) => ["worker", "--mode", "causal", "--cluster", map, "--process", $"worker-{i}", "--key-file", key, "--keys", "200", .. extra];
 
-        await using var worker0 = Child.Start("worker-0", Worker(0));
-        await using var worker1 = Child.Start("worker-1", Worker(1));
-        await using var worker2 = Child.Start("worker-2", Worker(2, "--transactions"));
-        await using var driver = Child.Start("driver", ["driver", "--mode", "causal", "--cluster", map, "--key-file", key, "--workers", "3", .. FewKeys, .. ShortRun]);
+        await using var worker0 = LeaseholdChild.Start("worker-0", Worker(0));
+        await using var worker1 = LeaseholdChild.Start("worker-1", Worker(1));
+        await using var worker2 = LeaseholdChild.Start("worker-2", Worker(2, "--transactions"));
+        await using var driver = LeaseholdChild.Start("driver", ["driver", "--mode", "causal", "--cluster", map, "--key-file", key, "--workers", "3", .. FewKeys, .. ShortRun]);
         string Describe() => string.Join("\n", new[] { driver, worker0, worker1, worker2 }.Select(c => c.Describe()));
 
         Assert.True(await driver.ExitAsync() == 1, Describe());
@@ -161,72 +161,6 @@ public class CausalProcessClusterTests
         {
             try { Directory.Delete(Path, recursive: true); }
             catch (IOException) { }
-        }
-    }
-
-    /// <summary>One `leasehold` child running beside others: its output as it comes, its exit; disposing kills it if it still runs.</summary>
-    private sealed class Child : IAsyncDisposable
-    {
-        /// <summary>A hang guard, never the thing asserted.</summary>
-        private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(90);
-        private readonly Process _process;
-        private readonly List<string> _lines = [];
-
-        private Child(string name, Process process)
-        {
-            Name = name;
-            _process = process;
-            process.OutputDataReceived += (_, e) => Keep(e.Data);
-            process.ErrorDataReceived += (_, e) => Keep(e.Data);
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-        }
-
-        public string Name { get; }
-
-        public string Output
-        {
-            get { lock (_lines) return string.Join("\n", _lines); }
-        }
-
-        public static Child Start(string name, string[] args)
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            start.ArgumentList.Add(System.IO.Path.Combine(AppContext.BaseDirectory, "Leasehold.Cli.dll"));
-            foreach (var a in args) start.ArgumentList.Add(a);
-            start.Environment["NO_COLOR"] = "1";
-            return new Child(name, Process.Start(start) ?? throw new InvalidOperationException($"{name} did not start"));
-        }
-
-        public async Task<int> ExitAsync()
-        {
-            using var guard = new CancellationTokenSource(HangGuard);
-            try { await _process.WaitForExitAsync(guard.Token); }
-            catch (OperationCanceledException) { throw new Xunit.Sdk.XunitException($"{Name} still ran {HangGuard.TotalSeconds:0} s later: {Output}"); }
-            return _process.ExitCode;
-        }
-
-        public string Describe() => $"--- {Name}{(_process.HasExited ? $" (exit {_process.ExitCode})" : " (running)")}:\n{Output}";
-
-        private void Keep(string? line)
-        {
-            if (line is null) return;
-            lock (_lines) _lines.Add(line);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            try
-            {
-                if (!_process.HasExited)
-                {
-                    _process.Kill(entireProcessTree: true);
-                    using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-                    await _process.WaitForExitAsync(guard.Token);
-                }
-            }
-            catch (Exception e) when (e is InvalidOperationException or OperationCanceledException) { }
-            _process.Dispose();
         }
     }
 }

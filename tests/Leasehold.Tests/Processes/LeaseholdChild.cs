@@ -55,6 +55,9 @@ internal sealed class LeaseholdChild : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Its name, exit (or that it still runs) and output, for a failure message.</summary>
+    public string Describe() => $"--- {Name}{(_process.HasExited ? $" (exit {_process.ExitCode})" : " (running)")}:\n{Output}";
+
     /// <summary>SIGKILL: no handler runs, nothing is flushed or closed by the child.</summary>
     public void Kill() => _process.Kill(entireProcessTree: false);
 
