@@ -409,7 +409,9 @@ internal static class BenchCommand
         Row("allocated per txn (bytes)", $"{r.AllocBytesPerTxn:N0}");
         Row("mailbox posts / wake-ups per txn", $"{r.PostsPerTxn:F2} / {r.WakeupsPerTxn:F2}");
         Row("CPU per txn (µs)", $"{r.CpuUsPerTxn:F1}");
+        if (r.CpuUsPerTxnAllProcesses is { } all && r.Settings.Links is not null) Row("CPU per txn, every process (µs)", $"{all:F1}");
         Row("workflows per batch", $"{r.TxnPerBatch:F1}");
+        Row("batch logging / executing / committing (ms)", $"{r.BatchPhaseMs[0]:F2} / {r.BatchPhaseMs[1]:F2} / {r.BatchPhaseMs[2]:F2}");
         if (r.SyncsPerBatch is { } syncs) Row("synced writes per batch", $"{syncs:F2}");
         table.AddRow(new Markup("invariant"), SummaryRows.Invariant(r.Invariant));
         AnsiConsole.Write(table);

@@ -27,10 +27,14 @@ internal sealed record BenchResult
     public double PostsPerTxn { get; init; }
     public double WakeupsPerTxn { get; init; }
     public double CpuUsPerTxn { get; init; }
+    /// <summary>CPU of every process of the cluster (this one and the worker processes) in the measured window per workflow committed in it; null if a worker process did not report.</summary>
+    public double? CpuUsPerTxnAllProcesses { get; init; }
     /// <summary>Synced writes per committed workflow and per committed batch; null when the store does not count them.</summary>
     public double? SyncsPerTxn { get; init; }
     public double? SyncsPerBatch { get; init; }
     public double TxnPerBatch { get; init; }
+    /// <summary>Mean milliseconds per batch committed in the window: logging, executing, committing.</summary>
+    public double[] BatchPhaseMs { get; init; } = [0, 0, 0];
     public long BatchesCommitted { get; init; }
     public long Messages { get; init; }
     /// <summary>Bytes every process's links sent, over the whole run, per transaction committed in it (null: in process).</summary>
@@ -111,9 +115,15 @@ internal sealed record BenchResult
         w.WriteNumber("posts_per_txn", Math.Round(PostsPerTxn, 2));
         w.WriteNumber("wakeups_per_txn", Math.Round(WakeupsPerTxn, 2));
         w.WriteNumber("cpu_us_per_txn", Math.Round(CpuUsPerTxn, 1));
+        if (CpuUsPerTxnAllProcesses is { } all) w.WriteNumber("cpu_us_per_txn_all_processes", Math.Round(all, 1)); else w.WriteNull("cpu_us_per_txn_all_processes");
         if (SyncsPerTxn is { } spt) w.WriteNumber("syncs_per_txn", Math.Round(spt, 4)); else w.WriteNull("syncs_per_txn");
         if (SyncsPerBatch is { } spb) w.WriteNumber("syncs_per_batch", Math.Round(spb, 3)); else w.WriteNull("syncs_per_batch");
         w.WriteNumber("txn_per_batch", Math.Round(TxnPerBatch, 1));
+        w.WriteStartObject("batch_phase_ms");
+        w.WriteNumber("logging", Math.Round(BatchPhaseMs[0], 3));
+        w.WriteNumber("executing", Math.Round(BatchPhaseMs[1], 3));
+        w.WriteNumber("committing", Math.Round(BatchPhaseMs[2], 3));
+        w.WriteEndObject();
         w.WriteNumber("batches_committed", BatchesCommitted);
         w.WriteNumber("messages", Messages);
         if (WireBytesPerTxn is { } wire) w.WriteNumber("wire_bytes_per_txn", Math.Round(wire, 1)); else w.WriteNull("wire_bytes_per_txn");

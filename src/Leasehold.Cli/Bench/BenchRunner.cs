@@ -27,6 +27,9 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
     {
         var workload = WorkloadFactory.Create(settings);
         using var history = _history = BenchHistory.For(workload, settings);
+        // Worker processes started here open the store too: the server's connection slots are shared between them.
+        if (settings is { Links: not null, Processes: { } workers } && Stores.StoreSpec.Parse(settings.Store).Spec is { Engine: "postgres", Target: { } connection })
+            settings = settings with { Store = "postgres:" + await Stores.PostgresPoolBudget.ShareAsync(connection, workers + 1, cancellation) };
         await using var opened = await Stores.StoreSpec.Parse(settings.Store).Spec!.OpenAsync("bench");
         var store = opened.Store;
         if (await store.LastCommittedAsync(cancellation) > 0)
@@ -57,6 +60,8 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         // Zero until the window opens: a run that never opened one reports whole-run counts.
         var atStart = default(WindowCounters) with { Syncs = syncCounter is null ? null : 0 };
         double measureStart = 0;
+        // The worker processes' counters where the window opens and closes (their CPU): null if they did not all answer.
+        IReadOnlyList<Runtime.Hosting.Processes.WorkerReport>? workersAtStart = null;
         // The window ends at --duration once it holds --min-committed commits; a loaded machine only makes it longer.
         bool WindowDone(double now)
         {
@@ -75,6 +80,7 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
                 atStart = Counters();
                 measureStart = clock.Elapsed.TotalSeconds;
                 _measuring = true;
+                workersAtStart = await cluster.WorkerReportsNowAsync(TimeSpan.FromSeconds(5));
             }
             ThrowIfStopped(cluster, scheduler);
             processes?.ThrowIfWorkerExited();
@@ -90,16 +96,19 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         double measured = clock.Elapsed.TotalSeconds - measureStart;
         var window = Counters() - atStart;
         long committedInWindow = window.Committed;
+        var workersAtEnd = await cluster.WorkerReportsNowAsync(TimeSpan.FromSeconds(5));
+        TimeSpan? workersCpu = workersAtStart is null || workersAtEnd is null || workersAtStart.Count != workersAtEnd.Count ? null
+            : workersAtEnd.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Cpu) - workersAtStart.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Cpu);
         _stopping = true;
 
         var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
         ThrowIfStopped(cluster, scheduler);
         if (drained != loop)
-            throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck");
+            throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck. What each part waits for:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)))}");
         await loop;
         var deadline = Stopwatch.StartNew();
         while (cluster.Outstanding > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10, CancellationToken.None);
-        if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck");
+        if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck. What each part waits for:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)))}");
         ThrowIfStopped(cluster, scheduler);
 
         // Worker processes retire and exit before the store is checked and released; they report their counters as they go.
@@ -139,9 +148,11 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             PostsPerTxn = PerCommitted(window.Posts, committedInWindow),
             WakeupsPerTxn = PerCommitted(window.Wakeups, committedInWindow),
             CpuUsPerTxn = PerCommitted(window.Cpu.TotalMicroseconds, committedInWindow),
+            CpuUsPerTxnAllProcesses = workersCpu is { } elsewhere ? PerCommitted((window.Cpu + elsewhere).TotalMicroseconds, committedInWindow) : null,
             SyncsPerTxn = window.Syncs is { } n ? PerCommitted(n, committedInWindow) : null,
             SyncsPerBatch = window.Syncs is { } m ? PerCommitted(m, window.Batches) : null,
             TxnPerBatch = PerCommitted(committedInWindow, window.Batches),
+            BatchPhaseMs = window.PhaseMeansMs(),
             BatchesCommitted = cluster.Counters.BatchesCommitted,
             Messages = cluster.Messages,
             WireBytesPerTxn = processes is null || reports is null ? null

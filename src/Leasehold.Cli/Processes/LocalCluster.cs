@@ -65,6 +65,8 @@ internal sealed class LocalCluster : IAsyncDisposable
     public static LocalCluster StartCausal(ProcessLinkKind kind, int workers, IReadOnlyList<string> causalArgs) => Launch(kind, workers, causalArgs);
 
     /// <param name="modeArgs">the flags after the ones every worker gets (map, name, key, transport): the mode's and the workload's.</param>
+    private static int s_clusters;
+
     private static LocalCluster Launch(ProcessLinkKind kind, int workers, IReadOnlyList<string> modeArgs)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"leasehold-cluster-{Environment.ProcessId}-{Environment.TickCount64}");
@@ -74,7 +76,9 @@ internal sealed class LocalCluster : IAsyncDisposable
         LinkAddress Address(string name) => kind == ProcessLinkKind.Shm
             ? LinkAddress.Parse($"unix:{Path.Combine(directory, name + ".sock")}")
             : LinkAddress.Parse($"tcp://127.0.0.1:{ports[next++]}");
-        var map = ClusterMap.Conventional($"bench-{Environment.ProcessId}", Address("driver"), [.. Enumerable.Range(0, workers).Select(i => Address($"worker-{i}"))]);
+        // One name per cluster this process starts: region files are named by cluster, so the rounds of one bench (whose
+        // earlier workers may still be exiting, deleting their own files) never share a file name.
+        var map = ClusterMap.Conventional($"bench-{Environment.ProcessId}-{Interlocked.Increment(ref s_clusters)}", Address("driver"), [.. Enumerable.Range(0, workers).Select(i => Address($"worker-{i}"))]);
         var mapPath = Path.Combine(directory, "cluster.json");
         File.WriteAllText(mapPath, ToJson(map));
         var keyPath = Path.Combine(directory, "cluster.key");

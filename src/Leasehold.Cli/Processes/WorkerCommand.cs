@@ -94,7 +94,7 @@ internal static class WorkerCommand
         await using var opened = await spec.OpenAsync("bench", storeNamespace);
         using var scheduler = new ThreadPoolScheduler();
         await using var network = ProcessNetwork.Create(kind, map, processName, key, scheduler, Runtime.Serializable.ClusterOptions.MaxMaxValueBytes, Log);
-        var hosts = workers.Select(w => new WorkerProcessHost(w.Index, processName, scheduler, opened.Store, network.Links, network.Memory, workload.Workflows, network.CreateRegion, () => network.Links.Counters.BytesSent)).ToList();
+        var hosts = workers.Select(w => new WorkerProcessHost(w.Index, processName, scheduler, opened.Store, network.Links, network.Memory, workload.Workflows, network.CreateRegion, () => network.Links.Counters.BytesSent, network.Links.Describe)).ToList();
         network.Links.LinkLost += (peer, reason) =>
         {
             bool toDriver = map.Process(peer).Nodes.Contains(NodeId.Driver);

@@ -105,7 +105,8 @@ internal sealed class WorkerProcesses : IAsyncDisposable
     {
         // Never throws: an exception here would replace the one that ended the run, which is the one that says why.
         try { await StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false); }
-        catch (Exception e) { Console.Error.WriteLine($"leasehold driver: stopping the worker processes: {e.Message}"); }
+        catch (TimeoutException) { Console.Error.WriteLine("leasehold: the cluster did not stop within 30 s (a batch in flight never finished); its worker processes are stopped by force"); }
+        catch (Exception e) { Console.Error.WriteLine($"leasehold: stopping the cluster and its worker processes failed: {e.Message}"); }
         // The shutdown message must leave before the links close.
         await Task.Delay(100);
         await _network.DisposeAsync();

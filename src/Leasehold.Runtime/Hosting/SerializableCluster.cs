@@ -115,6 +115,68 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public long LastCommittedBatch => _supervisor.Driver?.LastCommitted ?? 0;
     public int DriverBatchesInFlight => _supervisor.Driver?.BatchesInFlight ?? 0;
     public int WorkerBatchesInFlight => _supervisor.Workers.Sum(w => w.BatchesInFlight);
+    /// <summary>
+    /// What the driver and every worker wait for, one line each (<see cref="Serializable.Driver.ClusterDriver.DescribeAsync"/>,
+    /// <see cref="Serializable.Worker.ClusterWorker.Describe"/>), for a cluster that stopped answering; a part that does
+    /// not answer within <paramref name="patience"/> is named as such (<see cref="Timeout.InfiniteTimeSpan"/>: wait for every
+    /// answer, as the deterministic mode must, where time may pass while an answer is on its way).
+    /// </summary>
+    /// <summary>
+    /// The worker processes' counters now (<see cref="WorkerReport"/>, one per live worker), or null when they did not all
+    /// answer within <paramref name="patience"/>; none in process. Where a measured window starts.
+    /// </summary>
+    public Task<IReadOnlyList<WorkerReport>?> WorkerReportsNowAsync(TimeSpan patience)
+    {
+        if (_fleet is null) return Task.FromResult<IReadOnlyList<WorkerReport>?>([]);
+        var reported = new TaskCompletionSource<IReadOnlyList<WorkerReport>?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (patience != Timeout.InfiniteTimeSpan) Scheduler.After(patience, () => reported.TrySetResult(null));
+        _fleet.RequestReports(reports => reported.TrySetResult(reports));
+        return reported.Task;
+    }
+
+    public Task<IReadOnlyList<string>> DescribeAsync(TimeSpan patience)
+    {
+        // Every part is asked at once and answers on its own mailbox (or a timer names it silent): nothing here waits on
+        // a thread, so the deterministic mode runs it like any other message.
+        var driver = _supervisor.Driver;
+        var workers = _fleet is null ? _supervisor.Workers : [];
+        var parts = new string[]?[_fleet is null ? 1 + workers.Count : 2];
+        var described = new TaskCompletionSource<IReadOnlyList<string>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int due = parts.Length;
+        void Answer(int part, params string[] lines)
+        {
+            lock (parts)
+            {
+                if (parts[part] is not null) return;
+                parts[part] = lines;
+                if (--due > 0) return;
+            }
+            described.TrySetResult([.. parts.SelectMany(p => p!)]);
+        }
+        void Bound(int part, string who)
+        {
+            if (patience != Timeout.InfiniteTimeSpan) Scheduler.After(patience, () => Answer(part, $"{who} did not answer within {patience.TotalSeconds:0} s"));
+        }
+
+        if (driver is null) Answer(0, "no driver is running");
+        else
+        {
+            Bound(0, "the driver's mailbox");
+            driver.Describe(text => Answer(0, "driver: " + text));
+        }
+        if (_fleet is not null)
+        {
+            Bound(1, "the worker processes");
+            _fleet.Describe(lines => Answer(1, [.. lines]));
+        }
+        for (int i = 0; i < workers.Count; i++)
+        {
+            var (worker, part) = (workers[i], 1 + i);
+            Bound(part, $"worker {worker.Id}'s mailbox");
+            Scheduler.Post(worker.Mailbox, () => Answer(part, worker.Describe()));
+        }
+        return described.Task;
+    }
     public int StatisticsRows => _supervisor.Driver?.Statistics.RowCount ?? 0;
     /// <summary>
     /// Why the cluster stopped for good (a store that kept failing, or a recovery that could not run), or

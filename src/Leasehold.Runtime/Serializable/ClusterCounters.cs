@@ -43,6 +43,9 @@ public sealed class ClusterCounters
         }
     }
 
+    /// <summary>Where committed batches spent their time, summed over the batches closed by this driver.</summary>
+    public BatchPhases Phases { get; } = new();
+
     internal void Access(bool local) => Interlocked.Increment(ref local ? ref _localAccesses : ref _remoteAccesses);
     internal void LeaseTransferred() => Interlocked.Increment(ref _leaseTransfers);
     internal void BatchCommitted() => Interlocked.Increment(ref _batches);

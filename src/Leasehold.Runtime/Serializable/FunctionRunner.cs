@@ -28,11 +28,14 @@ internal static class FunctionRunner
     }
 
     /// <summary>The first <see cref="MaxReasonChars"/> characters of <paramref name="reason"/>, saying how long it was.</summary>
-    public static string Clip(string reason)
+    public static string Clip(string reason) => Clip(reason, MaxReasonChars);
+
+    /// <summary>The first <paramref name="max"/> characters of <paramref name="text"/>, saying how long it was.</summary>
+    public static string Clip(string text, int max)
     {
-        if (reason.Length <= MaxReasonChars) return reason;
-        string tail = $"… ({reason.Length} characters, clipped)";
-        return string.Concat(reason.AsSpan(0, MaxReasonChars - tail.Length), tail);
+        if (text.Length <= max) return text;
+        string tail = $"… ({text.Length} characters, clipped)";
+        return string.Concat(text.AsSpan(0, max - tail.Length), tail);
     }
 
     private static FunctionOutcome RunBody(OperationContext context, FunctionDefinition function, TimeProvider time, TimeSpan limit)

@@ -20,7 +20,8 @@ internal sealed class SimulatedProcesses
     private int _answered;
 
     public SimulatedProcesses(int seed, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial,
-        Func<MemoryStateStore, IStateStore>? wrapStore, WorkflowDefinition[] workflows, Func<int, WorkflowDefinition[]>? workerWorkflows = null)
+        Func<MemoryStateStore, IStateStore>? wrapStore, WorkflowDefinition[] workflows, Func<int, WorkflowDefinition[]>? workerWorkflows = null,
+        Func<ITransport, ITransport>? wrapTransport = null)
     {
         Seed = seed;
         Scheduler = new DeterministicScheduler(seed, 0.3);
@@ -28,6 +29,7 @@ internal sealed class SimulatedProcesses
         Store.Load(initial);
         var limits = Runtime.Transport.Wire.WireLimits.ForValues(options.MaxValueBytes);
         Transport = Transports.Create(TransportKind.InprocSerialising, Scheduler, options.LinkLatency, limits);
+        if (wrapTransport is not null) Transport = wrapTransport(Transport);
         Memory = Transports.CreateOneSided(TransportKind.InprocSerialising, Scheduler, options.RemoteOpLatency, limits);
         var store = wrapStore?.Invoke(Store) ?? Store;
         Cluster = SerializableCluster.WithRemoteWorkers(options, Scheduler, store, Transport, Memory, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

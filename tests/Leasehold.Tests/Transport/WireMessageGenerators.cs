@@ -100,7 +100,11 @@ internal static class WireMessageGenerators
         [typeof(QuietMsg)] = Gen.Int[0, int.MaxValue].Select(number => (Message)new QuietMsg(number)),
         [typeof(ShutdownMsg)] = AnyString.Select(reason => (Message)new ShutdownMsg(reason)),
         [typeof(PeerLostMsg)] = AnyString.Select(reason => (Message)new PeerLostMsg(reason)),
-        [typeof(WorkerReportMsg)] = Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Long, (a, b, c, d, e) => (Message)new WorkerReportMsg(a, b, c, d, e)),
+        [typeof(WorkerReportMsg)] = Gen.Select(Gen.Long, Gen.Long, Gen.Long, Gen.Long, Gen.Select(Gen.Long, Gen.Long, Gen.Bool, (e, f, g) => (e, f, g)),
+            (a, b, c, d, rest) => (Message)new WorkerReportMsg(a, b, c, d, rest.e, rest.f, rest.g)),
+        [typeof(ReportRequestMsg)] = Gen.Bool.Select(_ => (Message)new ReportRequestMsg()),
+        [typeof(DescribeMsg)] = Gen.Bool.Select(_ => (Message)new DescribeMsg()), // a fresh one each time: the test stamps it
+        [typeof(DescriptionMsg)] = AnyString.Select(s => (Message)new DescriptionMsg(s)),
     };
 
     /// <summary>Any message, stamped with a sender and an incarnation as a transport would stamp it.</summary>

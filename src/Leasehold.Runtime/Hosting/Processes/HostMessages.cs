@@ -1,4 +1,5 @@
 using Leasehold.Runtime.Transport;
+using Leasehold.Runtime.Transport.Wire;
 using MemoryPack;
 
 namespace Leasehold.Runtime.Hosting.Processes;
@@ -45,9 +46,22 @@ internal sealed partial record ShutdownMsg(string Reason) : Message;
 [MemoryPackable]
 internal sealed partial record PeerLostMsg(string Reason) : Message;
 
+/// <summary>The driver asks what a worker process waits for: a cluster stopped answering and the driver names why.</summary>
+[MemoryPackable]
+internal sealed partial record DescribeMsg : Message;
+
+/// <summary>What the worker process waits for (<see cref="Serializable.Worker.ClusterWorker.Describe"/>) and what its links refused.</summary>
+[MemoryPackable]
+internal sealed partial record DescriptionMsg(string Text) : Message;
+
 /// <summary>
-/// A worker process's counters for its whole run, sent as it shuts down: the driver's bench reports what only the
+/// A worker process's counters so far, sent as it shuts down (final) or when the driver asks: the driver's bench reports what only the
 /// workers count (their accesses, lease transfers, one-sided operations, and the bytes their links sent).
 /// </summary>
 [MemoryPackable]
-internal sealed partial record WorkerReportMsg(long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent) : Message;
+internal sealed partial record WorkerReportMsg(long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent, long CpuMicroseconds,
+    [property: WireBool] bool Final) : Message;
+
+/// <summary>The driver asks for a worker process's counters now (a <see cref="WorkerReportMsg"/> that is not final): where a measured window starts.</summary>
+[MemoryPackable]
+internal sealed partial record ReportRequestMsg : Message;

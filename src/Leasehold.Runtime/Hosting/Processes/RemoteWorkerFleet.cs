@@ -113,6 +113,57 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         else _superseding[number] = superseding;
     });
 
+    /// <summary>
+    /// Asks every joined worker process what it waits for and calls <paramref name="answer"/> (on the fleet's mailbox)
+    /// with one line per worker, in worker order, once each has answered (a lost worker is named as lost). The caller
+    /// bounds the wait.
+    /// </summary>
+    public void Describe(Action<IReadOnlyList<string>> answer) =>
+        _mailbox.Post(() =>
+        {
+            var answers = new SortedDictionary<int, string>();
+            foreach (var (i, reason) in _lost) answers[i] = $"worker {i}: lost ({reason})";
+            foreach (int i in Enumerable.Range(0, _workers).Where(i => !_joined.ContainsKey(i) && !_lost.ContainsKey(i))) answers[i] = $"worker {i}: not joined";
+            Ask(_describing, new DescribeMsg(), answers, answer);
+        });
+
+    /// <summary>
+    /// Asks every joined, live worker process for its counters now and calls <paramref name="answer"/> (on the fleet's
+    /// mailbox) with them once all have answered: a measured window's start. The caller bounds the wait.
+    /// </summary>
+    public void RequestReports(Action<IReadOnlyList<WorkerReport>> answer) =>
+        _mailbox.Post(() => Ask(_reporting, new ReportRequestMsg(), [], answer));
+
+    /// <summary>Questions of <see cref="Describe"/> and <see cref="RequestReports"/> still open.</summary>
+    private readonly List<Question<string>> _describing = [];
+    private readonly List<Question<WorkerReport>> _reporting = [];
+
+    /// <summary>A question put to every live worker: the answers so far (and those known without asking), how many are still due, who waits.</summary>
+    private sealed class Question<T>(int due, SortedDictionary<int, T> answers, Action<IReadOnlyList<T>> caller)
+    {
+        /// <summary>Takes <paramref name="worker"/>'s answer (a second one is ignored); true once every answer is in and the caller has them.</summary>
+        public bool Answered(int worker, T answer)
+        {
+            if (!answers.TryAdd(worker, answer) || --due > 0) return false;
+            caller([.. answers.Values]);
+            return true;
+        }
+    }
+
+    private void Ask<T>(List<Question<T>> open, Message question, SortedDictionary<int, T> known, Action<IReadOnlyList<T>> answer)
+    {
+        var asked = Enumerable.Range(0, _workers).Where(i => _joined.ContainsKey(i) && !_lost.ContainsKey(i)).ToList();
+        if (asked.Count == 0)
+        {
+            answer([.. known.Values]);
+            return;
+        }
+        open.Add(new Question<T>(asked.Count, known, answer));
+        foreach (int i in asked) _endpoint.Send(NodeId.WorkerHost(i), question);
+    }
+
+    private static void Answer<T>(List<Question<T>> open, int worker, T answer) => open.RemoveAll(q => q.Answered(worker, answer));
+
     public void Shutdown(string reason) => _mailbox.Post(() =>
     {
         if (_shutDown) return;
@@ -142,8 +193,12 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             case IncarnationStartedMsg started: OnStarted(worker, started.Number); break;
             case QuietMsg quiet: OnQuiet(worker, quiet.Number); break;
             case PeerLostMsg peerLost: OnLost(worker, $"worker-{worker} lost a link: {peerLost.Reason}"); break;
+            case DescriptionMsg description: Answer(_describing, worker, description.Text); break;
             case WorkerReportMsg report:
-                lock (_reports) _reports[worker] = new WorkerReport(worker, report.LocalAccesses, report.RemoteAccesses, report.LeaseTransfers, report.OneSidedOperations, report.WireBytesSent);
+                var counted = new WorkerReport(worker, report.LocalAccesses, report.RemoteAccesses, report.LeaseTransfers, report.OneSidedOperations, report.WireBytesSent,
+                    TimeSpan.FromMicroseconds(report.CpuMicroseconds));
+                if (report.Final) lock (_reports) _reports[worker] = counted;
+                else Answer(_reporting, worker, counted);
                 break;
             default: throw new InvalidOperationException($"the driver's host: unexpected {message.GetType().Name} from {message.From}");
         }
@@ -280,4 +335,5 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
 }
 
 /// <summary>One worker process's counters for its whole run, as it reported them at shutdown.</summary>
-public sealed record WorkerReport(int Worker, long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent);
+/// <param name="Cpu">the worker process's CPU time (all threads, user and kernel) over its whole life</param>
+public sealed record WorkerReport(int Worker, long LocalAccesses, long RemoteAccesses, long LeaseTransfers, long OneSidedOperations, long WireBytesSent, TimeSpan Cpu);

@@ -32,14 +32,18 @@ public sealed class WorkerProcessHost : IMessageSink
     private readonly TaskCompletionSource<HostStop> _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private (int Number, Generation Gate, ClusterWorker Worker)? _live;
     private readonly Func<long>? _wireBytesSent;
+    private readonly Func<string>? _describeLinks;
 
     /// <param name="wireBytesSent">the bytes this process's links have sent (its report at shutdown carries them).</param>
+    /// <param name="describeLinks">what this process's links refused or dropped, for the driver's question of what a stuck worker waits for.</param>
     /// <param name="createRegion">makes this worker's region of an incarnation (a shared-memory file, say), sized for the given maximum value,
     /// and registers it in <paramref name="memory"/>; null: a region in this process's memory.</param>
     public WorkerProcessHost(int worker, string process, IScheduler scheduler, IStateStore store, ITransport transport, IOneSided memory,
-        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, IRegion>? createRegion = null, Func<long>? wireBytesSent = null)
+        IEnumerable<WorkflowDefinition> workflows, Func<RegionKey, int, IRegion>? createRegion = null, Func<long>? wireBytesSent = null,
+        Func<string>? describeLinks = null)
     {
         _wireBytesSent = wireBytesSent;
+        _describeLinks = describeLinks;
         _worker = worker;
         _process = process;
         _scheduler = scheduler;
@@ -110,11 +114,12 @@ public sealed class WorkerProcessHost : IMessageSink
             case StartIncarnationMsg start: OnStart(start); break;
             case SupersedeMsg supersede: OnSupersede(supersede.Number); break;
             case JoinRefusedMsg refused: Stop(false, refused.Reason); break;
+            case DescribeMsg: OnDescribe(); break;
+            case ReportRequestMsg: _endpoint.Send(NodeId.DriverHost, Report(final: false)); break;
             case ShutdownMsg shutdown:
                 if (_live is { } live) OnSupersede(live.Number);
                 // A join-only host ran no worker: it has no counters to report, and no memory to ask.
-                if (!_joinOnly) _endpoint.Send(NodeId.DriverHost, new WorkerReportMsg(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
-                    _memory.Operations, _wireBytesSent?.Invoke() ?? 0));
+                if (!_joinOnly) _endpoint.Send(NodeId.DriverHost, Report(final: true));
                 Stop(true, shutdown.Reason);
                 break;
             default: throw new InvalidOperationException($"worker-{_worker}'s host: unexpected {message.GetType().Name}");
@@ -148,6 +153,26 @@ public sealed class WorkerProcessHost : IMessageSink
         var worker = new ClusterWorker(_worker, options, _scheduler, _transport, _memory, region, _store, Counters, gate, start.FirstBatch, FindWorkflow);
         lock (_stopped) _live = (start.Number, gate, worker);
         _endpoint.Send(NodeId.DriverHost, new IncarnationStartedMsg(start.Number));
+    }
+
+    private WorkerReportMsg Report(bool final) => new(Counters.LocalAccesses, Counters.RemoteAccesses, Counters.LeaseTransfers,
+        _memory.Operations, _wireBytesSent?.Invoke() ?? 0, (long)Environment.CpuUsage.TotalTime.TotalMicroseconds, final);
+
+    /// <summary>Answers the driver with what the live worker waits for, read on the worker's own mailbox, and what the links refused.</summary>
+    private void OnDescribe()
+    {
+        string links = _describeLinks?.Invoke() is { } l ? $"; links: {l}" : "";
+        if (_live is not { } live)
+        {
+            _endpoint.Send(NodeId.DriverHost, new DescriptionMsg($"worker {_worker}: no incarnation running{links}"));
+            return;
+        }
+        var worker = live.Worker;
+        _scheduler.Post(worker.Mailbox, () =>
+        {
+            string text = FunctionRunner.Clip($"incarnation {live.Number}: {worker.Describe()}{links}", 16 << 10);
+            _scheduler.Post(_mailbox, () => _endpoint.Send(NodeId.DriverHost, new DescriptionMsg(text)));
+        });
     }
 
     /// <summary>Fences the incarnation's region key at once and its store calls as they finish; frees the region of the one before.</summary>

@@ -75,6 +75,10 @@ internal sealed class ClusterDriver : IMessageSink
         public int Executed;
         /// <summary>Executed by every worker and its idempotency records written: its commit record may go out.</summary>
         public bool Ready;
+        /// <summary>Timestamps (the scheduler's clock) of its phases: closed, plans sent (input logged), executed by every worker.</summary>
+        public long ClosedAt, PlannedAt, ExecutedAt;
+        /// <summary>Closed here (not replayed from the log): its phases are timed.</summary>
+        public bool Timed;
     }
 
     /// <summary>A closed batch whose input is not yet in the log; its plans go out once it is.</summary>
@@ -275,6 +279,31 @@ internal sealed class ClusterDriver : IMessageSink
     /// routes and leaseholders, so deterministic bodies give the same results. The input is durable
     /// already, so the plans go out at once. Runs on this driver's mailbox before any new admission.
     /// </summary>
+    /// <summary>
+    /// Calls <paramref name="answer"/> on the driver's mailbox with what the driver is waiting for: the open batch, the durable write in flight, and every
+    /// batch in the pipeline with the workers it still waits for. A cluster that stopped answering says why here.
+    /// </summary>
+    public void Describe(Action<string> answer) => Mailbox.Post(() => answer(Describe()));
+
+    private string Describe()
+    {
+        var parts = new List<string>();
+        if (_failed) parts.Add("failed");
+        parts.Add(_open is { } open ? $"open batch {open.Id} holds {open.All.Count} requests" : "no open batch");
+        if (_writing is { } w)
+            parts.Add($"writing {(w.Inputs.Length > 0 ? $"the input of batches {w.Inputs[0].Batch}–{w.Inputs[^1].Batch}" : "no input")}{(w.Commits ? $" and the commit record of {w.CommitFrom}–{w.CommitThrough}" : "")}");
+        if (_preparing) parts.Add("writing idempotency records");
+        if (_toLog.Count > 0) parts.Add($"{_toLog.Count} closed batches wait to be logged");
+        foreach (var b in _inFlight)
+        {
+            var waiting = Enumerable.Range(0, b.ExecutedBy.Length).Where(i => !b.ExecutedBy[i]).ToList();
+            string state = b.Ready ? "ready to commit" : b.PlannedAt == 0 && b.Timed ? "not yet planned"
+                : waiting.Count == 0 ? "executed" : $"waits for worker {string.Join(", ", waiting)}";
+            parts.Add($"batch {b.Id} ({b.Requests.Count} requests): {state}");
+        }
+        return string.Join("; ", parts);
+    }
+
     public void Replay(BatchInput input, IReadOnlyList<Request> requests)
     {
         int workers = _options.Workers;
@@ -373,7 +402,7 @@ internal sealed class ClusterDriver : IMessageSink
         Statistics.AdvanceEpoch();
         var time = _clock.Next();
         var routed = Array.ConvertAll(batch.PerWorker, r => r.ToArray());
-        _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All, routed));
+        _inFlight.Enqueue(new InFlightBatch(batch.Id, batch.All, routed) { ClosedAt = _scheduler.Time.GetTimestamp(), Timed = true });
         var plans = Plans(batch.Id, batch.FirstTs, time, routed, leases);
         _toLog.Enqueue(new PendingInput(batch.Id, BatchInputCodec.Encode(batch.Id, batch.FirstTs, time, batch.All, leases), plans));
     }
@@ -456,13 +485,26 @@ internal sealed class ClusterDriver : IMessageSink
     {
         if (_failed) return;
         _writing = null;
-        foreach (var input in write.Inputs) SendPlans(input.Plans);
+        long now = _scheduler.Time.GetTimestamp();
+        foreach (var input in write.Inputs)
+        {
+            foreach (var b in _inFlight)
+                if (b.Id == input.Batch) b.PlannedAt = now;
+            SendPlans(input.Plans);
+        }
         for (long id = write.CommitFrom; id <= write.CommitThrough; id++)
         {
             var batch = _inFlight.Dequeue();
             if (batch.Id != id) throw new InvalidOperationException($"committed batch {id}, but batch {batch.Id} heads the pipeline");
             LastCommitted = id;
             _counters.BatchCommitted();
+            // A replayed batch was never closed here: it has no phases to report.
+            if (batch.Timed)
+            {
+                var time = _scheduler.Time;
+                _counters.Phases.Add(time.GetElapsedTime(batch.ClosedAt, batch.PlannedAt), time.GetElapsedTime(batch.PlannedAt, batch.ExecutedAt),
+                    time.GetElapsedTime(batch.ExecutedAt, now));
+            }
             foreach (var request in batch.Requests) Answer(request.ToResult(), request);
         }
         // After the requests the answers bring: a batch of them goes out with the next commit record, one sync for both.
@@ -500,7 +542,7 @@ internal sealed class ClusterDriver : IMessageSink
                     routed[i].Outcome = executed.Outcomes[i];
                 }
                 b.ExecutedBy[worker] = true;
-                b.Executed++;
+                if (++b.Executed == _options.Workers) b.ExecutedAt = _scheduler.Time.GetTimestamp();
                 break;
             }
         TryCommit();

@@ -80,6 +80,31 @@ internal sealed partial class ClusterWorker : IMessageSink
             throw new InvalidOperationException($"worker {Id}: unexpected {message.GetType().Name} from {message.From}");
     }
 
+    /// <summary>
+    /// What this worker waits for, for a cluster that stopped answering: each batch not yet reported (planned or
+    /// not, whose records are in, how many entries are open) and, for an open batch, the heads of its keys' chains.
+    /// Read it on the worker's mailbox.
+    /// </summary>
+    public string Describe()
+    {
+        if (_batches.Count == 0) return $"worker {Id}: no batch in flight (next to report: {_nextToReport})";
+        var parts = new List<string>();
+        foreach (var batch in _batches.Values.OrderBy(b => b.Id))
+        {
+            string state = $"batch {batch.Id}: {(batch.Plan is null ? "not planned" : "planned")}, records from {batch.Markers} of {Workers - 1} peers, "
+                + $"{(batch.IsOpen ? "open" : "not open")}, {batch.Open} entries open{(batch.Reported ? ", reported (writing)" : "")}";
+            if (batch.IsOpen && batch.Open > 0)
+            {
+                var heads = batch.Keys.Distinct().Select(k => _keys[k]).Where(k => k?.Chain.Head is not null).Take(6)
+                    .Select(k => $"key {k!.Id} ({k.Key}) head {k.Chain.Head}{(k.Chain.Head!.Active ? " active" : " idle")} peer {k.Chain.Head.Peer}"
+                        + $" value {(k.ValueReady ? "ready" : "absent")}, {k.ArrivalsPending} arrivals pending, tentative {k.TentativeTs}, chain {k.Chain.Count}");
+                state += ": " + string.Join("; ", heads);
+            }
+            parts.Add(state);
+        }
+        return $"worker {Id}: " + string.Join(" | ", parts);
+    }
+
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
     public int BatchesInFlight => _batches.Count;
 

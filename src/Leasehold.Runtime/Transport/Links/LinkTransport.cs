@@ -65,6 +65,15 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
     public long Undeliverable => Interlocked.Read(ref _undeliverable);
     /// <summary>Why the last message was refused or dropped.</summary>
     public string? LastRefusal => Volatile.Read(ref _lastRefusal);
+    /// <summary>What the links sent, received, refused and dropped, and what each peer's queue holds: for a cluster that stopped answering.</summary>
+    public string Describe()
+    {
+        var peers = _peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => $"{p.Name} {(p.IsFenced ? "fenced" : "up")} ({p.Queue.QueuedBytes} bytes queued, {p.Queue.WaitingSenders} senders waiting)");
+        return $"{Counters.MessagesSent} messages sent, {Counters.MessagesReceived} received, {StaleRefused} refused as stale, {Undeliverable} undeliverable, "
+            + $"{Counters.SendsDropped} sends dropped{(LastRefusal is { } last ? $" (last refusal: {last})" : "")}; peers: {string.Join(", ", peers)}";
+    }
+
     /// <summary>Times a send found its link's queue full and waited (backpressure).</summary>
     public long SendWaits => _peers.Values.Sum(p => p.Queue.Waits);
 

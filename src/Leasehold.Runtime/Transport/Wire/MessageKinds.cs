@@ -61,6 +61,9 @@ internal static class MessageKinds
         MessageKind.Of<ShutdownMsg>(102, BodyChecks.Shutdown),
         MessageKind.Of<PeerLostMsg>(103, static (m, l) => BodyChecks.Reason(m.Reason, "PeerLostMsg.Reason", l)),
         MessageKind.Of<WorkerReportMsg>(104, BodyChecks.None),
+        MessageKind.Of<DescribeMsg>(105, BodyChecks.None),
+        MessageKind.Of<DescriptionMsg>(106, static (m, l) => BodyChecks.Reason(m.Text, "DescriptionMsg.Text", l)),
+        MessageKind.Of<ReportRequestMsg>(107, BodyChecks.None),
     ];
 
     private static readonly MessageKind?[] ByKind = Index(All);
