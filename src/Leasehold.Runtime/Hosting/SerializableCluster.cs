@@ -164,11 +164,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
             Bound(0, "the driver's mailbox");
             driver.Describe(text => Answer(0, "driver: " + text));
         }
-        if (_fleet is not null)
-        {
-            Bound(1, "the worker processes");
-            _fleet.Describe(lines => Answer(1, [.. lines]));
-        }
+        // The fleet bounds its own wait, so a silent worker process is named among those that answered.
+        _fleet?.Describe(patience, lines => Answer(1, [.. lines]));
         for (int i = 0; i < workers.Count; i++)
         {
             var (worker, part) = (workers[i], 1 + i);

@@ -21,10 +21,10 @@ internal sealed class SimulatedProcesses
 
     public SimulatedProcesses(int seed, ClusterOptions options, IEnumerable<KeyValuePair<StateKey, byte[]>> initial,
         Func<MemoryStateStore, IStateStore>? wrapStore, WorkflowDefinition[] workflows, Func<int, WorkflowDefinition[]>? workerWorkflows = null,
-        Func<ITransport, ITransport>? wrapTransport = null)
+        Func<ITransport, ITransport>? wrapTransport = null, double timerBias = 0.3)
     {
         Seed = seed;
-        Scheduler = new DeterministicScheduler(seed, 0.3);
+        Scheduler = new DeterministicScheduler(seed, timerBias);
         Store = new MemoryStateStore();
         Store.Load(initial);
         var limits = Runtime.Transport.Wire.WireLimits.ForValues(options.MaxValueBytes);

@@ -70,6 +70,44 @@ public class StuckClusterDescriptionTests
         Assert.DoesNotContain("not open", lines[1]);
     }
 
+    /// <summary>Never delivers a question to worker 2's host: a process that is alive but not running (SIGSTOP).</summary>
+    private sealed class FrozenHost(ITransport inner) : ITransport
+    {
+        public Endpoint Register(NodeId node, Incarnation incarnation, Mailbox mailbox, IMessageSink sink) =>
+            inner.Register(node, incarnation, mailbox, node == NodeId.WorkerHost(2) ? new Sink(sink) : sink);
+
+        public long Messages => inner.Messages;
+        public long StaleRefused => inner.StaleRefused;
+
+        private sealed class Sink(IMessageSink inner) : IMessageSink
+        {
+            public void Receive(Message message)
+            {
+                if (message is Runtime.Hosting.Processes.DescribeMsg) return;
+                inner.Receive(message);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_worker_process_that_does_not_answer_is_named_among_those_that_do()
+    {
+        // Timers in their deadlines' order (no bias): the answers of the live workers, due in microseconds, come before
+        // the patience of seconds runs out, so the line of each says what it answered.
+        var sim = new SimulatedProcesses(1, Options, [new(new StateKey("t", "k0"), Value.FromLong(0))], null, [Increment], wrapTransport: t => new FrozenHost(t), timerBias: 0);
+        sim.Submit("inc", Args.Create().Set("k", "k0").Build());
+        sim.RunToCompletion();
+
+        var described = sim.Cluster.DescribeAsync(TimeSpan.FromSeconds(5));
+        sim.Scheduler.RunUntil(() => described.IsCompleted, sim.Scheduler.Steps + 1_000_000);
+        var lines = await described; // completed: the scheduler ran it
+
+        Assert.True(lines.Count == 4, string.Join(Environment.NewLine, lines));
+        Assert.StartsWith("worker 2: did not answer within 5 s", lines[3]);
+        Assert.Contains("no batch in flight", lines[1]);
+        Assert.Contains("no batch in flight", lines[2]);
+    }
+
     [Fact]
     public async Task An_idle_cluster_says_nothing_is_in_flight()
     {

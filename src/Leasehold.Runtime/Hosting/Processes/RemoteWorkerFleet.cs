@@ -115,16 +115,20 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
 
     /// <summary>
     /// Asks every joined worker process what it waits for and calls <paramref name="answer"/> (on the fleet's mailbox)
-    /// with one line per worker, in worker order, once each has answered (a lost worker is named as lost). The caller
-    /// bounds the wait.
+    /// with one line per worker, in worker order, once each has answered (a lost worker is named as lost); after
+    /// <paramref name="patience"/> (unless infinite) a worker that has not answered is named as silent: a frozen process.
     /// </summary>
-    public void Describe(Action<IReadOnlyList<string>> answer) =>
+    public void Describe(TimeSpan patience, Action<IReadOnlyList<string>> answer) =>
         _mailbox.Post(() =>
         {
             var answers = new SortedDictionary<int, string>();
             foreach (var (i, reason) in _lost) answers[i] = $"worker {i}: lost ({reason})";
             foreach (int i in Enumerable.Range(0, _workers).Where(i => !_joined.ContainsKey(i) && !_lost.ContainsKey(i))) answers[i] = $"worker {i}: not joined";
-            Ask(_describing, new DescribeMsg(), answers, answer);
+            if (Ask(_describing, new DescribeMsg(), answers, answer) is { } question && patience != Timeout.InfiniteTimeSpan)
+                _mailbox.PostAfter(patience, () =>
+                {
+                    foreach (int i in Enumerable.Range(0, _workers)) Answer(_describing, i, $"worker {i}: did not answer within {patience.TotalSeconds:0} s (its process is alive but not running?)", only: question);
+                });
         });
 
     /// <summary>
@@ -141,7 +145,7 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     /// <summary>A question put to every live worker: the answers so far (and those known without asking), how many are still due, who waits.</summary>
     private sealed class Question<T>(int due, SortedDictionary<int, T> answers, Action<IReadOnlyList<T>> caller)
     {
-        /// <summary>Takes <paramref name="worker"/>'s answer (a second one is ignored); true once every answer is in and the caller has them.</summary>
+        /// <summary>Takes <paramref name="worker"/>'s answer (a second one, or one for a worker not asked, is ignored); true once every answer is in and the caller has them.</summary>
         public bool Answered(int worker, T answer)
         {
             if (!answers.TryAdd(worker, answer) || --due > 0) return false;
@@ -150,19 +154,23 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         }
     }
 
-    private void Ask<T>(List<Question<T>> open, Message question, SortedDictionary<int, T> known, Action<IReadOnlyList<T>> answer)
+    /// <summary>Puts <paramref name="question"/> to every joined, live worker; the question left open, or null when nobody was asked (answered at once).</summary>
+    private Question<T>? Ask<T>(List<Question<T>> open, Message question, SortedDictionary<int, T> known, Action<IReadOnlyList<T>> answer)
     {
         var asked = Enumerable.Range(0, _workers).Where(i => _joined.ContainsKey(i) && !_lost.ContainsKey(i)).ToList();
         if (asked.Count == 0)
         {
             answer([.. known.Values]);
-            return;
+            return null;
         }
-        open.Add(new Question<T>(asked.Count, known, answer));
+        var pending = new Question<T>(asked.Count, known, answer);
+        open.Add(pending);
         foreach (int i in asked) _endpoint.Send(NodeId.WorkerHost(i), question);
+        return pending;
     }
 
-    private static void Answer<T>(List<Question<T>> open, int worker, T answer) => open.RemoveAll(q => q.Answered(worker, answer));
+    private static void Answer<T>(List<Question<T>> open, int worker, T answer, Question<T>? only = null) =>
+        open.RemoveAll(q => (only is null || q == only) && q.Answered(worker, answer));
 
     public void Shutdown(string reason) => _mailbox.Post(() =>
     {

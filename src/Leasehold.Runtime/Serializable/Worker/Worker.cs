@@ -99,11 +99,21 @@ internal sealed partial class ClusterWorker : IMessageSink
                     .Select(k => $"key {k!.Id} ({k.Key}) head {k.Chain.Head}{(k.Chain.Head!.Active ? " active" : " idle")} peer {k.Chain.Head.Peer}"
                         + $" value {(k.ValueReady ? "ready" : "absent")}, {k.ArrivalsPending} arrivals pending, tentative {k.TentativeTs}, chain {k.Chain.Count}");
                 state += ": " + string.Join("; ", heads);
+                // The workflows of the batch not yet decided here, operation by operation: which waits for what.
+                var undecided = batch.Runs.Where(r => r.Outcome is null).Take(3)
+                    .Select(r => $"{r}: " + string.Join(", ", r.Operations.Select(Describe)));
+                state += " | undecided: " + string.Join("; ", undecided);
             }
             parts.Add(state);
         }
         return $"worker {Id}: " + string.Join(" | ", parts);
     }
+
+    private static string Describe(Operation op) =>
+        $"({op.Position}) {op.State}, {op.KeysToAcquire} keys to acquire, {op.KeysToRelease} to release, {op.ParentsRemaining} parents remaining"
+        + (op.RunningOn is { } executor ? $", on {executor.Mailbox.Name} ({executor.Queued} queued, {(Volatile.Read(ref op.StartedAt) == 0 ? "not started" : Volatile.Read(ref op.Returned) ? "returned" : "running")})" : "")
+        + (op.RemoteHeld is { } held ? $", remote held [{string.Join(",", held)}]" : "")
+        + (op.Run.ReleasesInFlight > 0 ? $", {op.Run.ReleasesInFlight} releases in flight" : "");
 
     /// <summary>Batches this worker has not yet reported (for tests that look for leaks).</summary>
     public int BatchesInFlight => _batches.Count;
