@@ -4,6 +4,7 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Transport.Links;
 using Leasehold.Runtime.Transport.Membership;
+using Leasehold.Tests.Support;
 using Leasehold.Tests.Transport.Conformance;
 
 namespace Leasehold.Tests.Transport.Links;
@@ -29,9 +30,9 @@ public class LinkHandshakeTests : IAsyncLifetime
         }
     }
 
-    private LinkTransport Make(ClusterMap map, string process, byte[] key, TimeSpan? deadline = null)
+    private LinkTransport Make(ClusterMap map, string process, byte[] key, TimeSpan? deadline = null, TimeProvider? time = null)
     {
-        var scheduler = new ThreadPoolScheduler();
+        var scheduler = new ThreadPoolScheduler(time);
         var transport = new LinkTransport(map, process, key, scheduler, new LinkOptions { StartDeadline = deadline ?? TimeSpan.FromSeconds(30), Log = _log.Enqueue });
         _made.Add((transport, scheduler));
         return transport;
@@ -124,10 +125,18 @@ public class LinkHandshakeTests : IAsyncLifetime
     public async Task Start_fails_naming_the_peer_that_never_came_up()
     {
         var map = LinkTestMaps.Map(LinkTestMaps.Addresses(unix: true, 3));
-        var p0 = Make(map, "p0", LinkTestMaps.Key, TimeSpan.FromSeconds(2));
-        var p1 = Make(map, "p1", LinkTestMaps.Key, TimeSpan.FromSeconds(2));
-        var starts = new[] { p0.StartAsync(), p1.StartAsync() };
-        var failure = await Assert.ThrowsAsync<LinkStartException>(() => starts[0]).WaitAsync(HangGuard);
+        // p0's start deadline runs on a clock the test moves, so it expires only after p0 and p1 are linked: on a
+        // loaded machine a real 2 s deadline could expire before they link, and p1 would be named too (failed in CI).
+        var clock = new ManualClock();
+        var p0 = Make(map, "p0", LinkTestMaps.Key, TimeSpan.FromSeconds(2), clock);
+        var p1 = Make(map, "p1", LinkTestMaps.Key, HangGuard);
+        // p1 first: StartAsync listens before it returns, so p0's first dial to p1 is answered (a failed dial would
+        // wait for a backoff on p0's clock, which moves only below). p1 dials p0 on real time, retrying until p0 listens.
+        _ = p1.StartAsync();
+        var p0Start = p0.StartAsync();
+        await _made[0].Transport.Peer("p1").Ready.WaitAsync(HangGuard);
+        clock.Advance(TimeSpan.FromSeconds(3)); // past p0's deadline; p2 never came up
+        var failure = await Assert.ThrowsAsync<LinkStartException>(() => p0Start).WaitAsync(HangGuard);
         Assert.Contains("'p2'", failure.Message);
         Assert.DoesNotContain("'p1'", failure.Message);
     }
