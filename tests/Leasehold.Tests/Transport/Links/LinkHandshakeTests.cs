@@ -67,12 +67,21 @@ public class LinkHandshakeTests : IAsyncLifetime
         var intruder = Make(map, "p1", wrongKey, TimeSpan.FromSeconds(3));
         var reasons = new ConcurrentQueue<string>();
         p0.HandshakeRefused += reasons.Enqueue;
+        // Awaited, not assumed done by the time the 3 s start deadlines pass: on a loaded machine the handshakes can
+        // take longer. p0 listens before the intruder starts, so the intruder's first dial (made whatever the deadline)
+        // reaches p0, which refuses it.
+        var refused = Refused(p0, r => r.Contains("'p1' did not prove the cluster key", StringComparison.Ordinal));
         var p0Start = p0.StartAsync();
         var failure = await Assert.ThrowsAsync<LinkStartException>(() => intruder.StartAsync()).WaitAsync(HangGuard);
         Assert.Contains("'p0'", failure.Message);
         await Assert.ThrowsAsync<LinkStartException>(() => p0Start).WaitAsync(HangGuard);
+        await refused.WaitAsync(HangGuard);
         // Each side refuses the other: p0 as the dialer (the intruder cannot answer its challenge) and as the acceptor.
         Assert.Contains(reasons, r => r.Contains("'p1' did not prove the cluster key"));
+        // A refusal is counted just before it is reported, and p0's own dial may still be refused after its start
+        // failed: wait until the two agree (a hang guard, not a speed check), then every counted refusal was reported.
+        using (var guard = new CancellationTokenSource(HangGuard))
+            while (reasons.Count != p0.Counters.HandshakesRefused) await Task.Delay(10, guard.Token);
         Assert.Equal(reasons.Count, p0.Counters.HandshakesRefused);
         Assert.Contains(_log, line => line.Contains("'p1' did not prove the cluster key"));
         Assert.Contains("'p1'", p0Start.Exception!.InnerException!.Message);
