@@ -58,6 +58,31 @@ public class LinkHandshakeTests : IAsyncLifetime
         Assert.Equal(0, p0.Counters.HandshakesRefused + p1.Counters.HandshakesRefused);
     }
 
+    /// <summary>
+    /// A process that closes its links right after its last word (a driver refusing a worker, then giving up) must
+    /// not drop it: FlushAsync waits until everything queued is written, and the peer reads it all before the close.
+    /// </summary>
+    [Fact]
+    public async Task Frames_queued_before_a_flush_all_arrive_though_the_sender_closes_its_links_at_once()
+    {
+        var map = LinkTestMaps.Map(LinkTestMaps.Addresses(unix: false, 2));
+        var p0 = Make(map, "p0", LinkTestMaps.Key);
+        var p1 = Make(map, "p1", LinkTestMaps.Key);
+        await Task.WhenAll(p0.StartAsync(), p1.StartAsync()).WaitAsync(HangGuard);
+        var recorder = new Recorder();
+        p1.Register(NodeId.Worker(1), new Incarnation(1), _made[1].Scheduler.CreateMailbox("worker-1"), recorder);
+        var sender = p0.Register(NodeId.Worker(0), new Incarnation(1), _made[0].Scheduler.CreateMailbox("worker-0"), new Recorder());
+        // Large frames (64 KiB on the wire each), so the queue still holds some when the last send returns.
+        const int messages = 400;
+        var padding = new string('x', 32 << 10);
+        var arrived = recorder.Reached(messages);
+        for (int i = 0; i < messages; i++) sender.Send(NodeId.Worker(1), new Runtime.Serializable.Messages.WorkerFailedMsg($"{i} {padding}"));
+        Assert.True(await p0.FlushAsync(HangGuard), "the flush gave up with frames unwritten");
+        await p0.DisposeAsync();
+        await arrived.WaitAsync(HangGuard);
+        Assert.Equal(Enumerable.Range(0, messages), recorder.Received.Select(m => int.Parse(((Runtime.Serializable.Messages.WorkerFailedMsg)m).Reason.Split(' ')[0])));
+    }
+
     [Fact]
     public async Task A_process_without_the_key_is_refused_counted_and_logged_and_cannot_start()
     {
