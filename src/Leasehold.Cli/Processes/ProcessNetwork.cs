@@ -57,8 +57,14 @@ internal sealed class ProcessNetwork : IAsyncDisposable
         return new ProcessNetwork(links, memory, memory.CreateRegion);
     }
 
+    /// <summary>How long closing waits for frames already queued (a refusal, a shutdown, a report) to be written.</summary>
+    private static readonly TimeSpan FlushBound = TimeSpan.FromSeconds(10);
+
     public async ValueTask DisposeAsync()
     {
+        // What this process said last must leave before its links close: a worker refused at join would otherwise
+        // hear only that the link was lost, never why it was refused (seen on a loaded machine).
+        await Links.FlushAsync(FlushBound);
         await Links.DisposeAsync();
         // The shared-memory regions: unmapped, and this process's files deleted.
         (Memory as IDisposable)?.Dispose();

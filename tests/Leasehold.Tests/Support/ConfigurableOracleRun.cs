@@ -132,8 +132,11 @@ public static class ConfigurableOracleRun
             if (answered != submitted.Count) return Fail($"{submitted.Count - answered} of {submitted.Count} never answered (deadlock or lost request)");
             if (config.RealThreads)
             {
+                // The last answer can come before the per-batch state is freed (that happens on other threads, after
+                // it): wait for it to be freed, with a liveness bound as generous as the one above. A 2 s wait here
+                // reported state "not freed" when a loaded machine was merely slow to free it.
                 var settle = System.Diagnostics.Stopwatch.StartNew();
-                while ((cluster.WorkerBatchesInFlight != 0 || cluster.DriverBatchesInFlight != 0) && settle.Elapsed < TimeSpan.FromSeconds(2)) Thread.Sleep(1);
+                while ((cluster.WorkerBatchesInFlight != 0 || cluster.DriverBatchesInFlight != 0 || cluster.Outstanding != 0) && settle.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(1);
             }
             else runUntil(() => false);
         }

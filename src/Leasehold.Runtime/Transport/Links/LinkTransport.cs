@@ -347,6 +347,25 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until every frame queued so far on a link has been handed to its socket, or that link is lost, or
+    /// <paramref name="bound"/> has passed (a peer that stopped reading, or a link that never came up); true if
+    /// nothing was left unwritten. For a process about to close its links with a last word queued (a refusal, a
+    /// shutdown, a report): <see cref="DisposeAsync"/> drops whatever is still queued.
+    /// </summary>
+    public async Task<bool> FlushAsync(TimeSpan bound)
+    {
+        var targets = _peers.Values.Select(p => (Peer: p, Queued: p.Queue.Added)).ToList();
+        bool Done() => targets.All(t => t.Peer.IsFenced || t.Peer.Written >= t.Queued);
+        long start = Scheduler.Time.GetTimestamp();
+        while (!Done())
+        {
+            if (Scheduler.Time.GetElapsedTime(start) >= bound) return false;
+            await Task.Delay(TimeSpan.FromMilliseconds(5), Scheduler.Time).ConfigureAwait(false);
+        }
+        return true;
+    }
+
     /// <summary>Closes every link without reporting losses (this process is leaving), and removes its socket file.</summary>
     public async ValueTask DisposeAsync()
     {

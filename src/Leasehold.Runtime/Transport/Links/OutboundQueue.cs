@@ -16,6 +16,10 @@ internal sealed class OutboundQueue(int maxFrames, long maxBytes, long maxOwedBy
     private TaskCompletionSource? _writerWaiting;
     private long _waits;
     private int _waiting;
+    private long _added;
+
+    /// <summary>Frames queued since the link was made (each counted once, whether or not it was written).</summary>
+    public long Added => Interlocked.Read(ref _added);
 
     /// <summary>Times a send found the queue full and waited.</summary>
     public long Waits => Interlocked.Read(ref _waits);
@@ -68,6 +72,7 @@ internal sealed class OutboundQueue(int maxFrames, long maxBytes, long maxOwedBy
     {
         _frames.Add(frame);
         _bytes += frame.Length;
+        Interlocked.Increment(ref _added);
         var wake = _writerWaiting;
         _writerWaiting = null;
         return wake;

@@ -22,6 +22,7 @@ internal sealed class PeerLink
     private int _fenced;
     private string? _fenceReason;
     private long _requestIds;
+    private long _written;
 
     public PeerLink(LinkTransport transport, ProcessEntry process, LinkOptions options)
     {
@@ -39,6 +40,9 @@ internal sealed class PeerLink
     public bool InboundUp => _inboundReady.Task.IsCompletedSuccessfully;
     /// <summary>Both directions authenticated.</summary>
     public Task Ready => Task.WhenAll(_outboundReady.Task, _inboundReady.Task);
+    /// <summary>Frames the writer has handed to the socket (flushed), of the <see cref="OutboundQueue.Added"/> queued.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
     /// <summary>Why the last dial attempt failed (for start's error), if it did.</summary>
     public string? LastDialError { get; set; }
 
@@ -109,6 +113,7 @@ internal sealed class PeerLink
                 Interlocked.Add(ref _transport.Counters.BytesSentValue, bytes);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 Interlocked.Increment(ref _transport.Counters.FlushesValue);
+                Interlocked.Add(ref _written, frames.Count);
                 if (flushed.IsCompleted || flushed.IsCanceled) break;
             }
             Fence("the connection to the peer closed");

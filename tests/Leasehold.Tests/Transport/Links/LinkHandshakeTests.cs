@@ -4,6 +4,7 @@ using Leasehold.Runtime.Scheduling;
 using Leasehold.Runtime.Transport;
 using Leasehold.Runtime.Transport.Links;
 using Leasehold.Runtime.Transport.Membership;
+using Leasehold.Tests.Support;
 using Leasehold.Tests.Transport.Conformance;
 
 namespace Leasehold.Tests.Transport.Links;
@@ -29,9 +30,9 @@ public class LinkHandshakeTests : IAsyncLifetime
         }
     }
 
-    private LinkTransport Make(ClusterMap map, string process, byte[] key, TimeSpan? deadline = null)
+    private LinkTransport Make(ClusterMap map, string process, byte[] key, TimeSpan? deadline = null, TimeProvider? time = null)
     {
-        var scheduler = new ThreadPoolScheduler();
+        var scheduler = new ThreadPoolScheduler(time);
         var transport = new LinkTransport(map, process, key, scheduler, new LinkOptions { StartDeadline = deadline ?? TimeSpan.FromSeconds(30), Log = _log.Enqueue });
         _made.Add((transport, scheduler));
         return transport;
@@ -57,6 +58,31 @@ public class LinkHandshakeTests : IAsyncLifetime
         Assert.Equal(0, p0.Counters.HandshakesRefused + p1.Counters.HandshakesRefused);
     }
 
+    /// <summary>
+    /// A process that closes its links right after its last word (a driver refusing a worker, then giving up) must
+    /// not drop it: FlushAsync waits until everything queued is written, and the peer reads it all before the close.
+    /// </summary>
+    [Fact]
+    public async Task Frames_queued_before_a_flush_all_arrive_though_the_sender_closes_its_links_at_once()
+    {
+        var map = LinkTestMaps.Map(LinkTestMaps.Addresses(unix: false, 2));
+        var p0 = Make(map, "p0", LinkTestMaps.Key);
+        var p1 = Make(map, "p1", LinkTestMaps.Key);
+        await Task.WhenAll(p0.StartAsync(), p1.StartAsync()).WaitAsync(HangGuard);
+        var recorder = new Recorder();
+        p1.Register(NodeId.Worker(1), new Incarnation(1), _made[1].Scheduler.CreateMailbox("worker-1"), recorder);
+        var sender = p0.Register(NodeId.Worker(0), new Incarnation(1), _made[0].Scheduler.CreateMailbox("worker-0"), new Recorder());
+        // Large frames (64 KiB on the wire each), so the queue still holds some when the last send returns.
+        const int messages = 400;
+        var padding = new string('x', 32 << 10);
+        var arrived = recorder.Reached(messages);
+        for (int i = 0; i < messages; i++) sender.Send(NodeId.Worker(1), new Runtime.Serializable.Messages.WorkerFailedMsg($"{i} {padding}"));
+        Assert.True(await p0.FlushAsync(HangGuard), "the flush gave up with frames unwritten");
+        await p0.DisposeAsync();
+        await arrived.WaitAsync(HangGuard);
+        Assert.Equal(Enumerable.Range(0, messages), recorder.Received.Select(m => int.Parse(((Runtime.Serializable.Messages.WorkerFailedMsg)m).Reason.Split(' ')[0])));
+    }
+
     [Fact]
     public async Task A_process_without_the_key_is_refused_counted_and_logged_and_cannot_start()
     {
@@ -66,12 +92,21 @@ public class LinkHandshakeTests : IAsyncLifetime
         var intruder = Make(map, "p1", wrongKey, TimeSpan.FromSeconds(3));
         var reasons = new ConcurrentQueue<string>();
         p0.HandshakeRefused += reasons.Enqueue;
+        // Awaited, not assumed done by the time the 3 s start deadlines pass: on a loaded machine the handshakes can
+        // take longer. p0 listens before the intruder starts, so the intruder's first dial (made whatever the deadline)
+        // reaches p0, which refuses it.
+        var refused = Refused(p0, r => r.Contains("'p1' did not prove the cluster key", StringComparison.Ordinal));
         var p0Start = p0.StartAsync();
         var failure = await Assert.ThrowsAsync<LinkStartException>(() => intruder.StartAsync()).WaitAsync(HangGuard);
         Assert.Contains("'p0'", failure.Message);
         await Assert.ThrowsAsync<LinkStartException>(() => p0Start).WaitAsync(HangGuard);
+        await refused.WaitAsync(HangGuard);
         // Each side refuses the other: p0 as the dialer (the intruder cannot answer its challenge) and as the acceptor.
         Assert.Contains(reasons, r => r.Contains("'p1' did not prove the cluster key"));
+        // A refusal is counted just before it is reported, and p0's own dial may still be refused after its start
+        // failed: wait until the two agree (a hang guard, not a speed check), then every counted refusal was reported.
+        using (var guard = new CancellationTokenSource(HangGuard))
+            while (reasons.Count != p0.Counters.HandshakesRefused) await Task.Delay(10, guard.Token);
         Assert.Equal(reasons.Count, p0.Counters.HandshakesRefused);
         Assert.Contains(_log, line => line.Contains("'p1' did not prove the cluster key"));
         Assert.Contains("'p1'", p0Start.Exception!.InnerException!.Message);
@@ -124,10 +159,18 @@ public class LinkHandshakeTests : IAsyncLifetime
     public async Task Start_fails_naming_the_peer_that_never_came_up()
     {
         var map = LinkTestMaps.Map(LinkTestMaps.Addresses(unix: true, 3));
-        var p0 = Make(map, "p0", LinkTestMaps.Key, TimeSpan.FromSeconds(2));
-        var p1 = Make(map, "p1", LinkTestMaps.Key, TimeSpan.FromSeconds(2));
-        var starts = new[] { p0.StartAsync(), p1.StartAsync() };
-        var failure = await Assert.ThrowsAsync<LinkStartException>(() => starts[0]).WaitAsync(HangGuard);
+        // p0's start deadline runs on a clock the test moves, so it expires only after p0 and p1 are linked: on a
+        // loaded machine a real 2 s deadline could expire before they link, and p1 would be named too (failed in CI).
+        var clock = new ManualClock();
+        var p0 = Make(map, "p0", LinkTestMaps.Key, TimeSpan.FromSeconds(2), clock);
+        var p1 = Make(map, "p1", LinkTestMaps.Key, HangGuard);
+        // p1 first: StartAsync listens before it returns, so p0's first dial to p1 is answered (a failed dial would
+        // wait for a backoff on p0's clock, which moves only below). p1 dials p0 on real time, retrying until p0 listens.
+        _ = p1.StartAsync();
+        var p0Start = p0.StartAsync();
+        await _made[0].Transport.Peer("p1").Ready.WaitAsync(HangGuard);
+        clock.Advance(TimeSpan.FromSeconds(3)); // past p0's deadline; p2 never came up
+        var failure = await Assert.ThrowsAsync<LinkStartException>(() => p0Start).WaitAsync(HangGuard);
         Assert.Contains("'p2'", failure.Message);
         Assert.DoesNotContain("'p1'", failure.Message);
     }
