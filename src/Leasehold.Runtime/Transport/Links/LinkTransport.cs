@@ -69,7 +69,8 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
     public string Describe()
     {
         var peers = _peers.Values.OrderBy(p => p.Name, StringComparer.Ordinal)
-            .Select(p => $"{p.Name} {(p.IsFenced ? "fenced" : "up")} ({p.Queue.QueuedBytes} bytes queued, {p.Queue.WaitingSenders} senders waiting)");
+            .Select(p => $"{p.Name} {(p.IsFenced ? "fenced" : "up")} ({Interlocked.Read(ref p.MessagesQueued)} messages sent, {Interlocked.Read(ref p.MessagesReceived)} received; "
+                + $"{Interlocked.Read(ref p.FramesWritten)} frames written, {Interlocked.Read(ref p.FramesRead)} read; {p.Queue.QueuedBytes} bytes queued, {p.Queue.WaitingSenders} senders waiting)");
         return $"{Counters.MessagesSent} messages sent, {Counters.MessagesReceived} received, {StaleRefused} refused as stale, {Undeliverable} undeliverable, "
             + $"{Counters.SendsDropped} sends dropped{(LastRefusal is { } last ? $" (last refusal: {last})" : "")}; peers: {string.Join(", ", peers)}";
     }
@@ -137,6 +138,7 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
             return;
         }
         Interlocked.Increment(ref Counters.MessagesSentValue);
+        Interlocked.Increment(ref peer.MessagesQueued);
     }
 
     private void Arrive(NodeId to, Message message)
@@ -176,6 +178,7 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
         if (linkSequence > uint.MaxValue || !NodeId.TryUnpack((int)linkSequence, out var to) || !IsLocal(to))
             return $"misrouted: '{peer.Name}' sent a {message.GetType().Name} for {(linkSequence <= uint.MaxValue && NodeId.TryUnpack((int)linkSequence, out var n) ? n.ToString() : $"0x{linkSequence:X}")}, which '{Self.Name}' does not host";
         Interlocked.Increment(ref Counters.MessagesReceivedValue);
+        Interlocked.Increment(ref peer.MessagesReceived);
         Arrive(to, message);
         return null;
     }

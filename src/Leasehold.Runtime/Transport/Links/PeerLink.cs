@@ -23,6 +23,8 @@ internal sealed class PeerLink
     private string? _fenceReason;
     private long _requestIds;
     private long _written;
+    /// <summary>This link's own counts, for a stuck cluster's description: messages queued for the peer and received from it, frames written and read.</summary>
+    internal long MessagesQueued, MessagesReceived, FramesWritten, FramesRead;
 
     public PeerLink(LinkTransport transport, ProcessEntry process, LinkOptions options)
     {
@@ -110,6 +112,7 @@ internal sealed class PeerLink
                     frame.Return();
                 }
                 Interlocked.Add(ref _transport.Counters.FramesSentValue, frames.Count);
+                Interlocked.Add(ref FramesWritten, frames.Count);
                 Interlocked.Add(ref _transport.Counters.BytesSentValue, bytes);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
                 Interlocked.Increment(ref _transport.Counters.FlushesValue);
@@ -192,6 +195,7 @@ internal sealed class PeerLink
             if (buffer.Length < frameLength) break;
             var frame = buffer.Slice(0, frameLength);
             Interlocked.Increment(ref _transport.Counters.FramesReceivedValue);
+            Interlocked.Increment(ref FramesRead);
             Interlocked.Add(ref _transport.Counters.BytesReceivedValue, frameLength);
             string? fault;
             if (frame.IsSingleSegment) fault = _transport.Receive(this, frame.FirstSpan, header.LinkSequence);
