@@ -104,11 +104,11 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
         var drained = await Task.WhenAny(loop, Task.Delay(TimeSpan.FromSeconds(60), CancellationToken.None));
         ThrowIfStopped(cluster, scheduler);
         if (drained != loop)
-            throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck. What each part waits for:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)))}");
+            throw new TimeoutException($"{cluster.Outstanding} requests still outstanding 60 s after the run ended: the engine is stuck. {await StuckAsync(cluster, processes)}");
         await loop;
         var deadline = Stopwatch.StartNew();
         while (cluster.Outstanding > 0 && deadline.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(10, CancellationToken.None);
-        if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck. What each part waits for:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)))}");
+        if (cluster.Outstanding > 0) throw new TimeoutException($"{cluster.Outstanding} requests never answered: the engine is stuck. {await StuckAsync(cluster, processes)}");
         ThrowIfStopped(cluster, scheduler);
 
         // Worker processes retire and exit before the store is checked and released; they report their counters as they go.
@@ -163,6 +163,14 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
             Invariant = invariant,
             Checker = checker,
         };
+    }
+
+    /// <summary>What each part of a stuck cluster waits for, then what its worker processes printed last.</summary>
+    private static async Task<string> StuckAsync(SerializableCluster cluster, WorkerProcesses? processes)
+    {
+        string parts = string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)));
+        string output = processes?.Output() is { Length: > 0 } printed ? $"{Environment.NewLine}{printed}" : "";
+        return $"What each part waits for:{Environment.NewLine}  {parts}{output}";
     }
 
     private static double PerCommitted(double amount, long committed) => committed > 0 ? amount / committed : 0;

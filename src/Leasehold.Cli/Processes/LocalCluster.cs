@@ -113,6 +113,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>Every worker's last lines, for a failure that needs them.</summary>
     public string Describe() => string.Join("; ", _children.Select(c => c.Describe()));
 
+    /// <summary>Every line each worker printed that is still kept (the last 20), one block per worker: a stuck run's evidence.</summary>
+    public string Output() => string.Join(Environment.NewLine, _children.Select(c => c.Output()));
+
     public async ValueTask DisposeAsync()
     {
         // They exit on the driver's shutdown message; one that does not within a few seconds is killed.
@@ -199,6 +202,11 @@ internal sealed class LocalCluster : IAsyncDisposable
                 _lines.Enqueue(line);
                 if (_lines.Count > KeptLines) _lines.Dequeue();
             }
+        }
+
+        public string Output()
+        {
+            lock (_lines) return $"{Name} printed:{Environment.NewLine}    {string.Join(Environment.NewLine + "    ", _lines)}";
         }
 
         public string Describe()

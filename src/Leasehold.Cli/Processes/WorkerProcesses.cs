@@ -88,6 +88,9 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         }
     }
 
+    /// <summary>What the worker processes started here printed last (empty for workers started by hand): for a stuck run.</summary>
+    public string Output() => _local?.Output() ?? "";
+
     /// <summary>A worker started here that exited during the run ends the run, naming why.</summary>
     public void ThrowIfWorkerExited()
     {

@@ -52,7 +52,8 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         _admission = new SemaphoreSlim(options.MaxOutstanding, options.MaxOutstanding);
         _memory = remote?.Memory ?? Transports.CreateOneSided(options.Transport, scheduler, options.RemoteOpLatency, _limits);
         if (remote is not null)
-            _fleet = new RemoteWorkerFleet(options.Workers, scheduler, _transport, DeployedFingerprints, remote.JoinTimeout, remote.StartTimeout);
+            _fleet = new RemoteWorkerFleet(options.Workers, scheduler, _transport, DeployedFingerprints, remote.JoinTimeout, remote.StartTimeout,
+                peerLost: reason => _supervisor!.LinkLost(reason));
         _supervisor = new IncarnationSupervisor(options, scheduler, store, Counters, _transport, _memory, _admission, FindWorkflow, _fleet);
     }
 

@@ -115,6 +115,29 @@ public class WorkerProcessHostTests
         Assert.False(sim.Hosts[0].Stopped.IsCompleted);
     }
 
+    /// <summary>
+    /// A link between two worker processes breaks (one of them says so): the batch in flight can never finish, so the
+    /// cluster must stop, naming the link, as for a lost worker; it used to wait for the batch for ever.
+    /// </summary>
+    [Fact]
+    public void A_link_lost_between_two_worker_processes_stops_the_cluster_and_corrupts_nothing()
+    {
+        for (int seed = 1; seed <= 6; seed++)
+        {
+            var sim = new SimulatedProcesses(seed, Options, Keys(6), null, [Increment]);
+            SubmitIncrements(sim, 20, 6);
+            sim.Scheduler.RunUntil(() => sim.Submitted.Count(s => s.Result is not null) >= 5 || sim.Scheduler.Fault is not null);
+            sim.Hosts[0].LinkLost(toDriver: false, "worker-2: the peer closed the connection");
+            SubmitIncrements(sim, 5, 6);
+            sim.RunToCompletion();
+
+            Assert.NotNull(sim.Cluster.StopReason);
+            Assert.Contains("worker-0 lost a link: worker-2: the peer closed the connection", sim.Cluster.StopReason);
+            Assert.All(sim.Submitted, s => Assert.Contains(s.Result!.Status, new[] { WorkflowStatus.Committed, WorkflowStatus.Unknown, WorkflowStatus.Failed, WorkflowStatus.Rejected }));
+            AssertAppliedOnce(sim, 6);
+        }
+    }
+
     [Fact]
     public void A_lost_worker_process_stops_the_cluster_and_corrupts_nothing()
     {

@@ -28,14 +28,19 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     private readonly List<Action<string?>> _joinWaiters = [];
     private readonly SortedDictionary<int, WorkerReport> _reports = [];
     private PendingStart? _start;
+    private readonly Action<string>? _peerLost;
     private bool _shutDown;
 
     /// <param name="joinTimeout">how long the first start waits for every worker to join; <see cref="Timeout.InfiniteTimeSpan"/>: for ever
     /// (the deterministic mode, where time may pass while work is pending, so any deadline can expire first).</param>
     /// <param name="startTimeout">how long a start waits for every worker to build its node (infinite: for ever).</param>
     /// <param name="fingerprints">the driver's workflows, name to <see cref="WorkflowFingerprint"/>: every worker must deploy exactly these.</param>
-    public RemoteWorkerFleet(int workers, IScheduler scheduler, ITransport transport, Func<IReadOnlyDictionary<string, string>> fingerprints, TimeSpan joinTimeout, TimeSpan startTimeout)
+    /// <param name="peerLost">called (on the fleet's mailbox) when a worker process says it lost its link to another worker's: the
+    /// batches in flight can never finish, so the driver must fail them as for a link of its own.</param>
+    public RemoteWorkerFleet(int workers, IScheduler scheduler, ITransport transport, Func<IReadOnlyDictionary<string, string>> fingerprints, TimeSpan joinTimeout, TimeSpan startTimeout,
+        Action<string>? peerLost = null)
     {
+        _peerLost = peerLost;
         _workers = workers;
         _fingerprints = fingerprints;
         _joinTimeout = joinTimeout;
@@ -200,7 +205,11 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             case JoinMsg join: OnJoin(worker, join); break;
             case IncarnationStartedMsg started: OnStarted(worker, started.Number); break;
             case QuietMsg quiet: OnQuiet(worker, quiet.Number); break;
-            case PeerLostMsg peerLost: OnLost(worker, $"worker-{worker} lost a link: {peerLost.Reason}"); break;
+            case PeerLostMsg peerLost:
+                string reason = $"worker-{worker} lost a link: {peerLost.Reason}";
+                OnLost(worker, reason);
+                _peerLost?.Invoke(reason);
+                break;
             case DescriptionMsg description: Answer(_describing, worker, description.Text); break;
             case WorkerReportMsg report:
                 var counted = new WorkerReport(worker, report.LocalAccesses, report.RemoteAccesses, report.LeaseTransfers, report.OneSidedOperations, report.WireBytesSent,

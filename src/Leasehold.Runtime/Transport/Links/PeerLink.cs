@@ -125,6 +125,11 @@ internal sealed class PeerLink
         {
             Fence($"writing to the peer failed: {e.Message}");
         }
+        catch (Exception e)
+        {
+            // A bug, not the network: the writer must never die silently, or frames would queue for ever unwritten.
+            Fence(Unexpected("writing to", e));
+        }
         try { await writer.CompleteAsync().ConfigureAwait(false); }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { } // the socket is gone already
     }
@@ -173,6 +178,12 @@ internal sealed class PeerLink
         {
             reason = $"reading from the peer failed: {e.Message}";
         }
+        catch (Exception e)
+        {
+            // A bug, not the network (a frame's handling threw): a reader that died silently would lose this frame
+            // and every later one while the link still looked up, and the cluster would wait for ever.
+            reason = Unexpected("reading from", e);
+        }
         Fence(reason);
         await reader.CompleteAsync().ConfigureAwait(false); // returns the pipe's buffers to their pool
     }
@@ -213,6 +224,14 @@ internal sealed class PeerLink
             buffer = buffer.Slice(frameLength);
         }
         return null;
+    }
+
+    /// <summary>The reason a loop's unexpected exception fences the link with: its type, message and where it was thrown, also logged.</summary>
+    private string Unexpected(string doing, Exception e)
+    {
+        string reason = $"{doing} the peer failed on an internal error: {e.GetType().Name}: {e.Message}";
+        _transport.Options.Log?.Invoke($"link to '{Name}': {reason}{Environment.NewLine}{e}");
+        return reason;
     }
 
     /// <summary>Fences the link for good, once: closes both connections, drops queued and later sends, and reports the loss.</summary>
