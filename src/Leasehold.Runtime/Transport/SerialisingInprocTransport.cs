@@ -14,6 +14,8 @@ namespace Leasehold.Runtime.Transport;
 /// </summary>
 public sealed class SerialisingInprocTransport(IScheduler scheduler, TimeSpan linkLatency, WireLimits? limits = null) : ITransport
 {
+    // Formatters first, on the thread that builds the transport (see WireCodec.Prepare).
+    private readonly IReadOnlyList<Type> _prepared = Wire.WireCodec.Prepare();
     private readonly InprocTransport _frames = new(scheduler, linkLatency);
     private long _bytes;
 

@@ -33,6 +33,7 @@ public sealed class SerialisingOneSided : IOneSided
     public SerialisingOneSided(OneSidedMemory inner, WireLimits? limits = null)
     {
         _inner = inner ?? throw new ArgumentNullException(nameof(inner));
+        WireCodec.Prepare(); // formatters first, on the thread that builds the transport
         Limits = limits ?? WireLimits.Default;
         _deliverSnapshot = DeliverSnapshot;
         _deliverSwapped = DeliverSwapped;

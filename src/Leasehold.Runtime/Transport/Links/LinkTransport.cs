@@ -38,6 +38,7 @@ public sealed class LinkTransport : ITransport, IAsyncDisposable
 
     public LinkTransport(ClusterMap map, string process, ReadOnlySpan<byte> clusterKey, IScheduler scheduler, LinkOptions? options = null)
     {
+        Wire.WireCodec.Prepare(); // before any reader or sender thread: see Prepare
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(scheduler);
         if (clusterKey.Length < 16) throw new ArgumentException($"a cluster key has at least 16 bytes; this one has {clusterKey.Length}", nameof(clusterKey));

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using Leasehold.Runtime.Serializable;
 using Leasehold.Runtime.Serializable.Messages;
 using MemoryPack;
@@ -40,6 +42,38 @@ public static class WireCodec
         MemoryPackFormatterProvider.Register(new FunctionRecordDataFormatter());
         MemoryPackFormatterProvider.Register(new PropagationFormatter());
         MemoryPackFormatterProvider.Register(new StableNoticeFormatter());
+    }
+
+    private static readonly Lazy<IReadOnlyList<Type>> s_prepared = new(PrepareFormatters);
+
+    /// <summary>
+    /// Builds the serializer's formatter of every type this assembly marks [MemoryPackable] (and of arrays of them) on the
+    /// calling thread, once; the types prepared. Call it before the threads that encode and decode start (every
+    /// transport that serializes does, in its constructor). MemoryPack registers a type's formatter both from the type's
+    /// static constructor and from its formatter cache's; when one thread first builds a message (running the type's
+    /// constructor) while another first decodes one of that type (running the cache's), each constructor waits for the
+    /// other, and the runtime breaks that cycle by letting one thread see the cache unfilled: its decode dereferences a
+    /// null formatter. Seen in worker processes under load: a link's reader died on its first frame.
+    /// </summary>
+    public static IReadOnlyList<Type> Prepare() => s_prepared.Value;
+
+    private static IReadOnlyList<Type> PrepareFormatters()
+    {
+        // IsRegistered<T> fills the type's formatter cache (running its constructor) and says whether it holds a formatter.
+        var isRegistered = typeof(MemoryPackFormatterProvider).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Single(m => m.Name == nameof(MemoryPackFormatterProvider.IsRegistered) && m.IsGenericMethodDefinition && m.GetParameters().Length == 0);
+        var types = typeof(WireCodec).Assembly.GetTypes()
+            .Where(t => t.IsDefined(typeof(MemoryPackableAttribute), inherit: false) && !t.IsGenericTypeDefinition)
+            .OrderBy(t => t.FullName, StringComparer.Ordinal)
+            .ToList();
+        foreach (var type in types)
+        {
+            RuntimeHelpers.RunClassConstructor(type.TypeHandle);
+            if (isRegistered.MakeGenericMethod(type).Invoke(null, null) is not true)
+                throw new InvalidOperationException($"MemoryPack has no formatter for {type.FullName} after its constructor ran");
+            isRegistered.MakeGenericMethod(type.MakeArrayType()).Invoke(null, null);
+        }
+        return types;
     }
 
     /// <summary>
