@@ -109,8 +109,9 @@ internal sealed class CausalWorkerProcesses : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().WaitAsync(TimeSpan.FromSeconds(60)).ConfigureAwait(false);
-        // The shutdown message must leave before the links close.
-        await Task.Delay(100);
+        // The shutdown messages must be queued before the links close (which flushes what is queued).
+        try { await _membership.ShutdownSent.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
+        catch (TimeoutException) { }
         await _network.DisposeAsync();
         if (_local is not null) await _local.DisposeAsync();
     }

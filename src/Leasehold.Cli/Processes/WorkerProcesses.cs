@@ -110,8 +110,10 @@ internal sealed class WorkerProcesses : IAsyncDisposable
         try { await StopAsync().WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false); }
         catch (TimeoutException) { Console.Error.WriteLine("leasehold: the cluster did not stop within 30 s (a batch in flight never finished); its worker processes are stopped by force"); }
         catch (Exception e) { Console.Error.WriteLine($"leasehold: stopping the cluster and its worker processes failed: {e.Message}"); }
-        // The shutdown message must leave before the links close.
-        await Task.Delay(100);
+        // The shutdown messages must be queued before the links close (which flushes what is queued); a cluster that never
+        // got as far as sending them leaves its workers to notice the closed links.
+        try { await Cluster.WorkerShutdownSent.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false); }
+        catch (TimeoutException) { }
         await _network.DisposeAsync();
         if (_local is not null) await _local.DisposeAsync();
     }

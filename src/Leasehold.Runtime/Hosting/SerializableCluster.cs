@@ -86,6 +86,9 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         _supervisor.LinkLost(reason);
     }
 
+    /// <summary>Completes once the worker processes' shutdown messages are sent (at once in one process): close the links after it.</summary>
+    public Task WorkerShutdownSent => _fleet?.ShutdownSent ?? Task.CompletedTask;
+
     /// <summary>What the worker processes reported as they shut down (after <see cref="StopAsync"/>; empty in one process).</summary>
     public IReadOnlyList<WorkerReport> WorkerReports => _fleet?.Reports ?? [];
 

@@ -183,7 +183,16 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
         _shutDown = true;
         foreach (int i in _joined.Keys.Order())
             if (!_lost.ContainsKey(i)) _endpoint.Send(NodeId.WorkerHost(i), new ShutdownMsg(reason));
+        _shutdownSent.TrySetResult();
     });
+
+    private readonly TaskCompletionSource _shutdownSent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes once the shutdown messages are handed to the transport: a process that closes its links after this
+    /// and flushes them (<see cref="Transport.Links.LinkTransport.FlushAsync"/>) lets every worker hear why it stops.
+    /// </summary>
+    public Task ShutdownSent => _shutdownSent.Task;
 
     /// <summary>The link to the process of these workers was lost: they cannot take part in any later incarnation.</summary>
     public void Lost(IEnumerable<int> workers, string reason)

@@ -51,4 +51,7 @@ public sealed class WorkerMembership
 
     /// <summary>Tells every joined worker that is not lost to stop: each exits cleanly. Idempotent.</summary>
     public void Shutdown(string reason) => _fleet.Shutdown(reason);
+
+    /// <summary>Completes once the shutdown messages are sent: close the links after it.</summary>
+    public Task ShutdownSent => _fleet.ShutdownSent;
 }
