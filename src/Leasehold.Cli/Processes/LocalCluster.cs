@@ -64,9 +64,10 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>As <see cref="Start"/>, for the causal mode: each worker hosts its cache server, built with these flags (`worker --mode causal …`).</summary>
     public static LocalCluster StartCausal(ProcessLinkKind kind, int workers, IReadOnlyList<string> causalArgs) => Launch(kind, workers, causalArgs);
 
-    /// <param name="modeArgs">the flags after the ones every worker gets (map, name, key, transport): the mode's and the workload's.</param>
+    /// <summary>Clusters this process has started: each gets its own name.</summary>
     private static int s_clusters;
 
+    /// <param name="modeArgs">the flags after the ones every worker gets (map, name, key, transport): the mode's and the workload's.</param>
     private static LocalCluster Launch(ProcessLinkKind kind, int workers, IReadOnlyList<string> modeArgs)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"leasehold-cluster-{Environment.ProcessId}-{Environment.TickCount64}");
