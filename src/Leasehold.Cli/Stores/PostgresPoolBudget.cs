@@ -24,7 +24,8 @@ internal static class PostgresPoolBudget
         catch (ArgumentException) { return connectionString; } // opening the store names what is wrong with it
         if (SetsMaximum(connectionString)) return connectionString;
         int free;
-        var probe = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = Math.Min(csb.Timeout, 5) };
+        // At most 5 s to ask: Timeout=0 means "wait for ever" to ADO.NET, which must not become a bench that never starts.
+        var probe = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = csb.Timeout is > 0 and < 5 ? csb.Timeout : 5 };
         try
         {
             await using var conn = new NpgsqlConnection(probe.ConnectionString);

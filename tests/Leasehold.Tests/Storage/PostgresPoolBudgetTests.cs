@@ -27,7 +27,7 @@ public class PostgresPoolBudgetTests
     [Theory]
     [InlineData("Maximum Pool Size=7")]
     [InlineData("MaxPoolSize=7")]
-    [InlineData("max pool size=7")]
+    [InlineData("maximum pool size=7")] // keywords are case-insensitive ("Max Pool Size" is no Npgsql keyword: such a string is invalid)
     public async Task A_maximum_the_user_set_is_kept(string setting)
     {
         string mine = $"{ExternalServer.Postgres};{setting}";
