@@ -59,7 +59,9 @@ public class StuckClusterDescriptionTests
 
         var described = sim.Cluster.DescribeAsync(Timeout.InfiniteTimeSpan);
         sim.Scheduler.RunUntil(() => described.IsCompleted, sim.Scheduler.Steps + 1_000_000);
-        var lines = await described; // completed: the scheduler ran it
+        // Checked, not assumed: awaiting a description the scheduler never finished would hang the test instead of failing it.
+        Assert.True(described.IsCompleted, "the description was not complete when the scheduler had nothing left to run");
+        var lines = await described;
 
         Assert.True(lines.Count == 4, string.Join(Environment.NewLine, lines)); // the driver, then every worker in order
         Assert.StartsWith("driver: ", lines[0]);
@@ -100,7 +102,9 @@ public class StuckClusterDescriptionTests
 
         var described = sim.Cluster.DescribeAsync(TimeSpan.FromSeconds(5));
         sim.Scheduler.RunUntil(() => described.IsCompleted, sim.Scheduler.Steps + 1_000_000);
-        var lines = await described; // completed: the scheduler ran it
+        // Checked, not assumed: awaiting a description the scheduler never finished would hang the test instead of failing it.
+        Assert.True(described.IsCompleted, "the description was not complete when the scheduler had nothing left to run");
+        var lines = await described;
 
         Assert.True(lines.Count == 4, string.Join(Environment.NewLine, lines));
         Assert.StartsWith("worker 2: did not answer within 5 s", lines[3]);
@@ -117,7 +121,9 @@ public class StuckClusterDescriptionTests
 
         var described = sim.Cluster.DescribeAsync(Timeout.InfiniteTimeSpan);
         sim.Scheduler.RunUntil(() => described.IsCompleted, sim.Scheduler.Steps + 1_000_000);
-        var lines = await described; // completed: the scheduler ran it
+        // Checked, not assumed: awaiting a description the scheduler never finished would hang the test instead of failing it.
+        Assert.True(described.IsCompleted, "the description was not complete when the scheduler had nothing left to run");
+        var lines = await described;
 
         Assert.True(lines.Count == 4, string.Join(Environment.NewLine, lines));
         Assert.DoesNotContain("waits for worker", lines[0]);
