@@ -168,7 +168,12 @@ internal sealed class BenchRunner(BenchSettings settings, ProgressReport progres
     /// <summary>What each part of a stuck cluster waits for, then what its worker processes printed last.</summary>
     private static async Task<string> StuckAsync(SerializableCluster cluster, WorkerProcesses? processes)
     {
-        string parts = string.Join(Environment.NewLine + "  ", await cluster.DescribeAsync(TimeSpan.FromSeconds(5)));
+        // Bounded here too: the worker processes' answers are bounded on the fleet's own mailbox, and a run that is stuck
+        // must still end with its error, described or not.
+        IReadOnlyList<string> described;
+        try { described = await cluster.DescribeAsync(TimeSpan.FromSeconds(5)).WaitAsync(TimeSpan.FromSeconds(30)); }
+        catch (TimeoutException) { described = ["the cluster did not describe itself within 30 s (its mailboxes are not running)"]; }
+        string parts = string.Join(Environment.NewLine + "  ", described);
         string output = processes?.Output() is { Length: > 0 } printed ? $"{Environment.NewLine}{printed}" : "";
         return $"What each part waits for:{Environment.NewLine}  {parts}{output}";
     }
