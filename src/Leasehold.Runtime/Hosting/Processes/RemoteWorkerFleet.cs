@@ -217,7 +217,8 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
             case PeerLostMsg peerLost:
                 string reason = $"worker-{worker} lost a link: {peerLost.Reason}";
                 OnLost(worker, reason);
-                _peerLost?.Invoke(reason);
+                // Once the cluster is shutting down, workers exit one after another and their peers see the links close: no failure.
+                if (!_shutDown) _peerLost?.Invoke(reason);
                 break;
             case DescriptionMsg description: Answer(_describing, worker, description.Text); break;
             case WorkerReportMsg report:
