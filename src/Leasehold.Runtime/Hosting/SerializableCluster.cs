@@ -120,12 +120,6 @@ public sealed partial class SerializableCluster : IAsyncDisposable
     public int DriverBatchesInFlight => _supervisor.Driver?.BatchesInFlight ?? 0;
     public int WorkerBatchesInFlight => _supervisor.Workers.Sum(w => w.BatchesInFlight);
     /// <summary>
-    /// What the driver and every worker wait for, one line each (<see cref="Serializable.Driver.ClusterDriver.DescribeAsync"/>,
-    /// <see cref="Serializable.Worker.ClusterWorker.Describe"/>), for a cluster that stopped answering; a part that does
-    /// not answer within <paramref name="patience"/> is named as such (<see cref="Timeout.InfiniteTimeSpan"/>: wait for every
-    /// answer, as the deterministic mode must, where time may pass while an answer is on its way).
-    /// </summary>
-    /// <summary>
     /// The worker processes' counters now (<see cref="WorkerReport"/>, one per live worker), or null when they did not all
     /// answer within <paramref name="patience"/>; none in process. Where a measured window starts.
     /// </summary>
@@ -138,6 +132,12 @@ public sealed partial class SerializableCluster : IAsyncDisposable
         return reported.Task;
     }
 
+    /// <summary>
+    /// What the driver and every worker wait for, one line each (<see cref="Serializable.Driver.ClusterDriver.Describe(Action{string})"/>,
+    /// <see cref="Serializable.Worker.ClusterWorker.Describe"/>), for a cluster that stopped answering; a part that does
+    /// not answer within <paramref name="patience"/> is named as such (<see cref="Timeout.InfiniteTimeSpan"/>: wait for every
+    /// answer, as the deterministic mode must, where time may pass while an answer is on its way).
+    /// </summary>
     public Task<IReadOnlyList<string>> DescribeAsync(TimeSpan patience)
     {
         // Every part is asked at once and answers on its own mailbox (or a timer names it silent): nothing here waits on

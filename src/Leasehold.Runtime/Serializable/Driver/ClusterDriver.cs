@@ -79,6 +79,8 @@ internal sealed class ClusterDriver : IMessageSink
         public long ClosedAt, PlannedAt, ExecutedAt;
         /// <summary>Closed here (not replayed from the log): its phases are timed.</summary>
         public bool Timed;
+        /// <summary>Its plans went out (its input is durable, or it was replayed from the log).</summary>
+        public bool Planned;
     }
 
     /// <summary>A closed batch whose input is not yet in the log; its plans go out once it is.</summary>
@@ -275,11 +277,6 @@ internal sealed class ClusterDriver : IMessageSink
     }
 
     /// <summary>
-    /// Re-executes a batch from its logged input (rollback, recovery): the same requests, timestamps,
-    /// routes and leaseholders, so deterministic bodies give the same results. The input is durable
-    /// already, so the plans go out at once. Runs on this driver's mailbox before any new admission.
-    /// </summary>
-    /// <summary>
     /// Calls <paramref name="answer"/> on the driver's mailbox with what the driver is waiting for: the open batch, the durable write in flight, and every
     /// batch in the pipeline with the workers it still waits for. A cluster that stopped answering says why here.
     /// </summary>
@@ -297,13 +294,18 @@ internal sealed class ClusterDriver : IMessageSink
         foreach (var b in _inFlight)
         {
             var waiting = Enumerable.Range(0, b.ExecutedBy.Length).Where(i => !b.ExecutedBy[i]).ToList();
-            string state = b.Ready ? "ready to commit" : b.PlannedAt == 0 && b.Timed ? "not yet planned"
+            string state = b.Ready ? "ready to commit" : !b.Planned ? "not yet planned"
                 : waiting.Count == 0 ? "executed" : $"waits for worker {string.Join(", ", waiting)}";
             parts.Add($"batch {b.Id} ({b.Requests.Count} requests): {state}");
         }
         return string.Join("; ", parts);
     }
 
+    /// <summary>
+    /// Re-executes a batch from its logged input (rollback, recovery): the same requests, timestamps,
+    /// routes and leaseholders, so deterministic bodies give the same results. The input is durable
+    /// already, so the plans go out at once. Runs on this driver's mailbox before any new admission.
+    /// </summary>
     public void Replay(BatchInput input, IReadOnlyList<Request> requests)
     {
         int workers = _options.Workers;
@@ -328,7 +330,7 @@ internal sealed class ClusterDriver : IMessageSink
         _nextBatch = Math.Max(_nextBatch, input.Batch + 1);
         if (requests.Count > 0) _nextTs = Math.Max(_nextTs, input.Requests[^1].Ts + 1);
         var routed = Array.ConvertAll(perWorker, r => r.ToArray());
-        _inFlight.Enqueue(new InFlightBatch(input.Batch, [.. requests], routed));
+        _inFlight.Enqueue(new InFlightBatch(input.Batch, [.. requests], routed) { Planned = true });
         SendPlans(Plans(input.Batch, input.FirstTs, input.Time, routed, leases));
     }
 
@@ -489,7 +491,7 @@ internal sealed class ClusterDriver : IMessageSink
         foreach (var input in write.Inputs)
         {
             foreach (var b in _inFlight)
-                if (b.Id == input.Batch) b.PlannedAt = now;
+                if (b.Id == input.Batch) (b.PlannedAt, b.Planned) = (now, true);
             SendPlans(input.Plans);
         }
         for (long id = write.CommitFrom; id <= write.CommitThrough; id++)
