@@ -310,6 +310,8 @@ internal sealed class RemoteWorkerFleet : IRemoteWorkers, IMessageSink
     private void OnLost(int worker, string reason)
     {
         if (!_lost.TryAdd(worker, reason)) return;
+        // A question put to it is answered for it: a stuck cluster's description names the loss instead of waiting it out.
+        Answer(_describing, worker, $"worker {worker}: lost ({reason})");
         // A lost process's store calls cannot be waited for: what it may still write belongs to batches that never
         // committed, whose versions recovery discards.
         foreach (var number in _superseding.Keys.Order().ToList()) OnQuiet(worker, number);
