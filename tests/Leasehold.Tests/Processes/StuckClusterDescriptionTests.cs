@@ -25,30 +25,37 @@ public class StuckClusterDescriptionTests
         StoreCallDeadline = Timeout.InfiniteTimeSpan,
     };
 
-    /// <summary>Loses every end-of-batch marker worker 0 sends worker 1: worker 1 can never open a batch.</summary>
-    private sealed class LosingRecords(ITransport inner) : ITransport
+    /// <summary>Loses every message <paramref name="lost"/> picks on its way to <paramref name="node"/>.</summary>
+    private sealed class Losing(ITransport inner, NodeId node, Func<Message, bool> lost) : ITransport
     {
-        public Endpoint Register(NodeId node, Incarnation incarnation, Mailbox mailbox, IMessageSink sink) =>
-            inner.Register(node, incarnation, mailbox, node == NodeId.Worker(1) ? new Sink(sink) : sink);
+        public Endpoint Register(NodeId at, Incarnation incarnation, Mailbox mailbox, IMessageSink sink) =>
+            inner.Register(at, incarnation, mailbox, at == node ? new Sink(sink, lost) : sink);
 
         public long Messages => inner.Messages;
         public long StaleRefused => inner.StaleRefused;
 
-        private sealed class Sink(IMessageSink inner) : IMessageSink
+        private sealed class Sink(IMessageSink inner, Func<Message, bool> lost) : IMessageSink
         {
             public void Receive(Message message)
             {
-                if (message is RecordsMsg && message.From == NodeId.Worker(0)) return;
-                inner.Receive(message);
+                if (!lost(message)) inner.Receive(message);
             }
         }
     }
+
+    /// <summary>Every end-of-batch marker worker 0 sends worker 1: worker 1 can never open a batch.</summary>
+    private static ITransport LosingRecords(ITransport inner) =>
+        new Losing(inner, NodeId.Worker(1), m => m is RecordsMsg && m.From == NodeId.Worker(0));
+
+    /// <summary>Every question to worker 2's host: a process that is alive but not running (SIGSTOP).</summary>
+    private static ITransport FrozenHost(ITransport inner) =>
+        new Losing(inner, NodeId.WorkerHost(2), m => m is Runtime.Hosting.Processes.DescribeMsg);
 
     [Fact]
     public async Task A_cluster_that_lost_a_message_names_the_batch_and_the_worker_that_waits()
     {
         const int seed = 3;
-        var sim = new SimulatedProcesses(seed, Options, [new(new StateKey("t", "k0"), Value.FromLong(0))], null, [Increment], wrapTransport: t => new LosingRecords(t));
+        var sim = new SimulatedProcesses(seed, Options, [new(new StateKey("t", "k0"), Value.FromLong(0))], null, [Increment], wrapTransport: LosingRecords);
         for (int i = 0; i < 6; i++) sim.Submit("inc", Args.Create().Set("k", "k0").Build());
         // Every worker has joined and the first batch is planned, but it can never finish: nothing is answered.
         sim.Scheduler.RunUntil(() => sim.Cluster.DriverBatchesInFlight > 0 && sim.Hosts.All(h => h.Incarnation == 0), 5_000_000);
@@ -72,31 +79,12 @@ public class StuckClusterDescriptionTests
         Assert.DoesNotContain("not open", lines[1]);
     }
 
-    /// <summary>Never delivers a question to worker 2's host: a process that is alive but not running (SIGSTOP).</summary>
-    private sealed class FrozenHost(ITransport inner) : ITransport
-    {
-        public Endpoint Register(NodeId node, Incarnation incarnation, Mailbox mailbox, IMessageSink sink) =>
-            inner.Register(node, incarnation, mailbox, node == NodeId.WorkerHost(2) ? new Sink(sink) : sink);
-
-        public long Messages => inner.Messages;
-        public long StaleRefused => inner.StaleRefused;
-
-        private sealed class Sink(IMessageSink inner) : IMessageSink
-        {
-            public void Receive(Message message)
-            {
-                if (message is Runtime.Hosting.Processes.DescribeMsg) return;
-                inner.Receive(message);
-            }
-        }
-    }
-
     [Fact]
     public async Task A_worker_process_that_does_not_answer_is_named_among_those_that_do()
     {
         // Timers in their deadlines' order (no bias): the answers of the live workers, due in microseconds, come before
         // the patience of seconds runs out, so the line of each says what it answered.
-        var sim = new SimulatedProcesses(1, Options, [new(new StateKey("t", "k0"), Value.FromLong(0))], null, [Increment], wrapTransport: t => new FrozenHost(t), timerBias: 0);
+        var sim = new SimulatedProcesses(1, Options, [new(new StateKey("t", "k0"), Value.FromLong(0))], null, [Increment], wrapTransport: FrozenHost, timerBias: 0);
         sim.Submit("inc", Args.Create().Set("k", "k0").Build());
         sim.RunToCompletion();
 

@@ -68,38 +68,9 @@ public class LinkProcessTests : IAsyncLifetime
         });
 
         // Ordering: four nodes of this process send from four threads to nodes of both children, which echo each back.
-        const int perSender = 3000;
-        var echoed = senders.Select(s => s.Echoes.Reached(perSender)).ToList();
-        await Task.WhenAll(senders.Select(s => Task.Run(() =>
-        {
-            for (int i = 0; i < perSender; i++) s.Endpoint.Send(s.To, new PeerExecutedMsg(i));
-        }))).WaitAsync(HangGuard);
-        await Task.WhenAll(echoed).WaitAsync(HangGuard);
-        foreach (var (endpoint, echoes, to) in senders)
-        {
-            Assert.All(echoes.Received, m => Assert.Equal(to, m.From));
-            Assert.Equal(Enumerable.Range(0, perSender).Select(i => (long)i), echoes.Received.Select(m => ((PeerExecutedMsg)m).Batch));
-        }
-
+        await ProcessLinkChecks.EachLinkKeepsItsOrderAsync(senders, HangGuard);
         // Compare-and-swap: p2 (a child) and two requesters here race on every slot of worker-1's region, held by p1.
-        const int slots = 300;
-        var region = new RegionKey(1, 1);
-        await _children[1].SendAsync($"cas 1 {slots} 2");
-        var here = await Task.WhenAll(new[] { 100, 101 }.Select(id => Task.Run(async () =>
-        {
-            var mailbox = _scheduler.CreateMailbox($"requester-{id}");
-            var won = await Task.WhenAll(Enumerable.Range(0, slots).Select(slot => oneSided.CompareAndSwapAsync(region, slot, RegionMemory.NoOwner, id, mailbox)));
-            return (Id: id, Won: Enumerable.Range(0, slots).Where(s => won[s]).ToHashSet());
-        }))).WaitAsync(HangGuard);
-        var line = await _children[1].LineAsync(l => l.StartsWith("cas-won", StringComparison.Ordinal));
-        var there = line["cas-won".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToHashSet();
-        var reader = _scheduler.CreateMailbox("reader");
-        for (int slot = 0; slot < slots; slot++)
-        {
-            var winners = here.Where(h => h.Won.Contains(slot)).Select(h => h.Id).Concat(there.Contains(slot) ? [2] : []).ToList();
-            Assert.Single(winners);
-            Assert.Equal(winners[0], (await oneSided.ReadAsync(region, slot, reader).WaitAsync(HangGuard)).Flag);
-        }
+        await ProcessLinkChecks.EachSwapHasOneWinnerAsync(oneSided, _scheduler, _children[1], HangGuard);
         Assert.Empty(p0.LostLinks);
     }
 
